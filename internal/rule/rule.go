@@ -1,0 +1,286 @@
+// Package rule holds hoofbeat's catalogue of checks. A rule is a pure
+// function of a snapshot: no I/O, no context. Each has a stable name
+// (domain/what-is-wrong) that scripts, tests and suppression lists rely on;
+// names are never renamed.
+package rule
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+)
+
+// Severity orders findings; the zero value is invalid on purpose.
+type Severity int
+
+// Severities, least to most severe.
+const (
+	Info Severity = iota + 1
+	Warning
+	Error
+)
+
+var severityNames = map[Severity]string{Info: "info", Warning: "warning", Error: "error"}
+
+func (s Severity) String() string {
+	if n, ok := severityNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("severity(%d)", int(s))
+}
+
+// MarshalText writes the severity as its lower-case name.
+func (s Severity) MarshalText() ([]byte, error) {
+	n, ok := severityNames[s]
+	if !ok {
+		return nil, fmt.Errorf("invalid severity %d", int(s))
+	}
+	return []byte(n), nil
+}
+
+// UnmarshalText reads a severity name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// ParseSeverity reads info, warning or error.
+func ParseSeverity(name string) (Severity, error) {
+	for s, n := range severityNames {
+		if strings.EqualFold(n, name) {
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown severity %q (want info, warning or error)", name)
+}
+
+// Domains in walk order: the smallest domain first, widening outward.
+var Domains = []string{
+	"instance", "port", "security-group", "subnet", "network",
+	"agent", "router", "floating-ip", "host",
+}
+
+func domainRank(d string) int {
+	for i, x := range Domains {
+		if x == d {
+			return i
+		}
+	}
+	return len(Domains)
+}
+
+// Hops of the path view, from the instance outward.
+const (
+	HopInstance       = "instance"
+	HopPort           = "port"
+	HopSecurityGroups = "security-groups"
+	HopSubnet         = "subnet"
+	HopNetwork        = "network"
+	HopDHCP           = "dhcp"
+	HopRouter         = "router"
+	HopGateway        = "gateway"
+	HopFloatingIP     = "floating-ip"
+	HopHosts          = "hosts"
+)
+
+// Hops lists the path view's hops in order.
+var Hops = []string{HopInstance, HopPort, HopSecurityGroups, HopSubnet, HopNetwork, HopDHCP, HopRouter, HopGateway, HopFloatingIP, HopHosts}
+
+// PathHop returns the hop of the path view this rule's findings belong to.
+func (r *Rule) PathHop() string {
+	if r.Hop != "" {
+		return r.Hop
+	}
+	switch d := r.Domain(); d {
+	case "security-group":
+		return HopSecurityGroups
+	case "agent":
+		return HopNetwork
+	case "host":
+		return HopHosts
+	default:
+		return d
+	}
+}
+
+// Subject is the resource a finding is about.
+type Subject struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// Finding is one verdict with its evidence and the fix.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Domain   string   `json:"domain"`
+	Subject  Subject  `json:"subject"`
+	Summary  string   `json:"summary"`
+	Evidence []string `json:"evidence"`
+	// Remediation are commands (or short steps) the operator can paste.
+	Remediation []string `json:"remediation,omitempty"`
+	// Verify says how to confirm the fix worked.
+	Verify []string `json:"verify,omitempty"`
+}
+
+// Skip records a rule that could not be evaluated, and why.
+type Skip struct {
+	Rule   string `json:"rule"`
+	Domain string `json:"domain"`
+	Reason string `json:"reason"`
+}
+
+// Input is what a rule reads.
+type Input struct {
+	Snapshot *snapshot.Snapshot
+	// Flows are the operator's --check/--from questions.
+	Flows []Flow
+}
+
+// Rule is one entry of the catalogue.
+type Rule struct {
+	// Name is domain/what-is-wrong and never changes.
+	Name string
+	// Severity is the default severity of the rule's findings.
+	Severity Severity
+	// Title is a one-line description.
+	Title string
+	// Doc explains the failure mode and how it is detected (hoofbeat explain).
+	Doc string
+	// Fix describes the remediation in general terms.
+	Fix string
+	// Needs lists snapshot sources; a gap in any of them skips the rule
+	// with that gap's reason.
+	Needs []string
+	// Hop places the rule on the path view (instance → … → floating IP);
+	// empty means the hop named like the rule's domain.
+	Hop string
+	// Check returns the rule's findings. Severity, Domain and Rule are
+	// filled in by the engine when left zero.
+	Check func(in *Input) []Finding
+}
+
+// Domain is the part of the name before the slash.
+func (r *Rule) Domain() string {
+	d, _, _ := strings.Cut(r.Name, "/")
+	return d
+}
+
+// Options tune an evaluation.
+type Options struct {
+	// Exclude names rules not to run.
+	Exclude map[string]bool
+	// Severity overrides a rule's default severity.
+	Severity map[string]Severity
+}
+
+// Result is the outcome of running the catalogue over a snapshot.
+type Result struct {
+	Findings []Finding `json:"findings"`
+	Skipped  []Skip    `json:"skipped"`
+	// Passed are the rules that ran and found nothing.
+	Passed []string `json:"passed"`
+}
+
+// Worst returns the highest severity among the findings, or 0.
+func (r *Result) Worst() Severity {
+	var w Severity
+	for _, f := range r.Findings {
+		if f.Severity > w {
+			w = f.Severity
+		}
+	}
+	return w
+}
+
+// Evaluate runs every catalogue rule over the input and ranks the findings:
+// most severe first, then by domain from the instance outward, then by
+// catalogue order (common causes before exotic ones).
+func Evaluate(in *Input, opt Options) Result {
+	return evaluate(Catalogue(), in, opt)
+}
+
+func evaluate(rules []*Rule, in *Input, opt Options) Result {
+	res := Result{Findings: []Finding{}, Skipped: []Skip{}, Passed: []string{}}
+	order := map[string]int{}
+	for i, r := range rules {
+		order[r.Name] = i
+		if opt.Exclude[r.Name] {
+			continue
+		}
+		if in.Snapshot == nil || in.Snapshot.Server == nil {
+			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: "no server in the snapshot"})
+			continue
+		}
+		if reason, skip := missing(in.Snapshot, r.Needs); skip {
+			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: reason})
+			continue
+		}
+		fs := r.Check(in)
+		if len(fs) == 0 {
+			res.Passed = append(res.Passed, r.Name)
+			continue
+		}
+		for _, f := range fs {
+			if f.Rule == "" {
+				f.Rule = r.Name
+			}
+			if f.Domain == "" {
+				f.Domain = r.Domain()
+			}
+			if f.Severity == 0 {
+				f.Severity = r.Severity
+			}
+			if s, ok := opt.Severity[f.Rule]; ok {
+				f.Severity = s
+			}
+			if f.Evidence == nil {
+				f.Evidence = []string{}
+			}
+			res.Findings = append(res.Findings, f)
+		}
+	}
+	sort.SliceStable(res.Findings, func(i, j int) bool {
+		a, b := res.Findings[i], res.Findings[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if da, db := domainRank(a.Domain), domainRank(b.Domain); da != db {
+			return da < db
+		}
+		return order[a.Rule] < order[b.Rule]
+	})
+	return res
+}
+
+// missing reports the first needed source with a gap, phrased for the operator.
+func missing(s *snapshot.Snapshot, needs []string) (string, bool) {
+	for _, src := range needs {
+		if g := s.Gap(src); g != nil {
+			switch g.Kind {
+			case snapshot.GapForbidden:
+				return fmt.Sprintf("needs admin: %s", g.Reason), true
+			default:
+				return fmt.Sprintf("could not read %s: %s", src, g.Reason), true
+			}
+		}
+	}
+	return "", false
+}
+
+// Lookup returns the catalogue rule with the given name.
+func Lookup(name string) (*Rule, bool) {
+	for _, r := range Catalogue() {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return nil, false
+}
