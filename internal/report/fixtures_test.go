@@ -392,6 +392,15 @@ func twoPorts() *Report {
 	}
 }
 
+// notFound is a query for a server the collector could not find.
+func notFound() *Report {
+	s := &snapshot.Snapshot{Version: snapshot.Version, CollectedAt: checkedAt, Query: "web9",
+		Gaps: []snapshot.Gap{{Source: snapshot.SourceServer, Kind: snapshot.GapNotFound, Reason: "no server named web9", Status: 404}}}
+	return &Report{Snapshot: s, Tool: "hoofbeat 0.4.0", Result: rule.Result{
+		Skipped: []rule.Skip{{Rule: "instance/not-active", Domain: "instance", Reason: "no server in the snapshot"}},
+	}}
+}
+
 // cases are the golden scenarios, by file name.
 var cases = []struct {
 	name string

@@ -90,10 +90,10 @@ type portScope struct {
 	ids  map[string]bool
 }
 
-func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result) []hopView {
+func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, place placer) []hopView {
 	b := &pathBuilder{s: s, stats: map[string]*hopRules{}, findings: map[string][]placed{}}
 	tally := func(name, domain string) *hopRules {
-		h := hopOf(name, domain)
+		h := place(name, domain)
 		st := b.stats[h]
 		if st == nil {
 			st = &hopRules{rules: map[string]bool{}, skipped: map[string]bool{}}

@@ -10,27 +10,30 @@ func TestHopOf(t *testing.T) {
 	tests := []struct {
 		name, domain, want string
 	}{
-		// In the catalogue: its own PathHop.
-		{"instance/not-active", "instance", rule.HopInstance},
-		// Not (yet) in the catalogue: the hop named after the domain.
 		{"security-group/icmp-ingress-missing", "security-group", rule.HopSecurityGroups},
 		{"router/missing", "router", rule.HopRouter},
 		{"floating-ip/none", "floating-ip", rule.HopFloatingIP},
 		{"agent/dhcp-down", "agent", rule.HopNetwork},
 		{"host/netns-missing", "host", rule.HopHosts},
 		{"subnet/no-gateway", "subnet", rule.HopSubnet},
+		{"instance/not-active", "instance", rule.HopInstance},
 		// No domain recorded: taken from the name.
 		{"port/zebra-stripes", "", rule.HopPort},
 		{"security-group/zebra-stripes", "", rule.HopSecurityGroups},
+		// A domain this version does not know stays off the path.
+		{"zebra/stripes", "zebra", "zebra"},
 	}
 	for _, tt := range tests {
-		if _, known := rule.Lookup(tt.name); known && tt.domain != "instance" {
-			// The catalogue grew: the rule now places itself.
-			continue
+		if got := domainHop(tt.name, tt.domain); got != tt.want {
+			t.Errorf("domainHop(%q, %q) = %q, want %q", tt.name, tt.domain, got, tt.want)
 		}
-		if got := hopOf(tt.name, tt.domain); got != tt.want {
-			t.Errorf("hopOf(%q, %q) = %q, want %q", tt.name, tt.domain, got, tt.want)
-		}
+	}
+	// Rules the catalogue does not hold fall back to their domain.
+	if got := hopOf("router/zebra-stripes", "router"); got != rule.HopRouter {
+		t.Errorf("unknown rule: hop %q, want %q", got, rule.HopRouter)
+	}
+	if got := hopOf("agent/zebra-down", "agent"); got != rule.HopNetwork {
+		t.Errorf("unknown agent rule: hop %q, want %q", got, rule.HopNetwork)
 	}
 }
 
@@ -45,7 +48,7 @@ func TestHopOfCatalogue(t *testing.T) {
 
 func pathOf(t *testing.T, r *Report) map[string][]hopView {
 	t.Helper()
-	v := build(r)
+	v := buildWith(r, domainHop)
 	out := map[string][]hopView{}
 	for _, h := range v.Path {
 		out[h.Hop] = append(out[h.Hop], h)
@@ -144,7 +147,7 @@ func TestHopSeverities(t *testing.T) {
 	if h := p[rule.HopSubnet][0]; h.Status != statusProblem || h.Worst != rule.Warning {
 		t.Errorf("subnet: %+v", h)
 	}
-	v := build(r)
+	v := buildWith(r, domainHop)
 	if v.Verdict != "1 warning: most likely cause: subnet/no-dns" {
 		t.Errorf("verdict %q", v.Verdict)
 	}
@@ -191,5 +194,23 @@ func TestCleanURL(t *testing.T) {
 		if got := cleanURL(in); got != want {
 			t.Errorf("cleanURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A finding of a domain the path view does not have is listed, and marks no hop.
+func TestFindingOffThePath(t *testing.T) {
+	r := healthy()
+	r.Result.Findings = []rule.Finding{{
+		Rule: "zebra/stripes", Severity: rule.Error, Domain: "zebra",
+		Subject: rule.Subject{Kind: "zebra"}, Summary: "a zebra", Evidence: []string{"stripes"},
+	}}
+	v := buildWith(r, hopOf)
+	for _, h := range v.Path {
+		if h.Status != statusOK {
+			t.Errorf("hop %s: %s", h.Hop, h.Status)
+		}
+	}
+	if len(v.Findings) != 1 || v.Findings[0].Hop != "zebra" || v.Cause != "zebra/stripes" {
+		t.Errorf("findings: %+v, cause %q", v.Findings, v.Cause)
 	}
 }

@@ -83,7 +83,12 @@ func (v *view) skippedRules() int {
 	return len(seen)
 }
 
-func build(r *Report) *view {
+// placer puts a rule on a hop of the path view.
+type placer func(name, domain string) string
+
+func build(r *Report) *view { return buildWith(r, hopOf) }
+
+func buildWith(r *Report, place placer) *view {
 	s := r.Snapshot
 	v := &view{
 		Tool:      r.Tool,
@@ -98,7 +103,7 @@ func build(r *Report) *view {
 	v.Cloud.AuthURL = cleanURL(v.Cloud.AuthURL)
 	v.HostHidden = s.Server != nil && s.Server.Host == "" && s.Gap(snapshot.SourceServerHost) != nil
 	for _, f := range r.Result.Findings {
-		v.Findings = append(v.Findings, findingView{Finding: f, Hop: hopOf(f.Rule, f.Domain)})
+		v.Findings = append(v.Findings, findingView{Finding: f, Hop: place(f.Rule, f.Domain)})
 		switch {
 		case f.Severity >= rule.Error:
 			v.Errors++
@@ -121,7 +126,7 @@ func build(r *Report) *view {
 		}
 		v.SkipGroups[i].Rules = append(v.SkipGroups[i].Rules, skippedRule{Rule: sk.Rule, Partial: sk.Partial})
 	}
-	v.Path = buildPath(s, v.Findings, r.Result)
+	v.Path = buildPath(s, v.Findings, r.Result, place)
 	v.Verdict = verdict(v)
 	return v
 }
@@ -163,12 +168,17 @@ func plural(n int, one, many string) string {
 
 // hopOf places a rule on the path view. Rules of the catalogue say where they
 // belong; a rule the catalogue does not know (an older or newer hoofbeat
-// wrote the result) falls back to the hop named after its domain, mapped as
-// Rule.PathHop maps it.
+// wrote the result) falls back to the hop named after its domain.
 func hopOf(name, domain string) string {
 	if r, ok := rule.Lookup(name); ok {
 		return r.PathHop()
 	}
+	return domainHop(name, domain)
+}
+
+// domainHop is the hop named after a rule's domain (taken from the name when
+// empty), mapped as Rule.PathHop maps it.
+func domainHop(name, domain string) string {
 	if domain == "" {
 		domain, _, _ = strings.Cut(name, "/")
 	}

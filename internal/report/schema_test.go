@@ -1,0 +1,89 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+const schemaFile = "../../docs/output.schema.json"
+
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open(schemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatalf("read %s: %v", schemaFile, err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("output.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("output.schema.json")
+	if err != nil {
+		t.Fatalf("compile %s: %v", schemaFile, err)
+	}
+	return sch
+}
+
+// Every JSON golden, and the document for a server that was not found,
+// conforms to docs/output.schema.json.
+func TestJSONMatchesSchema(t *testing.T) {
+	sch := compileSchema(t)
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(cases) {
+		t.Fatalf("%d JSON goldens, want %d", len(files), len(cases))
+	}
+	var docs = map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[f] = b
+	}
+	var b bytes.Buffer
+	if err := JSON(&b, notFound()); err != nil {
+		t.Fatal(err)
+	}
+	docs["server not found"] = b.Bytes()
+	for name, b := range docs {
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("%s does not match %s:\n%v", name, schemaFile, err)
+		}
+	}
+}
+
+// The schema is strict enough to catch drift: an unknown key, a missing
+// key or a bad status fails it.
+func TestSchemaRejectsDrift(t *testing.T) {
+	sch := compileSchema(t)
+	for name, doc := range map[string]string{
+		"unknown key":  `{"schema_version":1,"tool":"","checked_at":null,"cloud":{"auth_url":"","region":"","user":"","project":"","admin":false},"query":"","server":null,"flows":[],"path":[],"findings":[],"skipped":[],"passed":[],"summary":{"errors":0,"warnings":0,"infos":0,"passed":0,"skipped":0,"most_likely_cause":null,"verdict":""},"extra":1}`,
+		"missing key":  `{"schema_version":1,"tool":"","checked_at":null,"cloud":{"auth_url":"","region":"","user":"","project":"","admin":false},"query":"","server":null,"flows":[],"path":[],"findings":[],"skipped":[],"passed":[]}`,
+		"wrong status": `{"schema_version":1,"tool":"","checked_at":null,"cloud":{"auth_url":"","region":"","user":"","project":"","admin":false},"query":"","server":null,"flows":[],"path":[{"hop":"port","port_id":"","status":"PROBLEM","resource":null,"resources":[],"detail":"","findings":[]}],"findings":[],"skipped":[],"passed":[],"summary":{"errors":0,"warnings":0,"infos":0,"passed":0,"skipped":0,"most_likely_cause":null,"verdict":""}}`,
+	} {
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(doc)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if sch.Validate(inst) == nil {
+			t.Errorf("%s: the schema accepts it", name)
+		}
+	}
+}
