@@ -69,7 +69,7 @@ func writeText(w io.Writer, v *view, o TextOptions) error {
 
 func (t *textWriter) header(v *view) {
 	const indent = 9
-	label := func(s string) string { return t.paint(styleBold, fmt.Sprintf("%-*s", indent, s)) }
+	label := func(s string) string { return t.paint(styleBold, s) + strings.Repeat(" ", indent-len(s)) }
 	if s := v.Server; s != nil {
 		t.para(label("Server"), indent, fmt.Sprintf("%s %s", orID(s.Name, s.ID), s.ID))
 	} else {
@@ -248,7 +248,7 @@ func (t *textWriter) findings(v *view) {
 		if s := f.Subject; s.Kind != "" || s.ID != "" {
 			subj := strings.TrimSpace(strings.Join([]string{s.Kind, s.Name, s.ID}, " "))
 			subj = strings.Join(strings.Fields(subj), " ")
-			t.para(in+t.paint(styleDim, "on "), indent+3, t.paint(styleDim, subj))
+			t.para(in, indent, t.paint(styleDim, "on "+subj))
 		}
 		t.list(in, "Evidence:", f.Evidence, true)
 		t.list(in, "Fix:", f.Remediation, false)
