@@ -214,3 +214,39 @@ func TestFindingOffThePath(t *testing.T) {
 		t.Errorf("findings: %+v, cause %q", v.Findings, v.Cause)
 	}
 }
+
+// The hosts hop shows when host rules ran, and not when they were all skipped.
+func TestHostsHop(t *testing.T) {
+	r := healthy()
+	r.Result.Skipped = []rule.Skip{{Rule: "host/netns-missing", Domain: "host", Reason: "no host data: run hoofbeat host"}}
+	if p := pathOf(t, r); len(p[rule.HopHosts]) != 0 {
+		t.Errorf("hosts hop shown with every host rule skipped: %+v", p[rule.HopHosts])
+	}
+	r.Result.Passed = append(r.Result.Passed, "host/tunnel-peer-blocked")
+	v := buildWith(r, domainHop)
+	last := v.Path[len(v.Path)-1]
+	if last.Hop != rule.HopHosts || last.Status != statusOK || last.Detail() != "cmp1, ctl (1 check skipped)" {
+		t.Errorf("last hop: %+v %q", last, last.Detail())
+	}
+}
+
+// Hops that do not apply say why.
+func TestHopsThatDoNotApply(t *testing.T) {
+	r := healthy()
+	s := r.Snapshot
+	s.Subnets[0].EnableDHCP = false
+	s.NetworkPorts = s.NetworkPorts[1:] // no DHCP port
+	s.Ports[0].PortSecurityEnabled = ptr(false)
+	s.Ports[0].SecurityGroups = nil
+	s.Routers[0].ExternalGateway = nil
+	p := pathOf(t, r)
+	for hop, want := range map[string]string{
+		rule.HopDHCP:           "none: DHCP is disabled on private-subnet",
+		rule.HopSecurityGroups: "none: port security is disabled on this port",
+		rule.HopGateway:        "none: router1 has no external gateway",
+	} {
+		if h := p[hop][0]; h.Status != statusNA || h.Detail() != want {
+			t.Errorf("%s: %s %q, want n/a %q", hop, h.Status, h.Detail(), want)
+		}
+	}
+}
