@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# lab/down.sh [--keep-state]: stop the lab and remove its namespaces.
+#
+# Stops only what lab/up.sh and lab/seed.sh started: first the process groups
+# whose leaders are saved in run/pids/, then whatever still lives in the lab's
+# own network namespaces (hb-*, qdhcp-*, qrouter-*, labvm-*), found with
+# `ip netns pids` (dnsmasq, haproxy, privsep daemons, epmd daemonise). Nothing
+# is ever killed by name. Then the namespaces are deleted.
+#
+# --keep-state keeps the MariaDB/RabbitMQ/Glance state (run/state), so the
+# next up.sh skips the schema syncs and keeps every resource; seed.sh then
+# recreates the fake VMs. Without it the state is wiped (secrets are kept).
+set -euo pipefail
+export SCRIPT_NAME=down.sh
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_root
+keep=
+case "${1:-}" in
+  --keep-state) keep=1 ;;
+  "") ;;
+  *) echo "usage: lab/down.sh [--keep-state]" >&2; exit 2 ;;
+esac
+mkdir -p "$RUN"
+echo "---- $(date -u +%FT%TZ) down.sh start${keep:+ --keep-state}" >>"$RUN/timings.txt"
+
+lab_namespaces() { ip netns list | awk '{print $1}' | grep -E '^(hb-|labvm-|qdhcp-|qrouter-)' || true; }
+
+# 1. process groups of the services (holders last: services live in their namespaces)
+groups=()
+for f in "$PIDS"/*.pid; do
+  [ -e "$f" ] || continue
+  case "$f" in *.holder.pid) continue ;; esac
+  pid=$(cat "$f" 2>/dev/null || true)
+  n=$(basename "$f" .pid); h=${n%%.*}
+  if [ -n "$pid" ] && pid_in_ns "$pid" "$(ns_of "$h")"; then
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    groups+=("$pid")
+  fi
+  rm -f "$f"
+done
+groups_gone() { local g; for g in "${groups[@]}"; do group_alive "$g" && return 1; done; return 0; }
+if [ ${#groups[@]} -gt 0 ]; then
+  log "sent TERM to ${#groups[@]} service process groups"
+  if ! wait_until 20 "service process groups to exit" groups_gone; then
+    for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+  fi
+fi
+mark "services stopped"
+
+# 2. everything left in the lab's namespaces, by PID
+ns_pids() { local ns; for ns in $(lab_namespaces); do ip netns pids "$ns" 2>/dev/null || true; done | sort -un; }
+left=$(ns_pids)
+if [ -n "$left" ]; then
+  log "TERM to $(wc -w <<<"$left") processes left in the lab namespaces"
+  # shellcheck disable=SC2086
+  kill -TERM $left 2>/dev/null || true
+  if ! wait_until 15 "processes in the lab namespaces to exit" test -z "$(ns_pids)"; then
+    left=$(ns_pids)
+    # shellcheck disable=SC2086
+    if [ -n "$left" ]; then kill -KILL $left 2>/dev/null || true; fi
+    wait_until 5 "killed processes to disappear" test -z "$(ns_pids)" || log "still present: $(ns_pids)"
+  fi
+fi
+rm -f "$PIDS"/*.holder.pid
+mark "namespace processes stopped"
+
+# 3. the namespaces
+for ns in $(lab_namespaces); do
+  ip netns del "$ns" 2>/dev/null || log "could not delete netns $ns"
+done
+mark "namespaces deleted"
+
+# 4. state
+if [ -d "$HOSTS_DIR" ]; then
+  rm -rf "$RUN/logs.prev"; mkdir -p "$RUN/logs.prev"
+  for d in "$HOSTS_DIR"/*/log; do
+    [ -d "$d" ] || continue
+    h=$(basename "$(dirname "$d")")
+    mv "$d" "$RUN/logs.prev/$h"
+  done
+fi
+if [ -z "$keep" ]; then
+  rm -rf "$STATE" "$HOSTS_DIR"/*/var "$RUN/seed"
+  # Agent state of the network node that pointed at the wiped resources.
+  rm -rf /var/lib/neutron/dhcp /var/lib/neutron/external /var/lib/neutron/ns-metadata-proxy /var/lib/neutron/ha_confs
+  log "state wiped (secrets kept in run/secrets.env)"
+fi
+mark "down"

@@ -1,0 +1,242 @@
+# shellcheck shell=bash
+#
+# Layout of the state folder (recreated by the scripts, gitignored):
+#   run/secrets.env         random passwords, generated once
+#   run/openrc-admin, run/openrc-demo, run/clouds.yaml
+#   run/pids/<host>.<svc>.pid  process-group leaders started by up.sh
+#   run/hosts/<host>/...    per-host files (etc copies, logs, state)
+#   run/state/...           MariaDB datadir, RabbitMQ, Glance store
+#   run/timings.txt         phase timings of every run
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RUN=$LAB_DIR/run
+PIDS=$RUN/pids
+STATE=$RUN/state
+HOSTS_DIR=$RUN/hosts
+SAFE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH=$SAFE_PATH:$PATH
+
+# The lab's hosts: name, management/underlay address, netns.
+LAB_HOSTS=(ctl cmp1)
+CTL_IP=192.0.2.10
+MGMT_PREFIX=24
+declare -A HOST_IP=([ctl]=192.0.2.10 [cmp1]=192.0.2.11)
+NS_PREFIX=hb-
+KEYSTONE_URL=http://$CTL_IP:5000
+NOVA_URL=http://$CTL_IP:8774
+NEUTRON_URL=http://$CTL_IP:9696
+GLANCE_URL=http://$CTL_IP:9292
+PLACEMENT_URL=http://$CTL_IP:8778
+PUBLIC_CIDR=172.24.4.0/24
+PUBLIC_GW=172.24.4.1
+
+T0=${T0:-$(date +%s.%N)}
+export SCRIPT_NAME=${SCRIPT_NAME:-$(basename "$0")}
+
+log() { printf '%s [%s] %s\n' "$(date +%H:%M:%S)" "$SCRIPT_NAME" "$*" >&2; }
+die() { printf '%s [%s] ERROR: %s\n' "$(date +%H:%M:%S)" "$SCRIPT_NAME" "$*" >&2; exit 1; }
+elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+# mark PHASE: record the seconds since the script started in run/timings.txt.
+mark() {
+  mkdir -p "$RUN"
+  local e; e=$(elapsed)
+  printf '%s %s %-40s %6ss\n' "$(date -u +%FT%TZ)" "$SCRIPT_NAME" "$1" "$e" >>"$RUN/timings.txt"
+  log "[$e s] $1"
+}
+
+need_root() { [ "$(id -u)" = 0 ] || die "run me as root"; }
+
+# wait_until SECONDS DESCRIPTION CMD...: poll CMD every 0.3 s until it
+# succeeds; on timeout print DESCRIPTION (and $WAIT_HINT) and fail.
+wait_until() {
+  local limit=$1 what=$2; shift 2
+  local end=$((SECONDS + limit))
+  while ! "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$end" ]; then
+      log "timed out after ${limit}s waiting for: $what"
+      [ -n "${WAIT_HINT:-}" ] && log "hint: $WAIT_HINT"
+      return 1
+    fi
+    sleep 0.3
+  done
+}
+
+ns_of() { echo "${NS_PREFIX}$1"; }
+ns_exists() { [ -e "/run/netns/$1" ]; }
+# nsx HOST CMD...: run CMD in HOST's network namespace only (no mount/uts).
+nsx() { local h=$1; shift; nsenter --net="/run/netns/$(ns_of "$h")" -- "$@"; }
+
+holder_pid() { cat "$PIDS/$1.holder.pid" 2>/dev/null; }
+
+# pid_in_ns PID NETNS: the process is alive (not a zombie) and lives in NETNS.
+pid_in_ns() {
+  local pid=$1 ns=$2 st
+  [ -n "$pid" ] && [ -e "/proc/$pid" ] || return 1
+  st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ "$st" != Z ] || return 1
+  [ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)" ]
+}
+
+holder_alive() { pid_in_ns "$(holder_pid "$1")" "$(ns_of "$1")"; }
+
+# onh HOST CMD...: run CMD "on" a lab host: its net, mount and uts namespaces.
+onh() {
+  local h=$1 pid; shift
+  pid=$(holder_pid "$h")
+  holder_alive "$h" || die "lab host $h is not running (no holder process); run lab/up.sh"
+  nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- "$@"
+}
+
+svc_pidfile() { echo "$PIDS/$1.$2.pid"; }
+svc_pid() { cat "$(svc_pidfile "$1" "$2")" 2>/dev/null; }
+svc_alive() { pid_in_ns "$(svc_pid "$1" "$2")" "$(ns_of "$1")"; }
+
+# start_svc HOST NAME USER LOGFILE CMD...: start CMD as USER on HOST in a
+# new session (so its process group can be stopped as a whole). The pid of the
+# session leader goes to run/pids/HOST.NAME.pid. No-op if already running.
+start_svc() {
+  local host=$1 name=$2 user=$3 logf=$4; shift 4
+  local pidf; pidf=$(svc_pidfile "$host" "$name")
+  if svc_alive "$host" "$name"; then return 0; fi
+  holder_alive "$host" || die "cannot start $name: host $host is not up"
+  rm -f "$pidf"
+  mkdir -p "$(dirname "$logf")"
+  local home=/
+  local -a drop=()
+  if [ "$user" != root ]; then
+    home=$(getent passwd "$user" | cut -d: -f6)
+    drop=(setpriv --reuid="$user" --regid="$user" --init-groups)
+  fi
+  # shellcheck disable=SC2016,SC2086  # SVC_ENV: space-separated VAR=value words
+  setsid nsenter -t "$(holder_pid "$host")" --net --mount --uts --wd=/ -- \
+    env -i PATH="$SAFE_PATH" HOME="$home" LANG=C.UTF-8 USER="$user" ${SVC_ENV:-} \
+    sh -c 'echo $$ >"$0"; exec "$@"' "$pidf" "${drop[@]}" "$@" \
+    >>"$logf" 2>&1 </dev/null &
+  wait_until 10 "pidfile of $host/$name" test -s "$pidf" || die "could not start $name on $host"
+  log "started $host/$name (pid $(cat "$pidf"), log ${logf#"$LAB_DIR"/})"
+}
+
+# start_os HOST NAME USER ARGS...: start the OpenStack service NAME (its
+# command) on HOST; it logs to /var/log/<nova|neutron>/NAME.log as seen on the
+# host (run/hosts/HOST/log/<project>/), its console to run/hosts/HOST/log/console/.
+start_os() {
+  local host=$1 name=$2 user=$3; shift 3
+  local proj=${name%%-*}
+  start_svc "$host" "$name" "$user" "$HOSTS_DIR/$host/log/console/$name.out" \
+    "$name" "$@" --log-file="/var/log/$proj/$name.log"
+}
+
+# The services of a host that tests and faults restart.
+start_agents() { # HOST: the neutron agents of HOST
+  local h=$1
+  start_os "$h" neutron-linuxbridge-agent neutron \
+    --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/linuxbridge_agent.ini
+  [ "$h" = ctl ] || return 0
+  start_dhcp_agent
+  start_l3_agent
+  start_os ctl neutron-metadata-agent neutron \
+    --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/metadata_agent.ini
+}
+start_dhcp_agent() {
+  start_os ctl neutron-dhcp-agent neutron --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/dhcp_agent.ini
+}
+start_l3_agent() {
+  start_os ctl neutron-l3-agent neutron --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/l3_agent.ini
+}
+start_nova_compute() { # HOST. ctl's nova-compute reads nova-cpu.conf: nova.conf without DB credentials.
+  local conf=/etc/nova/nova.conf
+  [ "$1" = ctl ] && conf=/etc/nova/nova-cpu.conf
+  start_os "$1" nova-compute nova --config-file "$conf" --config-file /etc/nova/nova-compute.conf
+}
+start_serialproxy() { start_os ctl nova-serialproxy nova --config-file /etc/nova/nova.conf; }
+
+# group_alive PGID: a live (non-zombie) process is in process group PGID.
+# (Orphans here are adopted by a PID 1 that does not reap them.)
+group_alive() { ps -e -o pgid=,stat= | awk -v g="$1" '$1==g && $2 !~ /^Z/ {f=1} END {exit !f}'; }
+group_dead() { ! group_alive "$1"; }
+
+# stop_svc HOST NAME: TERM the service's process group, KILL after 20 s.
+stop_svc() {
+  local host=$1 name=$2 pid
+  pid=$(svc_pid "$host" "$name")
+  if [ -z "$pid" ] || ! svc_alive "$host" "$name"; then
+    rm -f "$(svc_pidfile "$host" "$name")"; return 0
+  fi
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  if ! wait_until 20 "$host/$name to exit" group_dead "$pid"; then
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    wait_until 5 "$host/$name to die" group_dead "$pid" || true
+  fi
+  rm -f "$(svc_pidfile "$host" "$name")"
+  log "stopped $host/$name (pgid $pid)"
+}
+
+load_secrets() {
+  [ -f "$RUN/secrets.env" ] || die "no $RUN/secrets.env: run lab/up.sh first"
+  # shellcheck disable=SC1091
+  . "$RUN/secrets.env"
+}
+
+# ---- HTTP API helpers (curl inside hb-ctl) ----------------------------------
+
+# os_token USER PASSWORD PROJECT: print a project-scoped token.
+os_token() {
+  local body hdr
+  body=$(jq -nc --arg u "$1" --arg p "$2" --arg pr "$3" '{auth:{identity:{methods:["password"],password:{user:{name:$u,domain:{name:"Default"},password:$p}}},scope:{project:{name:$pr,domain:{name:"Default"}}}}}')
+  hdr=$(nsx ctl curl -sS -m 30 -o /dev/null -D - -H 'Content-Type: application/json' -d "$body" "$KEYSTONE_URL/v3/auth/tokens") || return 1
+  printf '%s\n' "$hdr" | tr -d '\r' | awk 'tolower($1)=="x-subject-token:" {print $2}'
+}
+
+admin_token() {
+  [ -n "${TOKEN:-}" ] || TOKEN=$(os_token admin "$ADMIN_PASS" admin)
+  [ -n "$TOKEN" ] || die "could not get an admin token from keystone"
+}
+
+# api METHOD URL [JSON]: call the API with $TOKEN; print the body; fail on
+# HTTP >= 400 (the body goes to stderr then). API_STATUS holds the status.
+API_STATUS=
+api() {
+  local m=$1 url=$2 data=${3:-} out code
+  local -a args=(-sS -m 120 -X "$m" -H "X-Auth-Token: $TOKEN" -H 'Accept: application/json'
+    -w '\n%{http_code}')
+  [ -n "${API_MICROVERSION:-}" ] && args+=(-H "OpenStack-API-Version: compute $API_MICROVERSION" -H "X-OpenStack-Nova-API-Version: $API_MICROVERSION")
+  [ -n "$data" ] && args+=(-H 'Content-Type: application/json' -d "$data")
+  out=$(nsx ctl curl "${args[@]}" "$url") || { API_STATUS=000; log "$m $url: curl failed"; return 1; }
+  code=${out##*$'\n'}
+  API_STATUS=$code
+  out=${out%$'\n'*}
+  if [ "$code" -ge 400 ]; then
+    [ -n "${API_QUIET:-}" ] || log "$m $url -> HTTP $code: ${out:0:400}"
+    return 1
+  fi
+  printf '%s' "$out"
+}
+
+http_code() { nsx ctl curl -s -m 5 -o /dev/null -w '%{http_code}' "$1" 2>/dev/null; }
+http_ok() { local c; c=$(http_code "$1"); [ -n "$c" ] && [ "$c" != 000 ] && [ "$c" -lt 500 ]; }
+
+# sql QUERY: run SQL as MariaDB root through the lab's socket.
+MYSQL_SOCK=/run/mysqld/hb-mysqld.sock
+sql() { mariadb --socket="$MYSQL_SOCK" -uroot -N -B -e "$1"; }
+
+# Namespace isolation check: lab host namespaces have no default route and no
+# veth whose peer lives outside the lab's namespaces (e.g. the host's).
+check_isolation() {
+  local h ns
+  for h in "${LAB_HOSTS[@]}"; do
+    ns=$(ns_of "$h")
+    ns_exists "$ns" || continue
+    if [ -n "$(ip -n "$ns" route show default)" ] || [ -n "$(ip -n "$ns" -6 route show default)" ]; then
+      die "SAFETY: namespace $ns has a default route; aborting"
+    fi
+    local ids bad
+    ids=$(ip -n "$ns" -j -d link show type veth | jq -r '.[] | select(.link_netnsid != null) | .link_netnsid' | sort -u)
+    for id in $ids; do
+      bad=$(ip -n "$ns" netns list-id | awk -v id="$id" '$2==id' )
+      case "$bad" in
+        *"name: hb-"*|*"name: labvm-"*|*"name: qdhcp-"*|*"name: qrouter-"*) ;;
+        *) die "SAFETY: namespace $ns has a veth whose peer is outside the lab (nsid $id: ${bad:-unnamed}); aborting" ;;
+      esac
+    done
+  done
+}

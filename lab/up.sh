@@ -1,0 +1,454 @@
+#!/usr/bin/env bash
+# lab/up.sh: stand up hoofbeat's lab, a real minimal OpenStack (Debian 12's
+# packaged Zed) on two "hosts" that are network namespaces of this machine:
+#
+#   hb-ctl  (controller + network node + a compute): MariaDB, RabbitMQ,
+#           Keystone, Glance, Placement, neutron-server and its linuxbridge,
+#           DHCP, L3 and metadata agents, nova api/conductor/scheduler/
+#           serialproxy/compute (FakeDriver); br-ex 172.24.4.1/24 = physnet1
+#   hb-cmp1 (compute node): linuxbridge agent + nova-compute (FakeDriver)
+#
+# joined by a veth pair, the underlay 192.0.2.0/24 (ctl .10, cmp1 .11) that
+# carries the management traffic and the VXLAN tunnels. Nothing is linked to
+# the machine's own network namespace and no namespace has a route out.
+#
+# Idempotent: running services are left alone. Run as root. Usage: lab/up.sh
+set -euo pipefail
+export SCRIPT_NAME=up.sh
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=conf.sh
+. "$LAB_DIR/conf.sh"
+need_root
+mkdir -p "$RUN" "$PIDS" "$STATE"
+echo "---- $(date -u +%FT%TZ) up.sh start" >>"$RUN/timings.txt"
+
+PACKAGES=(
+  keystone glance-api placement-api
+  neutron-server neutron-linuxbridge-agent neutron-dhcp-agent neutron-l3-agent neutron-metadata-agent
+  nova-api nova-conductor nova-scheduler nova-compute nova-compute-ironic nova-consoleproxy
+  python3-openstackclient mariadb-server rabbitmq-server uwsgi-core uwsgi-plugin-python3
+  haproxy dnsmasq-base iptables ebtables conntrack iproute2 busybox iputils-ping curl jq sudo
+)
+
+# ---- 1. packages --------------------------------------------------------------
+install_packages() {
+  local p missing=()
+  for p in "${PACKAGES[@]}"; do
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" = installed ] || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${#missing[@]} missing packages (of ${#PACKAGES[@]}): ${missing[*]}"
+  # Maintainer scripts must not start daemons in the machine's namespace.
+  local made_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
+  # No postinst may try to reach a database, RabbitMQ or Keystone.
+  debconf-set-selections <<'EOF'
+dbconfig-common dbconfig-common/dbconfig-install boolean false
+keystone keystone/configure_db boolean false
+keystone keystone/create-admin-tenant boolean false
+keystone keystone/register-endpoint boolean false
+glance-common glance/configure_db boolean false
+glance-common glance/configure_rabbit boolean false
+glance-common glance/configure_ksat boolean false
+glance-api glance/configure_api-endpoint boolean false
+neutron-common neutron/configure_db boolean false
+neutron-common neutron/configure_rabbit boolean false
+neutron-common neutron/configure_ksat boolean false
+neutron-common neutron/configure_nova boolean false
+neutron-api neutron/configure_api-endpoint boolean false
+neutron-metadata-agent neutron-metadata/configure boolean false
+nova-common nova/configure_db boolean false
+nova-common nova/configure_rabbit boolean false
+nova-common nova/configure_ksat boolean false
+nova-common nova/configure_neutron boolean false
+nova-common nova/configure_placement boolean false
+nova-api novaapi/configure_db boolean false
+nova-api nova/configure_api-endpoint boolean false
+placement-common placement/configure_db boolean false
+placement-common placement/configure_ksat boolean false
+placement-api placement/configure_api-endpoint boolean false
+EOF
+  DEBIAN_FRONTEND=noninteractive apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+  [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+  mark "packages installed"
+}
+install_packages
+
+# ---- 2. secrets and client credentials -----------------------------------------
+gen_pass() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
+if [ ! -f "$RUN/secrets.env" ]; then
+  umask 077
+  {
+    echo "# hoofbeat lab secrets, generated $(date -u +%FT%TZ); valid only inside the lab namespaces"
+    for v in ADMIN_PASS DEMO_PASS SERVICE_PASS DB_PASS RABBIT_PASS METADATA_SECRET; do
+      echo "$v=$(gen_pass)"
+    done
+  } >"$RUN/secrets.env"
+  umask 022
+fi
+load_secrets
+
+write_client_files() {
+  local who pass proj
+  for who in admin demo; do
+    proj=$who
+    if [ "$who" = admin ]; then pass=$ADMIN_PASS; else pass=$DEMO_PASS; fi
+    put "$RUN/openrc-$who" root:root 0600 <<EOF
+# hoofbeat lab: credentials of the $who user (use from inside the lab: lab/on.sh ctl ...)
+export OS_AUTH_URL=$KEYSTONE_URL/v3
+export OS_PROJECT_NAME=$proj
+export OS_USERNAME=$who
+export OS_PASSWORD=$pass
+export OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default
+export OS_REGION_NAME=RegionOne
+export OS_IDENTITY_API_VERSION=3
+export OS_INTERFACE=public
+EOF
+  done
+  put "$RUN/clouds.yaml" root:root 0600 <<EOF
+# hoofbeat lab clouds (reachable from inside the lab hosts: lab/on.sh ctl ...)
+clouds:
+  lab-admin:
+    auth:
+      auth_url: $KEYSTONE_URL/v3
+      username: admin
+      password: $ADMIN_PASS
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+  lab-demo:
+    auth:
+      auth_url: $KEYSTONE_URL/v3
+      username: demo
+      password: $DEMO_PASS
+      project_name: demo
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+EOF
+}
+write_client_files
+
+# ---- 3. namespaces: the two hosts and the wire between them --------------------
+setup_netns() {
+  local h ns
+  for h in "${LAB_HOSTS[@]}"; do
+    ns=$(ns_of "$h")
+    ns_exists "$ns" || ip netns add "$ns"
+    ip -n "$ns" link set lo up
+  done
+  if ! ip -n hb-ctl link show mgmt0 >/dev/null 2>&1 || ! ip -n hb-cmp1 link show mgmt0 >/dev/null 2>&1; then
+    ip -n hb-ctl link del mgmt0 2>/dev/null || true
+    ip -n hb-cmp1 link del mgmt0 2>/dev/null || true
+    # Both ends are created directly in the lab namespaces.
+    ip link add mgmt0 netns hb-ctl type veth peer name mgmt0 netns hb-cmp1
+  fi
+  for h in "${LAB_HOSTS[@]}"; do
+    ns=$(ns_of "$h")
+    ip -n "$ns" addr replace "${HOST_IP[$h]}/$MGMT_PREFIX" dev mgmt0
+    ip -n "$ns" link set mgmt0 up
+    # Security groups filter bridged traffic through iptables.
+    nsx "$h" sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
+  done
+  # The flat provider network physnet1: a bridge with the gateway address and
+  # no uplink, on the network node only.
+  ip -n hb-ctl link show br-ex >/dev/null 2>&1 || ip -n hb-ctl link add br-ex type bridge
+  ip -n hb-ctl addr replace "$PUBLIC_GW/24" dev br-ex
+  ip -n hb-ctl link set br-ex up
+  check_isolation
+}
+
+# A long-lived holder process per host owns its mount and UTS namespaces:
+# hostname = the host's name; a fresh sysfs showing the host's devices;
+# /etc/hosts and /etc/resolv.conf of the lab; /var/log/{nova,neutron} of the
+# host; and on compute hosts their own /etc/{nova,neutron} and
+# /var/lib/{nova,neutron}. /run/netns stays shared with the machine (ip netns
+# add made it a shared mount), so the qdhcp-/qrouter- namespaces the agents
+# create are visible to `ip netns` everywhere. Services enter the holder's
+# namespaces (nsenter -t HOLDER --net --mount --uts); never `ip netns exec`,
+# which would make /run/netns a slave mount.
+start_holder() {
+  local h=$1 d=$HOSTS_DIR/$1 pidf=$PIDS/$1.holder.pid
+  holder_alive "$h" && return 0
+  rm -f "$pidf"
+  local binds="/etc/hosts=$d/etc/hosts /etc/resolv.conf=$d/etc/resolv.conf"
+  binds+=" /var/log/nova=$d/log/nova /var/log/neutron=$d/log/neutron"
+  if [ "$h" != ctl ]; then
+    binds+=" /etc/nova=$d/etc/nova /etc/neutron=$d/etc/neutron"
+    binds+=" /var/lib/nova=$d/var/lib/nova /var/lib/neutron=$d/var/lib/neutron"
+  fi
+  # shellcheck disable=SC2016,SC2086  # $binds: space-separated MOUNTPOINT=SOURCE words
+  setsid nsenter --net="/run/netns/$(ns_of "$h")" -- \
+    unshare --mount --uts --propagation unchanged -- \
+    /bin/sh -c '
+      set -e
+      pidf=$1 host=$2; shift 2
+      hostname "$host"
+      mount --make-rslave /sys
+      umount -l /sys
+      mount -t sysfs sysfs /sys
+      for b in "$@"; do mount --bind "${b#*=}" "${b%%=*}"; done
+      echo $$ >"$pidf.tmp" && mv "$pidf.tmp" "$pidf"
+      exec sleep infinity' holder "$pidf" "$h" $binds \
+    >>"$d/log/holder.log" 2>&1 </dev/null &
+  wait_until 10 "holder of $h" test -s "$pidf" || die "could not start the holder of host $h (see ${d#"$LAB_DIR"/}/log/holder.log)"
+  holder_alive "$h" || die "holder of host $h is not in $(ns_of "$h")"
+}
+
+for h in "${LAB_HOSTS[@]}"; do
+  mkdir -p "$HOSTS_DIR/$h/log/nova" "$HOSTS_DIR/$h/log/neutron"
+  chown nova:nova "$HOSTS_DIR/$h/log/nova"
+  chown neutron:neutron "$HOSTS_DIR/$h/log/neutron"
+  write_host_files "$h"
+done
+setup_netns
+write_infra_configs
+write_ctl_api_configs
+write_compute_host_configs cmp1
+for h in "${LAB_HOSTS[@]}"; do start_holder "$h"; done
+mark "namespaces and hosts"
+
+# ---- 4. MariaDB and RabbitMQ on ctl -------------------------------------------
+CTL_LOG=$HOSTS_DIR/ctl/log
+mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+if [ ! -d "$STATE/mysql/mysql" ]; then
+  rm -rf "$STATE/mysql" "$STATE/db-synced"
+  mkdir -p "$STATE/mysql" && chown mysql:mysql "$STATE/mysql"
+  mariadb-install-db --defaults-file="$RUN/etc/my.cnf" --user=mysql --datadir="$STATE/mysql" \
+    --auth-root-authentication-method=socket --skip-test-db >"$CTL_LOG/mariadb-install.log" 2>&1 ||
+    die "mariadb-install-db failed, see $CTL_LOG/mariadb-install.log"
+fi
+start_svc ctl mariadb root "$CTL_LOG/mariadb.out" /usr/sbin/mariadbd --defaults-file="$RUN/etc/my.cnf"
+
+mkdir -p "$STATE/rabbitmq/mnesia" "$CTL_LOG/rabbitmq"
+chown -R rabbitmq:rabbitmq "$STATE/rabbitmq" "$CTL_LOG/rabbitmq"
+SVC_ENV="HOME=$STATE/rabbitmq RABBITMQ_NODENAME=rabbit@localhost RABBITMQ_CONFIG_FILE=$STATE/rabbitmq/rabbitmq.conf RABBITMQ_CONF_ENV_FILE=$STATE/rabbitmq/rabbitmq-env.conf RABBITMQ_ENABLED_PLUGINS_FILE=$STATE/rabbitmq/enabled_plugins RABBITMQ_MNESIA_BASE=$STATE/rabbitmq/mnesia RABBITMQ_LOG_BASE=$CTL_LOG/rabbitmq RABBITMQ_PID_FILE=$STATE/rabbitmq/rabbit.pid" \
+  start_svc ctl rabbitmq rabbitmq "$CTL_LOG/rabbitmq.log" /usr/lib/rabbitmq/bin/rabbitmq-server
+
+WAIT_HINT="see $CTL_LOG/mariadb.log" wait_until 60 "MariaDB to answer" sql "select 1" || die "MariaDB did not start"
+mark "mariadb up"
+for db in keystone glance placement neutron nova_api nova nova_cell0; do
+  sql "CREATE DATABASE IF NOT EXISTS $db"
+done
+sql "CREATE USER IF NOT EXISTS 'openstack'@'%' IDENTIFIED BY '$DB_PASS'; ALTER USER 'openstack'@'%' IDENTIFIED BY '$DB_PASS';
+     GRANT ALL PRIVILEGES ON keystone.* TO 'openstack'@'%'; GRANT ALL PRIVILEGES ON glance.* TO 'openstack'@'%';
+     GRANT ALL PRIVILEGES ON placement.* TO 'openstack'@'%'; GRANT ALL PRIVILEGES ON neutron.* TO 'openstack'@'%';
+     GRANT ALL PRIVILEGES ON nova_api.* TO 'openstack'@'%'; GRANT ALL PRIVILEGES ON nova.* TO 'openstack'@'%';
+     GRANT ALL PRIVILEGES ON nova_cell0.* TO 'openstack'@'%'; FLUSH PRIVILEGES;"
+
+# ---- 5. schemas (in parallel), keystone first ---------------------------------
+# run_as USER CMD...: run a one-off command as a service user on ctl.
+run_as() { local u=$1; shift; onh ctl setpriv --reuid="$u" --regid="$u" --init-groups env -i PATH="$SAFE_PATH" HOME=/tmp LANG=C.UTF-8 "$@"; }
+SYNC_LOG=$CTL_LOG/db-sync
+mkdir -p "$SYNC_LOG"
+declare -A SYNC_JOBS=()
+if [ ! -f "$STATE/db-synced" ]; then
+  run_as glance glance-manage db_sync >"$SYNC_LOG/glance.log" 2>&1 &
+  SYNC_JOBS[glance]=$!
+  run_as placement placement-manage db sync >"$SYNC_LOG/placement.log" 2>&1 &
+  SYNC_JOBS[placement]=$!
+  run_as neutron neutron-db-manage --config-file /etc/neutron/neutron.conf \
+    --config-file /etc/neutron/plugins/ml2/ml2_conf.ini upgrade head >"$SYNC_LOG/neutron.log" 2>&1 &
+  SYNC_JOBS[neutron]=$!
+  (
+    set -e
+    run_as nova nova-manage api_db sync
+    run_as nova nova-manage cell_v2 map_cell0
+    cells=$(run_as nova nova-manage cell_v2 list_cells)
+    case "$cells" in *" cell1 "*) ;; *) run_as nova nova-manage cell_v2 create_cell --name=cell1 --verbose ;; esac
+    run_as nova nova-manage db sync
+  ) >"$SYNC_LOG/nova.log" 2>&1 &
+  SYNC_JOBS[nova]=$!
+  run_as keystone keystone-manage db_sync >"$SYNC_LOG/keystone.log" 2>&1 || die "keystone db_sync failed, see $SYNC_LOG/keystone.log"
+fi
+if [ ! -f /etc/keystone/fernet-keys/0 ]; then
+  onh ctl keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone >>"$SYNC_LOG/keystone.log" 2>&1
+fi
+if [ ! -f /etc/keystone/credential-keys/0 ]; then
+  onh ctl keystone-manage credential_setup --keystone-user keystone --keystone-group keystone >>"$SYNC_LOG/keystone.log" 2>&1
+fi
+if [ ! -f "$STATE/db-synced" ]; then
+  run_as keystone keystone-manage bootstrap --bootstrap-password "$ADMIN_PASS" \
+    --bootstrap-admin-url "$KEYSTONE_URL/v3/" --bootstrap-internal-url "$KEYSTONE_URL/v3/" \
+    --bootstrap-public-url "$KEYSTONE_URL/v3/" --bootstrap-region-id RegionOne >>"$SYNC_LOG/keystone.log" 2>&1 ||
+    die "keystone bootstrap failed, see $SYNC_LOG/keystone.log"
+fi
+mark "keystone db ready"
+start_svc ctl keystone root "$CTL_LOG/keystone.log" uwsgi --ini "$RUN/etc/keystone-uwsgi.ini"
+WAIT_HINT="see $CTL_LOG/keystone.log" wait_until 60 "keystone API" http_ok "$KEYSTONE_URL/v3" || die "keystone did not come up"
+mark "keystone API up"
+
+# ---- 6. keystone contents: service users, roles, catalog ----------------------
+TOKEN=
+admin_token
+kid() { # kid COLLECTION NAME [EXTRA_QUERY]: id of the named keystone resource, or empty
+  api GET "$KEYSTONE_URL/v3/$1?name=$2${3:-}" | jq -r ".$1[0].id // empty"
+}
+ensure_project() {
+  local id; id=$(kid projects "$1")
+  [ -n "$id" ] || id=$(api POST "$KEYSTONE_URL/v3/projects" "$(jq -nc --arg n "$1" --arg d "$2" '{project:{name:$n,description:$d,domain_id:"default",enabled:true}}')" | jq -r .project.id)
+  echo "$id"
+}
+ensure_user() { # NAME PASSWORD PROJECT_ID
+  local id body; id=$(kid users "$1")
+  body=$(jq -nc --arg n "$1" --arg p "$2" --arg pr "$3" '{user:{name:$n,password:$p,default_project_id:$pr,domain_id:"default",enabled:true}}')
+  if [ -z "$id" ]; then
+    id=$(api POST "$KEYSTONE_URL/v3/users" "$body" | jq -r .user.id)
+  else
+    api PATCH "$KEYSTONE_URL/v3/users/$id" "$(jq -c 'del(.user.domain_id)' <<<"$body")" >/dev/null
+  fi
+  echo "$id"
+}
+grant() { # PROJECT_ID USER_ID ROLE_NAME
+  local rid; rid=$(kid roles "$3")
+  [ -n "$rid" ] || die "keystone has no role $3"
+  api PUT "$KEYSTONE_URL/v3/projects/$1/users/$2/roles/$rid" >/dev/null
+}
+ensure_endpoints() { # NAME TYPE URL DESCRIPTION
+  local sid i eid
+  sid=$(api GET "$KEYSTONE_URL/v3/services?type=$2" | jq -r '.services[0].id // empty')
+  [ -n "$sid" ] || sid=$(api POST "$KEYSTONE_URL/v3/services" "$(jq -nc --arg n "$1" --arg t "$2" --arg d "$4" '{service:{name:$n,type:$t,description:$d,enabled:true}}')" | jq -r .service.id)
+  for i in public internal admin; do
+    eid=$(api GET "$KEYSTONE_URL/v3/endpoints?service_id=$sid&interface=$i" | jq -r '.endpoints[0].id // empty')
+    if [ -z "$eid" ]; then
+      api POST "$KEYSTONE_URL/v3/endpoints" "$(jq -nc --arg s "$sid" --arg i "$i" --arg u "$3" '{endpoint:{service_id:$s,interface:$i,url:$u,region_id:"RegionOne",enabled:true}}')" >/dev/null
+    fi
+  done
+}
+SERVICE_PID=$(ensure_project service "Service project of the hoofbeat lab")
+for u in glance placement neutron nova; do
+  grant "$SERVICE_PID" "$(ensure_user "$u" "$SERVICE_PASS" "$SERVICE_PID")" admin
+done
+ensure_endpoints glance image "$GLANCE_URL" "OpenStack Image"
+ensure_endpoints placement placement "$PLACEMENT_URL" "Placement API"
+ensure_endpoints neutron network "$NEUTRON_URL" "OpenStack Networking"
+ensure_endpoints nova compute "$NOVA_URL/v2.1" "OpenStack Compute"
+mark "keystone users and catalog"
+
+# ---- 7. the other services ---------------------------------------------------
+for j in "${!SYNC_JOBS[@]}"; do
+  wait "${SYNC_JOBS[$j]}" || die "$j schema sync failed, see $SYNC_LOG/$j.log"
+done
+touch "$STATE/db-synced"
+mark "all schemas synced"
+
+mkdir -p "$STATE/glance/images" "$STATE/glance/staging" "$STATE/glance/tasks"
+chown -R glance:glance "$STATE/glance"
+start_svc ctl placement root "$CTL_LOG/placement.log" uwsgi --ini "$RUN/etc/placement-uwsgi.ini"
+start_svc ctl glance-api glance "$CTL_LOG/glance-api.log" glance-api --config-file /etc/glance/glance-api.conf
+start_os ctl neutron-server neutron \
+  --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini
+for s in nova-api nova-conductor nova-scheduler nova-serialproxy; do
+  start_os ctl "$s" nova --config-file /etc/nova/nova.conf
+done
+start_svc ctl fake-serial-console nova "$CTL_LOG/fake-serial-console.log" /usr/bin/python3 "$LAB_DIR/bin/fake_serial_console.py" 127.0.0.1 6969
+mark "API services started"
+
+# The agents' first RPC call is lost if it is published before neutron-server's
+# RPC worker has declared its queues (the agent then hangs for
+# rpc_response_timeout): start them once the RPC worker consumes.
+# oslo.service logs "Starting 1 workers" when it forks each worker (API, RPC,
+# state-report RPC): wait for those forks and the API, so that the agents'
+# python start-up (about 10 s here) leaves the RPC workers ample time.
+neutron_ready() {
+  http_ok "$NEUTRON_URL/" && [ "$(grep -c 'Starting 1 workers' "$CTL_LOG/neutron/neutron-server.log")" -ge 3 ]
+}
+WAIT_HINT="see $CTL_LOG/neutron/neutron-server.log and $CTL_LOG/console/neutron-server.out" wait_until 120 "neutron API and RPC workers" neutron_ready || die "neutron-server did not come up"
+mark "neutron API up"
+
+for h in "${LAB_HOSTS[@]}"; do start_agents "$h"; done
+
+WAIT_HINT="see $CTL_LOG/nova/nova-api.log and $CTL_LOG/console/nova-api.out" wait_until 120 "nova API" http_ok "$NOVA_URL/" || die "nova-api did not come up"
+mark "nova API up"
+for h in "${LAB_HOSTS[@]}"; do start_nova_compute "$h"; done
+mark "agents and computes started"
+
+# ---- 8. admin resources: flavors, image, the public network --------------------
+WAIT_HINT="see $CTL_LOG/glance-api.log" wait_until 60 "glance API" http_ok "$GLANCE_URL/" || die "glance-api did not come up"
+WAIT_HINT="see $CTL_LOG/placement.log" wait_until 60 "placement API" http_ok "$PLACEMENT_URL/" || die "placement did not come up"
+ensure_flavor() { # NAME VCPUS RAM DISK
+  local have
+  have=$(api GET "$NOVA_URL/v2.1/flavors" | jq -r --arg n "$1" '.flavors[] | select(.name==$n) | .id')
+  [ -n "$have" ] || api POST "$NOVA_URL/v2.1/flavors" "$(jq -nc --arg n "$1" --argjson c "$2" --argjson r "$3" --argjson d "$4" '{flavor:{name:$n,vcpus:$c,ram:$r,disk:$d}}')" >/dev/null
+}
+ensure_flavor m1.nano 1 128 1
+ensure_flavor m1.tiny 1 512 1
+ensure_flavor m1.small 1 2048 20
+
+img=$(api GET "$GLANCE_URL/v2/images?name=cirros-fake" | jq -r '.images[0].id // empty')
+img_status=
+if [ -n "$img" ]; then img_status=$(api GET "$GLANCE_URL/v2/images/$img" | jq -r .status); fi
+if [ -n "$img" ] && [ "$img_status" != active ]; then
+  api DELETE "$GLANCE_URL/v2/images/$img" >/dev/null || true
+  img=
+fi
+if [ -z "$img" ]; then
+  img=$(api POST "$GLANCE_URL/v2/images" '{"name":"cirros-fake","disk_format":"raw","container_format":"bare","visibility":"public"}' | jq -r .id)
+  head -c 1048576 /dev/zero >"$RUN/cirros-fake.img"
+  nsx ctl curl -sS -f -m 60 -X PUT -H "X-Auth-Token: $TOKEN" -H 'Content-Type: application/octet-stream' \
+    --data-binary @"$RUN/cirros-fake.img" "$GLANCE_URL/v2/images/$img/file" || die "image upload failed"
+  rm -f "$RUN/cirros-fake.img"
+fi
+
+pub=$(api GET "$NEUTRON_URL/v2.0/networks?name=public" | jq -r '.networks[0].id // empty')
+if [ -z "$pub" ]; then
+  pub=$(api POST "$NEUTRON_URL/v2.0/networks" '{"network":{"name":"public","router:external":true,"provider:network_type":"flat","provider:physical_network":"physnet1","shared":false,"admin_state_up":true}}' | jq -r .network.id)
+fi
+if [ -z "$(api GET "$NEUTRON_URL/v2.0/subnets?network_id=$pub" | jq -r '.subnets[0].id // empty')" ]; then
+  api POST "$NEUTRON_URL/v2.0/subnets" "$(jq -nc --arg n "$pub" --arg c "$PUBLIC_CIDR" --arg g "$PUBLIC_GW" '{subnet:{name:"public-subnet",network_id:$n,ip_version:4,cidr:$c,gateway_ip:$g,enable_dhcp:false,allocation_pools:[{start:"172.24.4.10",end:"172.24.4.250"}]}}')" >/dev/null
+fi
+mark "flavors, image, public network"
+
+# ---- 9. readiness: agents alive, computes up and mapped into cell1 ------------
+agents_ok() {
+  local a
+  a=$(api GET "$NEUTRON_URL/v2.0/agents") || return 1
+  [ "$(jq '[.agents[] | select(.alive and .admin_state_up) | "\(.host)/\(.agent_type)"] | sort | join(",")' <<<"$a")" = \
+    '"cmp1/Linux bridge agent,ctl/DHCP agent,ctl/L3 agent,ctl/Linux bridge agent,ctl/Metadata agent"' ]
+}
+WAIT_HINT="agents log to run/hosts/<host>/log/neutron/; check with: lab/on.sh ctl openstack network agent list" \
+  wait_until 150 "all 5 neutron agents alive (ctl: linuxbridge, DHCP, L3, metadata; cmp1: linuxbridge)" agents_ok ||
+  die "neutron agents not alive: $(api GET "$NEUTRON_URL/v2.0/agents" | jq -c '[.agents[] | {host,agent_type,alive}]')"
+mark "neutron agents alive"
+
+services_ok() {
+  local s
+  s=$(api GET "$NOVA_URL/v2.1/os-services") || return 1
+  [ "$(jq '[.services[] | select(.state=="up" and .status=="enabled") | "\(.host)/\(.binary)"] | sort | join(",")' <<<"$s")" = \
+    '"cmp1/nova-compute,ctl/nova-compute,ctl/nova-conductor,ctl/nova-scheduler"' ]
+}
+WAIT_HINT="see run/hosts/*/log/nova/nova-compute.log" \
+  wait_until 150 "nova-conductor, nova-scheduler and nova-compute on ctl and cmp1 up" services_ok ||
+  die "nova services not up: $(api GET "$NOVA_URL/v2.1/os-services" | jq -c '[.services[] | {host,binary,state}]')"
+compute_nodes_ok() { [ "$(sql "SELECT GROUP_CONCAT(host ORDER BY host) FROM nova.compute_nodes WHERE deleted=0")" = "cmp1,ctl" ]; }
+wait_until 60 "compute nodes of ctl and cmp1 recorded" compute_nodes_ok || die "compute nodes missing"
+mapped_ok() { [ "$(sql "SELECT GROUP_CONCAT(host ORDER BY host) FROM nova_api.host_mappings")" = "cmp1,ctl" ]; }
+if ! mapped_ok; then
+  run_as nova nova-manage cell_v2 discover_hosts --verbose >>"$CTL_LOG/nova/discover-hosts.log" 2>&1 ||
+    die "discover_hosts failed, see $CTL_LOG/nova/discover-hosts.log"
+fi
+mapped_ok || die "hosts not mapped into cell1 after discover_hosts"
+mark "nova computes up and discovered"
+check_isolation
+
+mark "ALL HEALTHY"
+cat <<EOF
+
+hoofbeat lab is up ($(elapsed) s).
+  hosts:        ctl (hb-ctl, $CTL_IP), cmp1 (hb-cmp1, ${HOST_IP[cmp1]})
+  credentials:  $RUN/openrc-admin, $RUN/openrc-demo, $RUN/clouds.yaml (clouds lab-admin, lab-demo)
+  run a command on a host:  lab/on.sh ctl openstack --os-cloud lab-admin server list
+  next:         lab/seed.sh
+EOF
