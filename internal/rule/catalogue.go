@@ -1,9 +1,46 @@
 package rule
 
 // Catalogue returns every rule, in the order that breaks ties when ranking:
-// within a domain, common causes come before exotic ones.
+// within a domain, root causes come before the symptoms they explain, and
+// common causes before exotic ones.
 func Catalogue() []*Rule {
 	return []*Rule{
 		instanceNotActive,
+		instanceNoNetworkPort,
+
+		portAdminDown,
+		portBindingFailed,
+		portNoFixedIP,
+		portDown,
+
+		sgIcmpIngressMissing,
+		sgIngressMissing,
+		sgEgressMissing,
+		sgPortSecurityDisabled,
+
+		subnetNoGateway,
+		subnetPoolExhausted,
+		subnetDHCPDisabled,
+
+		networkAdminDown,
+		networkNotActive,
+		networkNoDHCPPort,
+		networkMTUMismatch,
+		networkSegment,
+
+		agentL2Down,
+		agentDHCPNotHosting,
+		agentDHCPDown,
+		agentL3Down,
+		agentMetadataDown,
+
+		routerMissing,
+		routerAdminDown,
+		routerNotActive,
+		routerNotScheduled,
+		routerNoGateway,
+
+		floatingIPDown,
+		floatingIPNone,
 	}
 }

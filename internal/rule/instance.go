@@ -2,6 +2,8 @@ package rule
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
@@ -54,4 +56,51 @@ Nova recorded.`,
 
 func serverSubject(s *snapshot.Server) Subject {
 	return Subject{Kind: "server", ID: s.ID, Name: s.Name}
+}
+
+var instanceNoNetworkPort = &Rule{
+	Name:     "instance/no-network-port",
+	Severity: Error,
+	Title:    "The server has no network port",
+	Doc: `A server booted without a network (openstack server create --network none),
+or whose ports were deleted or detached, has no virtual NIC to answer on.
+hoofbeat lists the Neutron ports whose device_id is the server. When Nova still
+lists addresses for it, the ports were removed behind Nova's back (deleted in
+Neutron directly) and its view is stale.`,
+	Fix:   "Attach a network or a port: openstack server add network SERVER NETWORK.",
+	Needs: []string{snapshot.SourceServer, snapshot.SourcePorts},
+	Check: func(in *Input) []Finding {
+		s := in.Snapshot
+		if len(s.Ports) > 0 {
+			return nil
+		}
+		srv := s.Server
+		f := Finding{
+			Subject:  serverSubject(srv),
+			Summary:  fmt.Sprintf("server %s has no network port: it has no NIC to answer on", srv.Name),
+			Evidence: []string{fmt.Sprintf("ports with device_id %s: none", srv.ID)},
+			Verify:   []string{"openstack port list --server " + srv.ID},
+		}
+		var nets []string
+		for name, addrs := range srv.Addresses {
+			var as []string
+			for _, a := range addrs {
+				as = append(as, a.Addr)
+			}
+			nets = append(nets, name)
+			f.Evidence = append(f.Evidence, fmt.Sprintf("nova still lists addresses on %s: %s (stale: the port was removed in Neutron)", name, strings.Join(as, ", ")))
+		}
+		sort.Strings(nets)
+		sort.Strings(f.Evidence[1:])
+		if len(nets) > 0 {
+			f.Remediation = []string{comment(fmt.Sprintf("openstack server add network %s %s", srv.ID, nets[0]), "a new port on the network Nova remembers")}
+		} else {
+			f.Remediation = []string{
+				"openstack network list",
+				fmt.Sprintf("openstack server add network %s NETWORK", srv.ID),
+			}
+		}
+		f.Remediation = append(f.Remediation, comment("openstack server reboot "+srv.ID, "if the guest does not configure a hot-plugged NIC"))
+		return []Finding{f}
+	},
 }

@@ -135,6 +135,10 @@ type Skip struct {
 	Rule   string `json:"rule"`
 	Domain string `json:"domain"`
 	Reason string `json:"reason"`
+	// Partial is true when the rule did run but could not check part of
+	// what it looks at (one port's binding, one network's ports…); its
+	// findings, if any, cover the rest.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Input is what a rule reads.
@@ -142,6 +146,21 @@ type Input struct {
 	Snapshot *snapshot.Snapshot
 	// Flows are the operator's --check/--from questions.
 	Flows []Flow
+
+	// unchecked collects, while one rule runs, what it could not check.
+	unchecked []string
+}
+
+// uncheck records that part of what the running rule looks at could not be
+// checked, so that it is reported as skipped instead of passing silently.
+func (in *Input) uncheck(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	for _, u := range in.unchecked {
+		if u == msg {
+			return
+		}
+	}
+	in.unchecked = append(in.unchecked, msg)
 }
 
 // Rule is one entry of the catalogue.
@@ -184,8 +203,10 @@ type Options struct {
 // Result is the outcome of running the catalogue over a snapshot.
 type Result struct {
 	Findings []Finding `json:"findings"`
-	Skipped  []Skip    `json:"skipped"`
-	// Passed are the rules that ran and found nothing.
+	// Skipped are the rules that could not run, and the parts of rules that
+	// ran but could not check everything (Partial).
+	Skipped []Skip `json:"skipped"`
+	// Passed are the rules that ran, checked everything and found nothing.
 	Passed []string `json:"passed"`
 }
 
@@ -223,9 +244,16 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: reason})
 			continue
 		}
-		fs := r.Check(in)
+		run := *in
+		run.unchecked = nil
+		fs := r.Check(&run)
+		for _, u := range run.unchecked {
+			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: u, Partial: true})
+		}
 		if len(fs) == 0 {
-			res.Passed = append(res.Passed, r.Name)
+			if len(run.unchecked) == 0 {
+				res.Passed = append(res.Passed, r.Name)
+			}
 			continue
 		}
 		for _, f := range fs {

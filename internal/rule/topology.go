@@ -1,0 +1,299 @@
+package rule
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+)
+
+// Derived views of a snapshot shared by the rules: the server's networks
+// and subnets, the routers on them, and who hosts what.
+
+// shortID shortens a UUID for summaries; commands always carry the full ID.
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8] + "…"
+	}
+	return id
+}
+
+func portSubject(p *snapshot.Port) Subject {
+	return Subject{Kind: "port", ID: p.ID, Name: p.Name}
+}
+
+// portLabel names a port in a summary: "port 1a2b3c4d… (10.0.0.12)".
+func portLabel(p *snapshot.Port) string {
+	var ips []string
+	for _, f := range p.FixedIPs {
+		ips = append(ips, f.IPAddress)
+	}
+	l := "port " + shortID(p.ID)
+	if p.Name != "" {
+		l = fmt.Sprintf("port %s (%s)", p.Name, shortID(p.ID))
+	}
+	if len(ips) > 0 {
+		l += " " + strings.Join(ips, ", ")
+	}
+	return l
+}
+
+func netLabel(s *snapshot.Snapshot, id string) string {
+	if n := s.Network(id); n != nil && n.Name != "" {
+		return n.Name
+	}
+	return shortID(id)
+}
+
+func subnetLabel(sn *snapshot.Subnet) string {
+	if sn.Name != "" {
+		return fmt.Sprintf("%s (%s)", sn.Name, sn.CIDR)
+	}
+	return fmt.Sprintf("%s (%s)", shortID(sn.ID), sn.CIDR)
+}
+
+func routerLabel(r *snapshot.Router) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return shortID(r.ID)
+}
+
+func agentLabel(a *snapshot.Agent) string {
+	return fmt.Sprintf("%s %s on %s", a.AgentType, shortID(a.ID), a.Host)
+}
+
+// agentState renders an agent's liveness for evidence.
+func agentState(a *snapshot.Agent) string {
+	s := fmt.Sprintf("alive: %t, admin_state_up: %t", a.Alive, a.AdminStateUp)
+	if !a.HeartbeatTimestamp.IsZero() {
+		s += ", last heartbeat: " + a.HeartbeatTimestamp.UTC().Format("2006-01-02 15:04:05Z")
+	}
+	return s
+}
+
+func agentUp(a *snapshot.Agent) bool { return a.Alive && a.AdminStateUp }
+
+// serverNetworkIDs returns the networks of the server's ports, in port order.
+func serverNetworkIDs(s *snapshot.Snapshot) []string {
+	var out []string
+	for _, p := range s.Ports {
+		if !slices.Contains(out, p.NetworkID) {
+			out = append(out, p.NetworkID)
+		}
+	}
+	return out
+}
+
+// serverSubnetIDs returns the subnets of the server's fixed IPs, in order.
+func serverSubnetIDs(s *snapshot.Snapshot) []string {
+	var out []string
+	for _, p := range s.Ports {
+		for _, f := range p.FixedIPs {
+			if !slices.Contains(out, f.SubnetID) {
+				out = append(out, f.SubnetID)
+			}
+		}
+	}
+	return out
+}
+
+// portFamilies returns the address families (4, 6) of a port's fixed IPs.
+func portFamilies(p *snapshot.Port) []int {
+	var out []int
+	for _, f := range p.FixedIPs {
+		a, err := netip.ParseAddr(f.IPAddress)
+		if err != nil {
+			continue
+		}
+		if fam := familyOf(a); !slices.Contains(out, fam) {
+			out = append(out, fam)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// portAddrs returns a port's fixed IPs of one family.
+func portAddrs(p *snapshot.Port, family int) []string {
+	var out []string
+	for _, f := range p.FixedIPs {
+		if a, err := netip.ParseAddr(f.IPAddress); err == nil && familyOf(a) == family {
+			out = append(out, f.IPAddress)
+		}
+	}
+	return out
+}
+
+// routerInterfaces returns the router interface ports with an address on subnetID.
+func routerInterfaces(s *snapshot.Snapshot, networkID, subnetID string) []snapshot.Port {
+	var out []snapshot.Port
+	for _, p := range s.NetworkPortsByOwner(networkID, snapshot.RouterInterfaceOwners...) {
+		for _, f := range p.FixedIPs {
+			if f.SubnetID == subnetID {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// attachment is a router's leg on one of the server's subnets.
+type attachment struct {
+	router *snapshot.Router // nil when the router is not in the snapshot
+	id     string
+	subnet *snapshot.Subnet // nil when the subnet is not in the snapshot
+	subID  string
+	port   snapshot.Port
+}
+
+// serverRouters returns the routers with an interface on the server's
+// subnets, each once (the first subnet it serves), in subnet order.
+func serverRouters(s *snapshot.Snapshot) []attachment {
+	var out []attachment
+	seen := map[string]bool{}
+	for _, p := range s.Ports {
+		for _, f := range p.FixedIPs {
+			for _, rp := range routerInterfaces(s, p.NetworkID, f.SubnetID) {
+				if seen[rp.DeviceID] {
+					continue
+				}
+				seen[rp.DeviceID] = true
+				out = append(out, attachment{router: s.Router(rp.DeviceID), id: rp.DeviceID, subnet: s.Subnet(f.SubnetID), subID: f.SubnetID, port: rp})
+			}
+		}
+	}
+	return out
+}
+
+// othersHidden reports whether a network belongs to another project while
+// the snapshot was taken without admin: its DHCP and router ports (owned by
+// that project) are then invisible, and their absence proves nothing.
+func othersHidden(s *snapshot.Snapshot, n *snapshot.Network) bool {
+	if s.Cloud.Admin || n == nil || n.ProjectID == "" || s.Server == nil || s.Server.ProjectID == "" {
+		return false
+	}
+	return n.ProjectID != s.Server.ProjectID
+}
+
+// OVN agent types (ML2/OVN registers these instead of L2, DHCP and L3 agents).
+const (
+	agentTypeOVNController = "OVN Controller agent"
+	agentTypeOVNGateway    = "OVN Controller Gateway agent"
+)
+
+// l2AgentTypes are the agents that wire a port on its host.
+var l2AgentTypes = []string{
+	snapshot.AgentTypeOVS, snapshot.AgentTypeLinuxBridge,
+	agentTypeOVNController, agentTypeOVNGateway,
+	"NIC Switch agent", "MacVTap agent",
+}
+
+// isOVN reports whether the visible agents say the cloud runs ML2/OVN,
+// where DHCP, routing and metadata work without DHCP or L3 agents.
+func isOVN(s *snapshot.Snapshot) bool {
+	for _, a := range s.Agents {
+		switch a.AgentType {
+		case agentTypeOVNController, agentTypeOVNGateway, snapshot.AgentTypeOVNMetadata:
+			return true
+		}
+	}
+	return false
+}
+
+// agentsOn returns the agents of the given types on host.
+func agentsOn(s *snapshot.Snapshot, host string, types ...string) []*snapshot.Agent {
+	var out []*snapshot.Agent
+	for i := range s.Agents {
+		a := &s.Agents[i]
+		if a.Host == host && slices.Contains(types, a.AgentType) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// agentsOfType returns all agents of one type.
+func agentsOfType(s *snapshot.Snapshot, typ string) []*snapshot.Agent {
+	var out []*snapshot.Agent
+	for i := range s.Agents {
+		if s.Agents[i].AgentType == typ {
+			out = append(out, &s.Agents[i])
+		}
+	}
+	return out
+}
+
+// agentMode reads an L3 agent's configurations.agent_mode (legacy, dvr,
+// dvr_snat, dvr_no_external); empty when absent.
+func agentMode(a *snapshot.Agent) string {
+	var c struct {
+		AgentMode string `json:"agent_mode"`
+	}
+	if len(a.Configurations) == 0 || json.Unmarshal(a.Configurations, &c) != nil {
+		return ""
+	}
+	return c.AgentMode
+}
+
+// dhcpEnabledSubnets returns the network's subnets with DHCP on.
+func dhcpEnabledSubnets(s *snapshot.Snapshot, networkID string) []*snapshot.Subnet {
+	var out []*snapshot.Subnet
+	for i := range s.Subnets {
+		if sn := &s.Subnets[i]; sn.NetworkID == networkID && sn.EnableDHCP {
+			out = append(out, sn)
+		}
+	}
+	return out
+}
+
+// l2Service names the systemd unit of an L2 agent type.
+func l2Service(agentType string) string {
+	switch agentType {
+	case snapshot.AgentTypeOVS:
+		return "neutron-openvswitch-agent"
+	case snapshot.AgentTypeLinuxBridge:
+		return "neutron-linuxbridge-agent"
+	case agentTypeOVNController, agentTypeOVNGateway:
+		return "ovn-controller"
+	case "NIC Switch agent":
+		return "neutron-sriov-nic-agent"
+	case "MacVTap agent":
+		return "neutron-macvtap-agent"
+	}
+	return "neutron-openvswitch-agent"
+}
+
+// externalNetworkFor picks the external network a fix should use: a
+// router's gateway network, else a floating IP's network, else any external
+// network in the snapshot; "" when none is known.
+func externalNetworkFor(s *snapshot.Snapshot) string {
+	for _, a := range serverRouters(s) {
+		if a.router != nil && a.router.ExternalGateway != nil {
+			return a.router.ExternalGateway.NetworkID
+		}
+	}
+	for _, f := range s.FloatingIPs {
+		if f.FloatingNetworkID != "" {
+			return f.FloatingNetworkID
+		}
+	}
+	for _, n := range s.Networks {
+		if n.External {
+			return n.ID
+		}
+	}
+	return ""
+}
+
+// comment appends a shell comment naming what an ID is.
+func comment(cmd, note string) string {
+	if note == "" {
+		return cmd
+	}
+	return cmd + "   # " + note
+}
