@@ -217,8 +217,10 @@ var ruleCases = []ruleCase{
 			fix:     []string{"openstack security group create vm1-sg", "openstack port set --security-group vm1-sg " + portVM}}},
 	},
 	{
-		name:    "a group of the port missing from the snapshot",
-		mutate:  func(s *snapshot.Snapshot) { vmPort(s).SecurityGroups = []string{sgDefault, "deadbeef-0000-4000-8000-000000000000"} },
+		name: "a group of the port missing from the snapshot",
+		mutate: func(s *snapshot.Snapshot) {
+			vmPort(s).SecurityGroups = []string{sgDefault, "deadbeef-0000-4000-8000-000000000000"}
+		},
 		absent:  []string{"security-group/icmp-ingress-missing"},
 		skipped: []string{"security-group/icmp-ingress-missing"},
 	},
@@ -609,8 +611,12 @@ var ruleCases = []ruleCase{
 		want: []expect{{rule: "router/missing", severity: Warning, evidence: []string{"the gateway may be a physical router"}}},
 	},
 	{
-		name:   "server directly on the external network",
-		mutate: func(s *snapshot.Snapshot) { s.Networks[0].External = true; dropNetworkPort(s, portRtrIf); s.FloatingIPs = nil },
+		name: "server directly on the external network",
+		mutate: func(s *snapshot.Snapshot) {
+			s.Networks[0].External = true
+			dropNetworkPort(s, portRtrIf)
+			s.FloatingIPs = nil
+		},
 		absent: []string{"router/missing", "floating-ip/none"},
 	},
 	{
