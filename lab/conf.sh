@@ -278,6 +278,8 @@ EOF
 enable_vxlan = true
 local_ip = ${HOST_IP[$1]}
 l2_population = true
+# The IANA port; without it the kernel's default 8472 is used.
+udp_dstport = 4789
 
 [securitygroup]
 enable_security_group = true
