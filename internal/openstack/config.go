@@ -246,7 +246,7 @@ func loadCloud(name string, o Options) (*authConfig, error) {
 	cfg := &authConfig{ao: ao, eo: eo, tls: tlsConfig, method: method, source: source}
 	cfg.normalise(coalesce(auth(func(a *clouds.AuthInfo) string { return a.DefaultDomain }), getenv("OS_DEFAULT_DOMAIN"), "default"))
 	if missing := cfg.missing(cloudNames); len(missing) > 0 {
-		return nil, configError("%s: missing %s", source, strings.Join(missing, ", "))
+		return nil, configError("%s: missing %s", source, strings.Join(missing, "; "))
 	}
 	return cfg, nil
 }
@@ -423,7 +423,7 @@ func loadEnv(o Options) (*authConfig, error) {
 		return nil, configError("no credentials: set OS_CLOUD (or --os-cloud) to use clouds.yaml, or the OS_* variables (source an openrc file)")
 	}
 	if missing := cfg.missing(envNames); len(missing) > 0 {
-		return nil, configError("missing %s", strings.Join(missing, ", "))
+		return nil, configError("missing %s", strings.Join(missing, "; "))
 	}
 	iface := getenv("OS_INTERFACE")
 	avail, err := availability(iface)
