@@ -98,8 +98,11 @@ func parseCheck(spec string) (Flow, error) {
 	name := parts[0]
 	f := Flow{Spec: s}
 	num, any, err := canonProtocol(name, 4)
-	if err != nil || name == "" {
+	switch {
+	case name == "" || (err != nil && !isDigits(name)):
 		return bad("unknown protocol %q (want a name such as tcp, udp, icmp, ipv6-icmp, sctp, gre, a number 0-255, or any)", name)
+	case err != nil:
+		return bad("%v", err)
 	}
 	switch {
 	case any:
