@@ -58,8 +58,10 @@ since this explains them.`,
 				host = s.Server.Host
 			}
 			if host == "" {
-				in.uncheck("%s: neither its binding host nor the server's host is known", portLabel(p))
-				continue
+				if s.Server.Status == "ACTIVE" {
+					in.uncheck("%s: neither its binding host nor the server's host is known", portLabel(p))
+				}
+				continue // not running anywhere: no agent wires it
 			}
 			if _, ok := byHost[host]; !ok {
 				hosts = append(hosts, host)

@@ -42,6 +42,8 @@ Nova recorded.`,
 			f.Remediation = []string{"openstack server unpause " + srv.ID}
 		case "SUSPENDED":
 			f.Remediation = []string{"openstack server resume " + srv.ID}
+		case "SHELVED", "SHELVED_OFFLOADED":
+			f.Remediation = []string{"openstack server unshelve " + srv.ID}
 		case "ERROR":
 			f.Remediation = []string{
 				"openstack server show " + srv.ID + " -c fault",

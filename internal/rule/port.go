@@ -101,7 +101,9 @@ evidence quotes the L2 agent of the host and its mappings.`,
 			if target == "" {
 				target = host
 			}
-			f.Evidence = append(f.Evidence, bindingContext(s, p, target)...)
+			ev, fixes := bindingContext(s, p, target)
+			f.Evidence = append(f.Evidence, ev...)
+			f.Remediation = append(f.Remediation, fixes...)
 			if _, down := l2Down(s, target); down && target != "" && s.Gap(snapshot.SourceAgents) == nil {
 				f.Remediation = append(f.Remediation, comment("systemctl restart "+l2Unit(s, target, vif), "on host "+target+", first: its L2 agent is down"))
 			}
@@ -117,16 +119,16 @@ evidence quotes the L2 agent of the host and its mappings.`,
 }
 
 // bindingContext quotes what the agents say about binding a port on host:
-// the L2 agents there, their liveness, mappings and tunnel types.
-func bindingContext(s *snapshot.Snapshot, p *snapshot.Port, host string) []string {
+// the L2 agents there, their liveness, mappings and tunnel types; and the
+// configuration fixes a missing mapping calls for.
+func bindingContext(s *snapshot.Snapshot, p *snapshot.Port, host string) (ev, fixes []string) {
 	if s.Gap(snapshot.SourceAgents) != nil || host == "" {
-		return nil
+		return nil, nil
 	}
 	agents := agentsOn(s, host, l2AgentTypes...)
 	if len(agents) == 0 {
-		return []string{fmt.Sprintf("no L2 agent (%s) is registered on host %s", strings.Join(l2AgentTypes[:2], ", "), host)}
+		return []string{fmt.Sprintf("no L2 agent (%s) is registered on host %s", strings.Join(l2AgentTypes[:2], ", "), host)}, nil
 	}
-	var ev []string
 	n := s.Network(p.NetworkID)
 	for _, a := range agents {
 		ev = append(ev, fmt.Sprintf("%s: %s", agentLabel(a), agentState(a)))
@@ -138,6 +140,9 @@ func bindingContext(s *snapshot.Snapshot, p *snapshot.Port, host string) []strin
 			if m := agentMappings(a); m != nil && n.Provider.PhysicalNetwork != "" {
 				if _, ok := m[n.Provider.PhysicalNetwork]; !ok {
 					ev = append(ev, fmt.Sprintf("the agent maps no interface or bridge for physical network %s of network %s (mappings: %s)", n.Provider.PhysicalNetwork, netLabel(s, n.ID), mappingList(m)))
+					if where, ok := mappingOption[a.AgentType]; ok {
+						fixes = append(fixes, comment("systemctl restart "+l2Service(a.AgentType), fmt.Sprintf("on host %s, after adding %s:<interface or bridge> to %s", host, n.Provider.PhysicalNetwork, where)))
+					}
 				}
 			}
 		case "vxlan", "gre", "geneve":
@@ -146,7 +151,13 @@ func bindingContext(s *snapshot.Snapshot, p *snapshot.Port, host string) []strin
 			}
 		}
 	}
-	return ev
+	return ev, fixes
+}
+
+// mappingOption says where an L2 agent maps physical networks.
+var mappingOption = map[string]string{
+	snapshot.AgentTypeLinuxBridge: "physical_interface_mappings in [linux_bridge] of /etc/neutron/plugins/ml2/linuxbridge_agent.ini",
+	snapshot.AgentTypeOVS:         "bridge_mappings in [ovs] of /etc/neutron/plugins/ml2/openvswitch_agent.ini",
 }
 
 // agentMappings reads an L2 agent's physical network mappings
@@ -284,7 +295,7 @@ failed (port/binding-failed), or the L2 agent on its host is dead
 			}
 			tap := "tap" + p.ID[:min(11, len(p.ID))]
 			unit := l2Unit(s, host, p.BindingVIFType)
-			on := ""
+			on := "on the server's compute host"
 			if host != "" {
 				on = "on host " + host
 				f.Remediation = append(f.Remediation, "openstack network agent list --host "+host)
@@ -354,7 +365,13 @@ subnet/pool-exhausted).`,
 					}
 					f.Evidence = append(f.Evidence, line)
 				}
-				f.Remediation = []string{fmt.Sprintf("openstack port set --fixed-ip subnet=%s %s", subnets[0].ID, p.ID)}
+				for _, sn := range subnets {
+					if used, total, ok := subnetUsage(s, sn.ID); ok && exhausted(used, total) {
+						f.Remediation = append(f.Remediation, comment(fmt.Sprintf("openstack ip availability show %s", p.NetworkID), "first free an address or widen the pool of "+sn.CIDR+": see subnet/pool-exhausted"))
+						break
+					}
+				}
+				f.Remediation = append(f.Remediation, fmt.Sprintf("openstack port set --fixed-ip subnet=%s %s", subnets[0].ID, p.ID))
 			}
 			f.Remediation = append(f.Remediation, comment("openstack server reboot "+s.Server.ID, "the guest asks DHCP again"))
 			f.Verify = []string{"openstack port show " + p.ID + " -c fixed_ips"}

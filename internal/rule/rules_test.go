@@ -94,7 +94,8 @@ var ruleCases = []ruleCase{
 			vmPort(s).BindingVIFType, vmPort(s).Status = "binding_failed", "DOWN"
 		},
 		want: []expect{{rule: "port/binding-failed", severity: Error,
-			evidence: []string{"the agent maps no interface or bridge for physical network physnet2 of network private (mappings: physnet1=br-ex)"}}},
+			evidence: []string{"the agent maps no interface or bridge for physical network physnet2 of network private (mappings: physnet1=br-ex)"},
+			fix:      []string{"systemctl restart neutron-linuxbridge-agent   # on host ctl, after adding physnet2:<interface or bridge> to physical_interface_mappings in [linux_bridge]"}}},
 	},
 	{
 		name:   "stale binding after a migration",
@@ -116,7 +117,8 @@ var ruleCases = []ruleCase{
 			s.Server.Status, s.Server.Host = "SHELVED_OFFLOADED", ""
 			vmPort(s).BindingVIFType, vmPort(s).BindingHostID, vmPort(s).Status = "unbound", "", "DOWN"
 		},
-		absent: []string{"port/binding-failed", "port/down"},
+		want:   []expect{{rule: "instance/not-active", severity: Error, fix: []string{"openstack server unshelve " + srvID}}},
+		absent: []string{"port/binding-failed", "port/down", "agent/l2-down"},
 	},
 	{
 		name:    "binding hidden without admin",
@@ -135,7 +137,7 @@ var ruleCases = []ruleCase{
 		want: []expect{
 			{rule: "port/no-fixed-ip", severity: Error,
 				evidence: []string{"fixed_ips: none", "used_ips 103 of total_ips 101 (exhausted: see subnet/pool-exhausted)"},
-				fix:      []string{"openstack port set --fixed-ip subnet=" + subPrivate + " " + portVM}},
+				fix:      []string{"first free an address or widen the pool of 10.0.0.0/24", "openstack port set --fixed-ip subnet=" + subPrivate + " " + portVM}},
 			{rule: "subnet/pool-exhausted", severity: Error,
 				summary: []string{"has no free address: 103 of 101 used"},
 				fix:     []string{"openstack subnet set --allocation-pool start=10.0.0.3,end=10.0.0.99 " + subPrivate}},
@@ -212,9 +214,13 @@ var ruleCases = []ruleCase{
 	{
 		name:   "port with no security group at all",
 		mutate: func(s *snapshot.Snapshot) { vmPort(s).SecurityGroups = nil },
-		want: []expect{{rule: "security-group/icmp-ingress-missing", severity: Error,
-			summary: []string{"has no security group: all inbound IPv4, ICMP included, is dropped"},
-			fix:     []string{"openstack security group create vm1-sg", "openstack port set --security-group vm1-sg " + portVM}}},
+		want: []expect{
+			{rule: "security-group/icmp-ingress-missing", severity: Error,
+				summary: []string{"has no security group: all inbound IPv4, ICMP included, is dropped"},
+				fix:     []string{"openstack security group create vm1-sg", "openstack port set --security-group vm1-sg " + portVM}},
+			{rule: "security-group/egress-missing", severity: Warning,
+				summary: []string{"has no security group: besides inbound, the guest cannot initiate anything over IPv4"}},
+		},
 	},
 	{
 		name: "a group of the port missing from the snapshot",
@@ -887,5 +893,55 @@ func TestPartialSkipIsNotAPass(t *testing.T) {
 	}
 	if got == nil || !got.Partial || !strings.Contains(got.Reason, "deadbeef-0000-4000-8000-000000000000") {
 		t.Fatalf("want a partial skip naming the missing group, got %+v", got)
+	}
+}
+
+// TestRankingOfCompositeFaults pins the whole order for a snapshot with
+// several independent faults and their consequences: errors before
+// warnings, then from the instance outward, consequences after causes.
+func TestRankingOfCompositeFaults(t *testing.T) {
+	s := healthy()
+	vmPort(s).AdminStateUp, vmPort(s).Status = false, "DOWN" // cause, and its symptom
+	dropNetworkPort(s, portRtrIf)                            // cause
+	s.FloatingIPs[0].Status = "DOWN"                         // its consequence
+	for _, id := range []string{sgDefault, sgLab} {
+		dropRules(group(s, id), func(r snapshot.SecurityGroupRule) bool { return r.Direction != "egress" })
+	}
+	agent(s, agentMeta).Alive = false
+	res := Evaluate(&Input{Snapshot: s}, Options{})
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.Severity.String()+" "+f.Rule)
+	}
+	want := []string{
+		"error port/admin-down",
+		"error router/missing",
+		"error floating-ip/down",
+		"warning security-group/egress-missing",
+		"warning agent/metadata-down",
+		"info network/segment",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ranking:\n  got  %q\n  want %q", got, want)
+	}
+}
+
+// TestNeedsAreSources: every rule declares only sources the collector records.
+func TestNeedsAreSources(t *testing.T) {
+	known := map[string]bool{}
+	for _, src := range []string{
+		snapshot.SourceServer, snapshot.SourcePorts, snapshot.SourceSecurityGroups, snapshot.SourceNetworks,
+		snapshot.SourceSubnets, snapshot.SourceNetworkPorts, snapshot.SourceRouters, snapshot.SourceFloatingIPs,
+		snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceL3Agents, snapshot.SourceIPAvailability,
+		snapshot.SourceRemoteGroups, snapshot.SourceProviderFields, snapshot.SourceServerHost,
+	} {
+		known[src] = true
+	}
+	for _, r := range Catalogue() {
+		for _, n := range r.Needs {
+			if !known[n] {
+				t.Errorf("%s needs unknown source %q", r.Name, n)
+			}
+		}
 	}
 }

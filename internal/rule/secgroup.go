@@ -462,11 +462,14 @@ func egressFinding(s *snapshot.Snapshot, p *snapshot.Port, fam int, groups []*sn
 		fmt.Sprintf("egress %s rules on them: none", et),
 	}
 	f.Evidence = append(f.Evidence, states...)
-	if stateless(groups) {
+	switch {
+	case len(groups) == 0:
+		f.Summary = fmt.Sprintf("%s has no security group: besides inbound, the guest cannot initiate anything over %s (DNS, metadata at 169.254.169.254, updates)", portLabel(p), et)
+	case stateless(groups):
 		f.Severity = Error
 		f.Summary = fmt.Sprintf("stateless groups %s of %s have no egress %s rule: every packet the guest sends, replies included, is dropped", groupNames(groups), portLabel(p), et)
-	} else {
-		f.Summary = fmt.Sprintf("groups %s of %s have no egress %s rule: replies to admitted traffic pass, but the guest cannot initiate anything (DNS, metadata at 169.254.169.254, updates)", orNone(groupNames(groups)), portLabel(p), et)
+	default:
+		f.Summary = fmt.Sprintf("groups %s of %s have no egress %s rule: replies to admitted traffic pass, but the guest cannot initiate anything (DNS, metadata at 169.254.169.254, updates)", groupNames(groups), portLabel(p), et)
 	}
 	any := allOf(fam).String()
 	if g := targetGroup(groups); g != nil {

@@ -138,9 +138,6 @@ the finding is a warning.`,
 			} else {
 				f.Remediation = []string{comment(fmt.Sprintf("openstack subnet set --gateway GATEWAY_IP %s", sn.ID), "pick a free address of "+sn.CIDR)}
 			}
-			if len(routerInterfaces(s, sn.NetworkID, sn.ID)) == 0 {
-				f.Remediation = append(f.Remediation, comment("openstack router add subnet ROUTER "+sn.ID, "then attach a router, see router/missing"))
-			}
 			f.Remediation = append(f.Remediation, comment("openstack server reboot "+s.Server.ID, "the guest learns the route from DHCP"))
 			f.Verify = []string{"openstack subnet show " + sn.ID + " -c gateway_ip"}
 			out = append(out, f)
