@@ -36,6 +36,7 @@ type Cloud struct {
 	mu      sync.Mutex
 	world   *World
 	coll    map[string][]map[string]any // Neutron collections, rendered
+	index   map[string]map[string]map[string][]int
 	tokens  map[string]*token
 	faults  []*Fault
 	latency time.Duration
@@ -245,6 +246,7 @@ func (c *Cloud) setWorld(w *World) {
 	defer c.mu.Unlock()
 	c.world = w
 	c.coll = coll
+	c.index = nil
 }
 
 // countingWriter counts the body bytes written.

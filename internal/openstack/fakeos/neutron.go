@@ -79,12 +79,16 @@ func (c *Cloud) neutron(w http.ResponseWriter, r *http.Request, path string) {
 			return
 		}
 		var items []map[string]any
+		var idx map[string]map[string][]int
 		if parts[0] == "network-ip-availabilities" {
 			items = c.ipAvailabilities()
 		} else {
 			items = c.visible(t, res.plural)
+			if t.admin() {
+				idx = c.indexOf(res.plural)
+			}
 		}
-		out, err := filter(items, q)
+		out, err := filter(items, idx, q)
 		if err != nil {
 			serviceError(w, "/networking", http.StatusBadRequest, "HTTPBadRequest", err.Error())
 			return
@@ -204,6 +208,47 @@ func forbidden(w http.ResponseWriter, action string) {
 	serviceError(w, "/networking", http.StatusForbidden, "PolicyNotAuthorized", fmt.Sprintf("rule:%s is disallowed by policy", action))
 }
 
+// indexedKeys are the attributes the fake indexes for admins' lists.
+var indexedKeys = []string{"id", "network_id", "device_id", "port_id", "security_group_id"}
+
+// indexOf returns the index of a collection, built on first use.
+func (c *Cloud) indexOf(key string) map[string]map[string][]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.indexLocked(key)
+}
+
+// lookup returns the objects of a collection whose attribute k is v.
+// Called with c.mu held.
+func (c *Cloud) lookup(key, k, v string) []map[string]any {
+	var out []map[string]any
+	for _, i := range c.indexLocked(key)[k][v] {
+		out = append(out, c.coll[key][i])
+	}
+	return out
+}
+
+func (c *Cloud) indexLocked(key string) map[string]map[string][]int {
+	if idx, ok := c.index[key]; ok {
+		return idx
+	}
+	idx := map[string]map[string][]int{}
+	for _, k := range indexedKeys {
+		byValue := map[string][]int{}
+		for i, it := range c.coll[key] {
+			if v, ok := it[k].(string); ok {
+				byValue[v] = append(byValue[v], i)
+			}
+		}
+		idx[k] = byValue
+	}
+	if c.index == nil {
+		c.index = map[string]map[string]map[string][]int{}
+	}
+	c.index[key] = idx
+	return idx
+}
+
 // visible returns the objects of a collection the token may see, without
 // the attributes its role may not.
 func (c *Cloud) visible(t *token, key string) []map[string]any {
@@ -301,7 +346,10 @@ func rangeSize(start, end string) *big.Int {
 // filter applies Neutron's list filters: values of one key are OR'd,
 // keys are AND'ed; an attribute no object has is refused (as with
 // filter validation on); fields= projects.
-func filter(items []map[string]any, q url.Values) ([]any, error) {
+//
+// idx, when not nil, indexes items by the values of some attributes; it
+// only narrows the candidates, so that a large world stays fast.
+func filter(items []map[string]any, idx map[string]map[string][]int, q url.Values) ([]any, error) {
 	for key := range q {
 		if reservedParams[key] || len(items) == 0 {
 			continue
@@ -317,8 +365,26 @@ func filter(items []map[string]any, q url.Values) ([]any, error) {
 			return nil, fmt.Errorf("[%s] is invalid attribute for filtering", key)
 		}
 	}
+	candidates := items
+	for _, key := range sortedKeys(q) {
+		byValue, ok := idx[key]
+		if !ok {
+			continue
+		}
+		var pos []int
+		for _, v := range q[key] {
+			pos = append(pos, byValue[v]...)
+		}
+		slices.Sort(pos)
+		pos = slices.Compact(pos)
+		candidates = make([]map[string]any, 0, len(pos))
+		for _, p := range pos {
+			candidates = append(candidates, items[p])
+		}
+		break
+	}
 	out := []any{}
-	for _, it := range items {
+	for _, it := range candidates {
 		keep := true
 		for key, vals := range q {
 			if reservedParams[key] {

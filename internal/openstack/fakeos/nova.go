@@ -265,20 +265,13 @@ func (c *Cloud) renderServer(s *Server, mv microversion) map[string]any {
 
 	// Addresses come from the server's ports and their floating IPs.
 	addresses := map[string]any{}
-	netName := map[string]string{}
-	for _, n := range c.world.Networks {
-		netName[n.ID] = n.Name
-	}
-	for _, n := range c.coll["networks"] {
-		netName[fmt.Sprint(n["id"])] = fmt.Sprint(n["name"])
-	}
 	var sgNames []any
 	seen := map[string]bool{}
-	for _, p := range c.coll["ports"] {
-		if p["device_id"] != s.ID {
-			continue
+	for _, p := range c.lookup("ports", "device_id", s.ID) {
+		name := fmt.Sprint(p["network_id"])
+		for _, n := range c.lookup("networks", "id", name) {
+			name = fmt.Sprint(n["name"])
 		}
-		name := netName[fmt.Sprint(p["network_id"])]
 		var list []any
 		if l, ok := addresses[name].([]any); ok {
 			list = l
@@ -291,8 +284,8 @@ func (c *Cloud) renderServer(s *Server, mv microversion) map[string]any {
 				ver = 6
 			}
 			list = append(list, map[string]any{"version": ver, "addr": ip, "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": p["mac_address"]})
-			for _, fip := range c.coll["floatingips"] {
-				if fip["port_id"] == p["id"] && fip["fixed_ip_address"] == ip {
+			for _, fip := range c.lookup("floatingips", "port_id", fmt.Sprint(p["id"])) {
+				if fip["fixed_ip_address"] == ip {
 					list = append(list, map[string]any{"version": 4, "addr": fip["floating_ip_address"], "OS-EXT-IPS:type": "floating", "OS-EXT-IPS-MAC:mac_addr": p["mac_address"]})
 				}
 			}
@@ -300,13 +293,11 @@ func (c *Cloud) renderServer(s *Server, mv microversion) map[string]any {
 		addresses[name] = list
 		groups, _ := p["security_groups"].([]any)
 		for _, g := range groups {
-			for _, sg := range c.coll["security_groups"] {
-				if sg["id"] == g {
-					n := fmt.Sprint(sg["name"])
-					// Nova lists a group once per port.
-					sgNames = append(sgNames, map[string]any{"name": n})
-					seen[n] = true
-				}
+			for _, sg := range c.lookup("security_groups", "id", fmt.Sprint(g)) {
+				n := fmt.Sprint(sg["name"])
+				// Nova lists a group once per port.
+				sgNames = append(sgNames, map[string]any{"name": n})
+				seen[n] = true
 			}
 		}
 	}

@@ -1,0 +1,109 @@
+package openstack
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hoofbeat/hoofbeat/internal/openstack/fakeos"
+)
+
+// largeProject is the project size of the benchmark: the walk must cost the
+// same in it as in the standard world.
+var largeProject = fakeos.Filler{Ports: 10000, Networks: 2000, Routers: 1000, Rules: 5000}
+
+// cost is what one diagnosis of vm1 costs, measured at the fake.
+type cost struct {
+	requests, roundTrips int
+	bytes                int64
+}
+
+// diagnose connects as admin and collects vm1 once.
+func diagnose(ctx context.Context, fc *fakeos.Cloud, env map[string]string) (cost, error) {
+	fc.ResetCounters()
+	c, err := Connect(ctx, Options{Getenv: fakeos.Getenv(env)})
+	if err != nil {
+		return cost{}, err
+	}
+	s, err := c.Collect(ctx, fakeos.ServerID, CollectOptions{})
+	if err != nil {
+		return cost{}, err
+	}
+	if len(s.Gaps) > 0 || s.Server == nil || len(s.Ports) != 1 || len(s.Routers) != 1 {
+		return cost{}, errString("incomplete snapshot")
+	}
+	return cost{requests: c.Requests(), roundTrips: s.Stats.RoundTrips, bytes: fc.BytesServed()}, nil
+}
+
+func worldOf(f fakeos.Filler) *fakeos.World {
+	w := fakeos.Standard()
+	fakeos.AddFiller(w, f)
+	return w
+}
+
+// TestCollectDoesNotScale: in a project with 10,000 ports, 2,000 networks
+// and subnets, 1,000 routers and 5,000 rules, diagnosing vm1 makes the same
+// requests, in the same round trips, and reads the same amount of JSON as
+// in a project holding vm1 alone.
+func TestCollectDoesNotScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a large world")
+	}
+	ctx := context.Background()
+	small := fakeos.Start(t, fakeos.Standard())
+	want, err := diagnose(ctx, small, small.PasswordEnv(fakeos.AdminUser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	large := fakeos.Start(t, worldOf(largeProject))
+	got, err := diagnose(ctx, large, large.PasswordEnv(fakeos.AdminUser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.requests != want.requests || got.roundTrips != want.roundTrips {
+		t.Errorf("large project: %d requests in %d round trips, standard: %d in %d", got.requests, got.roundTrips, want.requests, want.roundTrips)
+	}
+	// Token and catalog IDs are random but of fixed length: the bytes match.
+	if got.bytes != want.bytes {
+		t.Errorf("large project: %d response bytes, standard: %d", got.bytes, want.bytes)
+	}
+	if got.requests > 12 || got.roundTrips > 4 {
+		t.Errorf("over budget: %d requests, %d round trips", got.requests, got.roundTrips)
+	}
+}
+
+// BenchmarkCollect diagnoses vm1 (authentication included) against a fake
+// that adds 5 ms to every answer, in a large project.
+func BenchmarkCollect(b *testing.B) {
+	ctx := context.Background()
+	ref := fakeos.New(fakeos.Standard())
+	defer ref.Close()
+	want, err := diagnose(ctx, ref, ref.PasswordEnv(fakeos.AdminUser))
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	fc := fakeos.New(worldOf(largeProject))
+	defer fc.Close()
+	fc.SetLatency(5 * time.Millisecond)
+	env := fc.PasswordEnv(fakeos.AdminUser)
+
+	var total cost
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		got, err := diagnose(ctx, fc, env)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got != want {
+			b.Fatalf("the walk depends on the project's size: %+v in the large project, %+v in the standard one", got, want)
+		}
+		total.requests += got.requests
+		total.roundTrips += got.roundTrips
+		total.bytes += got.bytes
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(total.requests)/float64(b.N), "requests/op")
+	b.ReportMetric(float64(total.roundTrips)/float64(b.N), "roundtrips/op")
+	b.ReportMetric(float64(total.bytes)/float64(b.N), "respbytes/op")
+}
