@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hoofbeat/hoofbeat/internal/openstack"
+	"github.com/hoofbeat/hoofbeat/internal/report"
+	"github.com/hoofbeat/hoofbeat/internal/rule"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/spf13/cobra"
+)
+
+// Collector gathers a snapshot for one server.
+type Collector interface {
+	Collect(ctx context.Context, server string, o openstack.CollectOptions) (*snapshot.Snapshot, error)
+}
+
+// DiagnoseOptions holds "hoofbeat diagnose"'s flags and dependencies.
+type DiagnoseOptions struct {
+	IO *IOStreams
+	// Connect authenticates against the cloud; tests replace it.
+	Connect func(ctx context.Context, o openstack.Options) (Collector, error)
+
+	Server   string
+	Cloud    cloudFlags
+	Checks   []string
+	Froms    []string
+	Output   string
+	Excludes []string
+}
+
+// cloudFlags are the connection flags shared by every verb that talks to a cloud.
+type cloudFlags struct {
+	Cloud    string
+	CACert   string
+	Insecure bool
+	Timeout  time.Duration
+	Debug    bool
+}
+
+func (f *cloudFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.Cloud, "os-cloud", "", "cloud name in clouds.yaml (default $OS_CLOUD)")
+	fl.StringVar(&f.CACert, "os-cacert", "", "CA bundle to verify the cloud's TLS certificates (default $OS_CACERT)")
+	fl.BoolVar(&f.Insecure, "insecure", false, "do not verify TLS certificates (default $OS_INSECURE)")
+	fl.DurationVar(&f.Timeout, "timeout", 30*time.Second, "deadline for each API request")
+	fl.BoolVar(&f.Debug, "debug", false, "log every API request (method, URL, status, duration) to stderr; secrets are redacted")
+}
+
+func (f *cloudFlags) options(cmd *cobra.Command, io *IOStreams) openstack.Options {
+	o := openstack.Options{Cloud: f.Cloud, CACert: f.CACert, Timeout: f.Timeout, Getenv: io.Getenv}
+	if cmd.Flags().Changed("insecure") {
+		v := f.Insecure
+		o.Insecure = &v
+	}
+	if f.Debug {
+		o.Debug = io.ErrOut
+	}
+	return o
+}
+
+func connectCloud(ctx context.Context, o openstack.Options) (Collector, error) {
+	return openstack.Connect(ctx, o)
+}
+
+// NewCmdDiagnose builds "hoofbeat diagnose SERVER". connect may be nil for
+// the real cloud.
+func NewCmdDiagnose(io *IOStreams, connect func(context.Context, openstack.Options) (Collector, error)) *cobra.Command {
+	if connect == nil {
+		connect = connectCloud
+	}
+	o := &DiagnoseOptions{IO: io, Connect: connect}
+	cmd := &cobra.Command{
+		Use:   "diagnose SERVER",
+		Short: "Tell why a server does not answer, from the instance outward",
+		Long: `Read the server, its ports, security groups, subnets, networks, the agents
+serving them, its router and floating IP, and report what is wrong, most
+likely cause first, with the evidence and the command that fixes it.
+
+SERVER is a server ID or an exact name. With --check, also evaluate whether
+the security groups admit a flow (repeatable; each check is tried from each
+--from source, default 0.0.0.0/0).
+
+Exit status: 0 no error found, 1 at least one error finding, 2 usage error
+(bad flag, unknown or ambiguous server), 3 the cloud could not be reached or
+authentication failed.`,
+		Example: `  hoofbeat diagnose vm1
+  hoofbeat diagnose 3f2a9c1e-7b1d-4a57-9e7c-0a4c5f6e2b11 --output json
+  hoofbeat diagnose vm1 --check tcp/22 --from 203.0.113.0/24 --check icmp`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("diagnose takes one SERVER (an ID or a name), got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Server = args[0]
+			return diagnoseRun(cmd, o)
+		},
+	}
+	o.Cloud.register(cmd)
+	fl := cmd.Flags()
+	fl.StringArrayVar(&o.Checks, "check", nil, "a flow to evaluate against the security groups: tcp/22, udp/53, tcp/8000-8080, icmp, icmp/8, any (repeatable)")
+	fl.StringArrayVar(&o.Froms, "from", nil, "source CIDR or address of the --check flows (repeatable, default 0.0.0.0/0)")
+	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
+	return cmd
+}
+
+func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
+	if o.Output != "text" && o.Output != "json" {
+		return usageError("unknown output format %q (want text or json)", o.Output)
+	}
+	if len(o.Froms) > 0 && len(o.Checks) == 0 {
+		return usageError("--from needs at least one --check")
+	}
+	flows, err := rule.ParseFlows(o.Checks, o.Froms)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	exclude := map[string]bool{}
+	for _, name := range o.Excludes {
+		if _, ok := rule.Lookup(name); !ok {
+			return usageError("--exclude: no rule named %q; \"hoofbeat rules\" lists them", name)
+		}
+		exclude[name] = true
+	}
+
+	ctx := cmd.Context()
+	c, err := o.Connect(ctx, o.Cloud.options(cmd, o.IO))
+	if err != nil {
+		return cloudError(err)
+	}
+	snap, err := c.Collect(ctx, o.Server, openstack.CollectOptions{RemoteGroups: len(flows) > 0})
+	if err != nil {
+		return cloudError(err)
+	}
+	res := rule.Evaluate(&rule.Input{Snapshot: snap, Flows: flows}, rule.Options{Exclude: exclude})
+	rep := &report.Report{Snapshot: snap, Result: res, Flows: flows, Tool: "hoofbeat " + version()}
+	if o.Output == "json" {
+		err = report.JSON(o.IO.Out, rep)
+	} else {
+		err = report.Text(o.IO.Out, rep, report.TextOptions{Color: o.IO.colour(), Width: o.IO.Width})
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if res.Worst() >= rule.Error {
+		return errFindings
+	}
+	return nil
+}
+
+// cloudError maps the collector's error kinds to exit codes.
+func cloudError(err error) error {
+	var oe *openstack.Error
+	if !errors.As(err, &oe) {
+		return &ExitError{Code: ExitUnreachable, Err: err}
+	}
+	switch oe.Kind {
+	case openstack.KindConfig:
+		return &ExitError{Code: ExitUsage, Err: err}
+	case openstack.KindNotFound:
+		return &ExitError{Code: ExitUsage, Err: err}
+	case openstack.KindAmbiguous:
+		msg := err.Error()
+		if len(oe.Candidates) > 0 {
+			msg += "; candidates:\n  " + strings.Join(oe.Candidates, "\n  ") + "\nname one by ID"
+		}
+		return &ExitError{Code: ExitUsage, Err: errors.New(msg)}
+	default:
+		return &ExitError{Code: ExitUnreachable, Err: err}
+	}
+}

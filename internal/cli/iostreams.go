@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IOStreams are the process's standard streams, passed in so that tests can
+// capture output and pretend to be (or not be) a terminal.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// OutTTY is true when Out is a terminal: colour and the path view's
+	// alignment assume a person is reading.
+	OutTTY bool
+	// Width is the terminal width, 0 when unknown.
+	Width int
+	// Getenv reads the environment (tests inject a map).
+	Getenv func(string) string
+}
+
+// System returns the streams of the running process.
+func System() *IOStreams {
+	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Getenv: os.Getenv}
+	if fd := int(os.Stdout.Fd()); term.IsTerminal(fd) {
+		s.OutTTY = true
+		if w, _, err := term.GetSize(fd); err == nil {
+			s.Width = w
+		}
+	}
+	return s
+}
+
+// Test returns streams backed by buffers, not a terminal, with an empty
+// environment.
+func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
+	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, Getenv: func(string) string { return "" }}, in, out, errOut
+}
+
+// colour reports whether to use ANSI colour: on a terminal, unless NO_COLOR
+// is set (https://no-color.org).
+func (s *IOStreams) colour() bool {
+	return s.OutTTY && s.Getenv("NO_COLOR") == ""
+}
