@@ -113,9 +113,12 @@ func (k *collection) fail(source, subject, hidden string, list bool, err error) 
 	if ae, ok := asAPIError(err); ok {
 		g.Status = ae.Status
 		switch {
-		case ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden:
+		case ae.Status == http.StatusForbidden:
 			g.Kind = snapshot.GapForbidden
 			g.Reason = "needs admin: " + hidden
+		case ae.Status == http.StatusUnauthorized:
+			g.Kind = snapshot.GapForbidden
+			g.Reason = "the token was refused: " + ae.Error()
 		case ae.Status == http.StatusNotFound && (list || ae.Type == "" || ae.Type == "HTTPNotFound"):
 			g.Kind = snapshot.GapUnsupported
 			g.Reason = fmt.Sprintf("not deployed in this cloud (%s)", ae)

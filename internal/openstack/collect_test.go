@@ -667,3 +667,51 @@ func TestCollectGapsSorted(t *testing.T) {
 		t.Errorf("gaps not sorted: %+v", s.Gaps)
 	}
 }
+
+func TestCollectTokenRefused(t *testing.T) {
+	fc := fakeos.Start(t, fakeos.Standard())
+	env := map[string]string{"OS_AUTH_URL": fc.AuthURL(), "OS_TOKEN": fc.IssueToken(fakeos.AdminUser)}
+	c, err := Connect(context.Background(), testOptions(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc.ExpireTokens()
+	_, err = c.Collect(context.Background(), fakeos.ServerID, CollectOptions{})
+	wantError(t, err, KindAuth, "get server "+fakeos.ServerID+": GET ", ": 401 The request you have made requires authentication.")
+}
+
+// TestGapClassification pins how a failed read becomes a gap.
+func TestGapClassification(t *testing.T) {
+	api := func(status int, typ, msg string) error {
+		return &apiError{Method: "GET", URL: "http://127.0.0.1/v2.0/x", Status: status, Message: msg, Type: typ}
+	}
+	cases := []struct {
+		name string
+		list bool
+		err  error
+		want snapshot.Gap
+	}{
+		{"403", true, api(403, "PolicyNotAuthorized", "rule:get_agent is disallowed by policy"),
+			snapshot.Gap{Kind: snapshot.GapForbidden, Reason: "needs admin: agents are hidden", Status: 403}},
+		{"401", true, api(401, "", "The request you have made requires authentication."),
+			snapshot.Gap{Kind: snapshot.GapForbidden, Reason: "the token was refused: GET http://127.0.0.1/v2.0/x: 401 The request you have made requires authentication.", Status: 401}},
+		{"404 on a list", true, api(404, "", "404 Not Found The resource could not be found."),
+			snapshot.Gap{Kind: snapshot.GapUnsupported, Reason: "not deployed in this cloud (GET http://127.0.0.1/v2.0/x: 404 404 Not Found The resource could not be found.)", Status: 404}},
+		{"404 of a resource", false, api(404, "NetworkNotFound", "Network n could not be found."),
+			snapshot.Gap{Kind: snapshot.GapNotFound, Reason: "Network n could not be found.", Status: 404}},
+		{"500", true, api(500, "HTTPInternalServerError", "Request Failed"),
+			snapshot.Gap{Kind: snapshot.GapError, Reason: "GET http://127.0.0.1/v2.0/x: 500 Request Failed", Status: 500}},
+		{"transport", true, context.DeadlineExceeded,
+			snapshot.Gap{Kind: snapshot.GapError, Reason: "context deadline exceeded"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k := &collection{snap: &snapshot.Snapshot{}}
+			k.fail(snapshot.SourceAgents, "", "agents are hidden", tc.list, tc.err)
+			tc.want.Source = snapshot.SourceAgents
+			if got := k.snap.Gaps[0]; got != tc.want {
+				t.Errorf("gap = %+v\nwant  %+v", got, tc.want)
+			}
+		})
+	}
+}

@@ -116,6 +116,14 @@ func asAPIError(err error) (*apiError, bool) {
 	if errors.As(err, &puc) && puc != nil {
 		return fromUnexpected(*puc), true
 	}
+	// A 401 whose re-authentication failed: the 401 is what matters.
+	var reauth *gophercloud.ErrUnableToReauthenticate
+	if errors.As(err, &reauth) && reauth.ErrOriginal != nil {
+		if ae, ok := asAPIError(reauth.ErrOriginal); ok {
+			ae.Message = oneLine(ae.Message + " (re-authentication failed)")
+			return ae, true
+		}
+	}
 	return nil, false
 }
 
