@@ -3,12 +3,14 @@ package openstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +42,14 @@ const maxPages = 50
 // ports, floating IPs and hosting DHCP agents; then its routers, their L3
 // agents and, on request, the remote groups' members. Nothing is listed
 // unfiltered, so the cost does not grow with the size of the project.
+//
+// Stats.Requests counts what the diagnosis cost, the authentication's
+// requests included; Stats.RoundTrips counts the sequential rounds after
+// authentication.
 func (c *Client) Collect(ctx context.Context, server string, o CollectOptions) (*snapshot.Snapshot, error) {
+	if strings.TrimSpace(server) == "" {
+		return nil, newError("find server", KindNotFound, errors.New("no server named \"\": give a server ID or name"))
+	}
 	start := time.Now()
 	before := c.requests.Load()
 	k := &collection{

@@ -237,6 +237,9 @@ func TestCollectNotFound(t *testing.T) {
 	_, err = admin.Collect(context.Background(), missing, CollectOptions{})
 	wantError(t, err, KindNotFound, `no server with ID or name "`+missing+`" in any project`)
 
+	_, err = admin.Collect(context.Background(), " ", CollectOptions{})
+	wantError(t, err, KindNotFound, "give a server ID or name")
+
 	demo := connect(t, fc, fakeos.DemoUser)
 	fc.ResetCounters()
 	_, err = demo.Collect(context.Background(), "nope", CollectOptions{})

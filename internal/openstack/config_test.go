@@ -120,6 +120,7 @@ func TestEnvMissing(t *testing.T) {
 		{"app cred user", map[string]string{"OS_AUTH_URL": "http://127.0.0.1:1/v3", "OS_AUTH_TYPE": "v3applicationcredential", "OS_APPLICATION_CREDENTIAL_NAME": "x", "OS_APPLICATION_CREDENTIAL_SECRET": "s"}, []string{"missing OS_USERNAME or OS_USER_ID"}},
 		{"unknown auth type", map[string]string{"OS_AUTH_URL": "http://127.0.0.1:1/v3", "OS_AUTH_TYPE": "v3oidcpassword"}, []string{`auth type "v3oidcpassword" is not supported`}},
 		{"bad interface", map[string]string{"OS_AUTH_URL": "http://127.0.0.1:1/v3", "OS_USERNAME": "u", "OS_PASSWORD": "p", "OS_PROJECT_NAME": "p", "OS_INTERFACE": "private"}, []string{`unknown interface "private"`}},
+		{"client certificate without key", map[string]string{"OS_AUTH_URL": "http://127.0.0.1:1/v3", "OS_USERNAME": "u", "OS_PASSWORD": "p", "OS_PROJECT_NAME": "p", "OS_CERT": "/nonexistent/cert.pem"}, []string{"OS_CERT is set but OS_KEY is missing"}},
 		{"missing CA bundle", map[string]string{"OS_AUTH_URL": "http://127.0.0.1:1/v3", "OS_USERNAME": "u", "OS_PASSWORD": "p", "OS_PROJECT_NAME": "p", "OS_CACERT": "/nonexistent/ca.pem"}, []string{"CA bundle", "/nonexistent/ca.pem"}},
 	}
 	for _, tc := range cases {
