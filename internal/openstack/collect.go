@@ -201,7 +201,8 @@ func (k *collection) run(ctx context.Context, query string) error {
 		if srv.err != nil && classify(srv.err) != KindNotFound {
 			return newError(fmt.Sprintf("get server %s", query), classify(srv.err), describe(srv.err))
 		}
-		if srv.err != nil {
+		if srv.err != nil || srv.v.ID != query {
+			// The ports were asked for with the query, not the server's ID.
 			ports = result[[]neutronPort]{}
 		}
 	}
