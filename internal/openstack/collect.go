@@ -466,6 +466,11 @@ func getOne[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key st
 	return v, nil
 }
 
+// networkPortOwners are the device owners of the network ports fetched:
+// DHCP, the router interfaces, and OVN's "network:distributed" port (which
+// serves DHCP and metadata where there is no DHCP agent).
+var networkPortOwners = append([]string{snapshot.OwnerDHCP, "network:distributed"}, snapshot.RouterInterfaceOwners...)
+
 // uniq appends s to list unless present or empty.
 func uniq(list []string, s ...string) []string {
 	for _, x := range s {
@@ -510,7 +515,7 @@ func (k *collection) neighbourhood(ctx context.Context) {
 		},
 		func(ctx context.Context) {
 			netPorts.ran = true
-			q := url.Values{"network_id": netIDs, "device_owner": append([]string{snapshot.OwnerDHCP}, snapshot.RouterInterfaceOwners...)}
+			q := url.Values{"network_id": netIDs, "device_owner": networkPortOwners}
 			netPorts.v, netPorts.err = listAll[neutronPort](ctx, c.network, c.networkURL("ports", q), "ports")
 		},
 		func(ctx context.Context) {

@@ -718,3 +718,33 @@ func TestGapClassification(t *testing.T) {
 		})
 	}
 }
+
+// TestCollectOVN: with OVN there is no DHCP agent; the "network:distributed"
+// port (OVN's DHCP and metadata) is collected with the network ports, and
+// the missing DHCP agent scheduler is a gap, not an empty hosting list.
+func TestCollectOVN(t *testing.T) {
+	w := fakeos.Standard()
+	for i := range w.Ports {
+		if w.Ports[i].DeviceOwner == "network:dhcp" {
+			w.Ports[i].DeviceOwner = "network:distributed"
+			w.Ports[i].DeviceID = "ovnmeta-" + fakeos.NetworkID
+		}
+	}
+	w.Agents = []fakeos.Agent{
+		{ID: "7c000000-0000-4000-8000-000000000001", Type: "OVN Controller agent", Binary: "ovn-controller", Host: fakeos.ComputeHost},
+		{ID: "7c000000-0000-4000-8000-000000000002", Type: "OVN Metadata agent", Binary: "neutron-ovn-metadata-agent", Host: fakeos.ComputeHost},
+	}
+	w.DHCPHosting = nil
+	w.Disabled = map[string]bool{"dhcp-agents": true}
+	fc := fakeos.Start(t, w)
+	s := collect(t, connect(t, fc, fakeos.AdminUser), fakeos.ServerID, CollectOptions{})
+	if got := s.NetworkPortsByOwner(fakeos.NetworkID, "network:distributed"); len(got) != 1 {
+		t.Errorf("distributed ports = %+v", got)
+	}
+	if g := gap(t, s, snapshot.SourceDHCPAgents, fakeos.NetworkID); g.Kind != snapshot.GapUnsupported {
+		t.Errorf("gap = %+v", g)
+	}
+	if a := s.Agent("7c000000-0000-4000-8000-000000000002"); a == nil || a.AgentType != snapshot.AgentTypeOVNMetadata {
+		t.Errorf("agents = %+v", s.Agents)
+	}
+}
