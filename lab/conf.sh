@@ -198,6 +198,7 @@ api_workers = 1
 rpc_workers = 1
 rpc_state_report_workers = 1
 dhcp_agents_per_network = 1
+agent_down_time = 20
 notify_nova_on_port_status_changes = true
 notify_nova_on_port_data_changes = true
 state_path = /var/lib/neutron
@@ -213,6 +214,11 @@ connection = $(db_url neutron)
 [agent]
 root_helper = sudo /usr/bin/neutron-rootwrap /etc/neutron/rootwrap.conf
 root_helper_daemon = sudo /usr/bin/neutron-rootwrap-daemon /etc/neutron/rootwrap.conf
+# Lab timing: a stopped agent shows as dead within 20 s (agent_down_time),
+# and a killed dnsmasq/haproxy is not respawned (no child process checks),
+# so that the faults persist until healed.
+report_interval = 5
+check_child_processes_interval = 0
 
 [oslo_concurrency]
 lock_path = /var/lib/neutron/lock
@@ -384,6 +390,11 @@ use_stderr = false
 [agent]
 root_helper = sudo /usr/bin/neutron-rootwrap /etc/neutron/rootwrap.conf
 root_helper_daemon = sudo /usr/bin/neutron-rootwrap-daemon /etc/neutron/rootwrap.conf
+# Lab timing: a stopped agent shows as dead within 20 s (agent_down_time),
+# and a killed dnsmasq/haproxy is not respawned (no child process checks),
+# so that the faults persist until healed.
+report_interval = 5
+check_child_processes_interval = 0
 
 [oslo_concurrency]
 lock_path = /var/lib/neutron/lock

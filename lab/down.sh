@@ -43,7 +43,12 @@ groups_gone() { local g; for g in "${groups[@]}"; do group_alive "$g" && return 
 if [ ${#groups[@]} -gt 0 ]; then
   log "sent TERM to ${#groups[@]} service process groups"
   if ! wait_until 20 "service process groups to exit" groups_gone; then
-    for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+    for g in "${groups[@]}"; do
+      if group_alive "$g"; then
+        log "KILL to process group $g: $(ps -o args= -p "$g" 2>/dev/null | cut -c1-80)"
+        kill -KILL -- "-$g" 2>/dev/null || true
+      fi
+    done
   fi
 fi
 mark "services stopped"

@@ -33,8 +33,11 @@ PUBLIC_GW=172.24.4.1
 T0=${T0:-$(date +%s.%N)}
 export SCRIPT_NAME=${SCRIPT_NAME:-$(basename "$0")}
 
-log() { printf '%s [%s] %s\n' "$(date +%H:%M:%S)" "$SCRIPT_NAME" "$*" >&2; }
-die() { printf '%s [%s] ERROR: %s\n' "$(date +%H:%M:%S)" "$SCRIPT_NAME" "$*" >&2; exit 1; }
+# Messages go to fd 3, a copy of the original stderr, so that they show even
+# from inside probes whose output wait_until discards.
+exec 3>&2
+log() { printf '%s [%s] %s\n' "$(date +%H:%M:%S)" "$SCRIPT_NAME" "$*" >&3; }
+die() { printf '%s [%s] ERROR: %s\n' "$(date +%H:%M:%S)" "$SCRIPT_NAME" "$*" >&3; exit 1; }
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 # mark PHASE: record the seconds since the script started in run/timings.txt.
 mark() {
@@ -149,6 +152,43 @@ start_nova_compute() { # HOST. ctl's nova-compute reads nova-cpu.conf: nova.conf
   start_os "$1" nova-compute nova --config-file "$conf" --config-file /etc/nova/nova-compute.conf
 }
 start_serialproxy() { start_os ctl nova-serialproxy nova --config-file /etc/nova/nova.conf; }
+
+# assert_started_alive: every service with a pidfile still runs; otherwise
+# fail at once, quoting the end of its console output.
+assert_started_alive() {
+  local f n h svc out
+  for f in "$PIDS"/*.pid; do
+    [ -e "$f" ] || continue
+    n=$(basename "$f" .pid); h=${n%%.*}; svc=${n#*.}
+    [ "$svc" = holder ] && continue
+    if ! svc_alive "$h" "$svc"; then
+      out=$HOSTS_DIR/$h/log/console/$svc.out
+      [ -f "$out" ] || out=$HOSTS_DIR/$h/log/$svc.log
+      die "$h/$svc has exited; last lines of ${out#"$LAB_DIR"/}:
+$(tail -n 5 "$out" 2>/dev/null | cut -c1-400)"
+    fi
+  done
+}
+
+alive_and() { assert_started_alive; "$@"; }
+
+# ---- health of the running lab (API views) ----------------------------------
+# agents_ok: the 5 agents alive (ctl: linuxbridge, DHCP, L3, metadata; cmp1: linuxbridge).
+agents_ok() {
+  local a
+  a=$(API_QUIET=1 api GET "$NEUTRON_URL/v2.0/agents") || return 1
+  [ "$(jq '[.agents[] | select(.alive and .admin_state_up) | "\(.host)/\(.agent_type)"] | sort | join(",")' <<<"$a")" = \
+    '"cmp1/Linux bridge agent,ctl/DHCP agent,ctl/L3 agent,ctl/Linux bridge agent,ctl/Metadata agent"' ]
+}
+# services_ok: conductor, scheduler and both nova-computes up.
+services_ok() {
+  local s
+  s=$(API_QUIET=1 api GET "$NOVA_URL/v2.1/os-services") || return 1
+  [ "$(jq '[.services[] | select(.state=="up" and .status=="enabled") | "\(.host)/\(.binary)"] | sort | join(",")' <<<"$s")" = \
+    '"cmp1/nova-compute,ctl/nova-compute,ctl/nova-conductor,ctl/nova-scheduler"' ]
+}
+mapped_ok() { [ "$(sql "SELECT GROUP_CONCAT(host ORDER BY host) FROM nova_api.host_mappings")" = "cmp1,ctl" ]; }
+lab_healthy() { agents_ok && services_ok && mapped_ok; }
 
 # group_alive PGID: a live (non-zombie) process is in process group PGID.
 # (Orphans here are adopted by a PID 1 that does not reap them.)

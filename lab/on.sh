@@ -13,4 +13,4 @@ need_root
 host=$1; shift
 case " ${LAB_HOSTS[*]} " in *" $host "*) ;; *) die "unknown lab host $host (hosts: ${LAB_HOSTS[*]})" ;; esac
 export OS_CLIENT_CONFIG_FILE=${OS_CLIENT_CONFIG_FILE:-$RUN/clouds.yaml}
-onh "$host" "$@"
+onh "$host" "$@" 3>&-

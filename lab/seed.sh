@@ -26,6 +26,8 @@ if ! holder_alive ctl || ! holder_alive cmp1; then die "the lab is not up: run l
 
 TOKEN=
 admin_token
+wait_until 60 "the lab to be healthy (agents alive, computes up and mapped)" lab_healthy ||
+  die "the lab is not healthy: run lab/up.sh (it waits for health and says what is missing)"
 ADMIN_TOKEN=$TOKEN
 ks_id() { api GET "$KEYSTONE_URL/v3/$1?name=$2" | jq -r ".$1[0].id // empty"; }
 

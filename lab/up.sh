@@ -185,6 +185,8 @@ start_holder() {
   rm -f "$pidf"
   local binds="/etc/hosts=$d/etc/hosts /etc/resolv.conf=$d/etc/resolv.conf"
   binds+=" /var/log/nova=$d/log/nova /var/log/neutron=$d/log/neutron"
+  # The host's audit log (fault selinux-evidence writes AVC lines into it).
+  binds+=" /var/log/audit/audit.log=$d/audit.log"
   if [ "$h" != ctl ]; then
     binds+=" /etc/nova=$d/etc/nova /etc/neutron=$d/etc/neutron"
     binds+=" /var/lib/nova=$d/var/lib/nova /var/lib/neutron=$d/var/lib/neutron"
@@ -207,8 +209,12 @@ start_holder() {
   holder_alive "$h" || die "holder of host $h is not in $(ns_of "$h")"
 }
 
+# Mount point for the hosts' audit logs (Debian has no auditd by default).
+mkdir -p /var/log/audit
+[ -e /var/log/audit/audit.log ] || install -m 0600 /dev/null /var/log/audit/audit.log
 for h in "${LAB_HOSTS[@]}"; do
   mkdir -p "$HOSTS_DIR/$h/log/nova" "$HOSTS_DIR/$h/log/neutron"
+  [ -e "$HOSTS_DIR/$h/audit.log" ] || install -m 0600 /dev/null "$HOSTS_DIR/$h/audit.log"
   chown nova:nova "$HOSTS_DIR/$h/log/nova"
   chown neutron:neutron "$HOSTS_DIR/$h/log/neutron"
   write_host_files "$h"
@@ -365,7 +371,7 @@ mark "API services started"
 neutron_ready() {
   http_ok "$NEUTRON_URL/" && [ "$(grep -c 'Starting 1 workers' "$CTL_LOG/neutron/neutron-server.log")" -ge 3 ]
 }
-WAIT_HINT="see $CTL_LOG/neutron/neutron-server.log and $CTL_LOG/console/neutron-server.out" wait_until 120 "neutron API and RPC workers" neutron_ready || die "neutron-server did not come up"
+WAIT_HINT="see $CTL_LOG/neutron/neutron-server.log and $CTL_LOG/console/neutron-server.out" wait_until 120 "neutron API and RPC workers" alive_and neutron_ready || die "neutron-server did not come up"
 mark "neutron API up"
 
 for h in "${LAB_HOSTS[@]}"; do start_agents "$h"; done
@@ -412,29 +418,16 @@ fi
 mark "flavors, image, public network"
 
 # ---- 9. readiness: agents alive, computes up and mapped into cell1 ------------
-agents_ok() {
-  local a
-  a=$(api GET "$NEUTRON_URL/v2.0/agents") || return 1
-  [ "$(jq '[.agents[] | select(.alive and .admin_state_up) | "\(.host)/\(.agent_type)"] | sort | join(",")' <<<"$a")" = \
-    '"cmp1/Linux bridge agent,ctl/DHCP agent,ctl/L3 agent,ctl/Linux bridge agent,ctl/Metadata agent"' ]
-}
 WAIT_HINT="agents log to run/hosts/<host>/log/neutron/; check with: lab/on.sh ctl openstack network agent list" \
-  wait_until 150 "all 5 neutron agents alive (ctl: linuxbridge, DHCP, L3, metadata; cmp1: linuxbridge)" agents_ok ||
+  wait_until 150 "all 5 neutron agents alive (ctl: linuxbridge, DHCP, L3, metadata; cmp1: linuxbridge)" alive_and agents_ok ||
   die "neutron agents not alive: $(api GET "$NEUTRON_URL/v2.0/agents" | jq -c '[.agents[] | {host,agent_type,alive}]')"
 mark "neutron agents alive"
 
-services_ok() {
-  local s
-  s=$(api GET "$NOVA_URL/v2.1/os-services") || return 1
-  [ "$(jq '[.services[] | select(.state=="up" and .status=="enabled") | "\(.host)/\(.binary)"] | sort | join(",")' <<<"$s")" = \
-    '"cmp1/nova-compute,ctl/nova-compute,ctl/nova-conductor,ctl/nova-scheduler"' ]
-}
 WAIT_HINT="see run/hosts/*/log/nova/nova-compute.log" \
-  wait_until 150 "nova-conductor, nova-scheduler and nova-compute on ctl and cmp1 up" services_ok ||
+  wait_until 150 "nova-conductor, nova-scheduler and nova-compute on ctl and cmp1 up" alive_and services_ok ||
   die "nova services not up: $(api GET "$NOVA_URL/v2.1/os-services" | jq -c '[.services[] | {host,binary,state}]')"
 compute_nodes_ok() { [ "$(sql "SELECT GROUP_CONCAT(host ORDER BY host) FROM nova.compute_nodes WHERE deleted=0")" = "cmp1,ctl" ]; }
 wait_until 60 "compute nodes of ctl and cmp1 recorded" compute_nodes_ok || die "compute nodes missing"
-mapped_ok() { [ "$(sql "SELECT GROUP_CONCAT(host ORDER BY host) FROM nova_api.host_mappings")" = "cmp1,ctl" ]; }
 if ! mapped_ok; then
   run_as nova nova-manage cell_v2 discover_hosts --verbose >>"$CTL_LOG/nova/discover-hosts.log" 2>&1 ||
     die "discover_hosts failed, see $CTL_LOG/nova/discover-hosts.log"

@@ -1,0 +1,410 @@
+#!/usr/bin/env bash
+# lab/fault.sh NAME         inject a fault into the running, seeded lab
+# lab/fault.sh heal NAME    undo it
+# lab/fault.sh list         the faults, one line each
+# lab/fault.sh status       which faults are active now (checked for real)
+#
+# Every fault is real (API changes, stopped or killed processes, deleted
+# devices, firewall rules, config changes), except selinux-evidence, which
+# writes realistic AVC lines into an audit log because Debian has no
+# enforcing SELinux. Inject and heal are idempotent and wait until the
+# change is visible (e.g. the API reports the agent dead).
+set -euo pipefail
+export SCRIPT_NAME=fault.sh
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+FAULTS=(
+  "icmp-ingress|remove the ICMP ingress rule from lab-sg"
+  "egress|remove all egress rules of lab-sg"
+  "router-interface|remove router1's interface on private-subnet (vm1's floating IP is disassociated first: neutron requires it)"
+  "router-gateway|clear router1's external gateway (vm1's floating IP is disassociated first: neutron requires it)"
+  "dhcp-disabled|enable_dhcp=false on private-subnet"
+  "dhcp-agent-stopped|stop the DHCP agent on ctl (waits until the API reports it dead)"
+  "dnsmasq-killed|kill the dnsmasq of private's qdhcp namespace"
+  "qr-device-deleted|delete router1's qr- device inside its qrouter namespace"
+  "port-admin-down|vm1's port admin_state_up=false"
+  "vxlan-blocked|on cmp1: iptables -I INPUT -s 192.0.2.10 -p udp --dport 4789 -j DROP"
+  "serial-listen-loopback|cmp1's nova.conf [serial_console] listen = 127.0.0.1, nova-compute restarted"
+  "serialproxy-stopped|stop nova-serialproxy on ctl"
+  "server-error|a server vm-broken in ERROR (no valid host for flavor lab.huge)"
+  "selinux-evidence|AVC denials for neutron/dnsmasq/haproxy domains in an audit log (simulated; LAB_AUDIT_LOG, default run/hosts/ctl/audit.log)"
+  "agent-log-error|RTNETLINK answers / Invalid \"netns\" value errors appended to ctl's l3 agent log"
+)
+AUDIT_LOG=${LAB_AUDIT_LOG:-$HOSTS_DIR/ctl/audit.log}
+L3_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-l3-agent.log
+FDIR=$RUN/faults
+VXLAN_RULE=(INPUT -s "${HOST_IP[ctl]}/32" -p udp -m udp --dport 4789 -j DROP)
+
+usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+fault_names() { local f; for f in "${FAULTS[@]}"; do echo "${f%%|*}"; done; }
+known() { fault_names | grep -qxF -- "$1"; }
+
+# ---- lookups -------------------------------------------------------------------
+DEMO_TOKEN=
+ADMIN_TOKEN=
+tokens() {
+  load_secrets
+  [ -n "$ADMIN_TOKEN" ] || { admin_token; ADMIN_TOKEN=$TOKEN; }
+  [ -n "$DEMO_TOKEN" ] || DEMO_TOKEN=$(os_token demo "$DEMO_PASS" demo)
+  [ -n "$DEMO_TOKEN" ] || die "no demo token: run lab/seed.sh"
+}
+as_demo() { TOKEN=$DEMO_TOKEN; }
+as_admin() { TOKEN=$ADMIN_TOKEN; }
+first_id() { jq -r ".$1[0].id // empty"; }
+NET='' SUBNET='' ROUTER='' SG='' PUBLIC_NET='' VM1='' VM1_PORT=''
+lookup() {
+  tokens
+  as_demo
+  NET=$(api GET "$NEUTRON_URL/v2.0/networks?name=private" | first_id networks)
+  SUBNET=$(api GET "$NEUTRON_URL/v2.0/subnets?name=private-subnet" | first_id subnets)
+  ROUTER=$(api GET "$NEUTRON_URL/v2.0/routers?name=router1" | first_id routers)
+  SG=$(api GET "$NEUTRON_URL/v2.0/security-groups?name=lab-sg" | first_id security_groups)
+  PUBLIC_NET=$(api GET "$NEUTRON_URL/v2.0/networks?name=public" | first_id networks)
+  VM1=$(api GET "$NOVA_URL/v2.1/servers?name=^vm1\$" | first_id servers)
+  if [ -z "$NET" ] || [ -z "$SUBNET" ] || [ -z "$ROUTER" ] || [ -z "$SG" ] || [ -z "$VM1" ]; then
+    die "the lab is not seeded (private/router1/lab-sg/vm1 missing): run lab/seed.sh"
+  fi
+  VM1_PORT=$(api GET "$NEUTRON_URL/v2.0/ports?device_id=$VM1" | first_id ports)
+}
+sg_rules() { as_demo; api GET "$NEUTRON_URL/v2.0/security-group-rules?security_group_id=$SG"; }
+
+# ---- floating IP of vm1: neutron refuses to remove a router's interface or
+# gateway while a floating IP uses it, so those faults park it first.
+FIP_FILE=$FDIR/vm1-fip
+park_fip() {
+  as_demo
+  local f; f=$(api GET "$NEUTRON_URL/v2.0/floatingips?port_id=$VM1_PORT" | jq -c '.floatingips[0] // empty')
+  [ -n "$f" ] || return 0
+  jq -r .id <<<"$f" >"$FIP_FILE"
+  api PUT "$NEUTRON_URL/v2.0/floatingips/$(jq -r .id <<<"$f")" '{"floatingip":{"port_id":null}}' >/dev/null
+  log "floating IP $(jq -r .floating_ip_address <<<"$f") disassociated from vm1"
+}
+restore_fip() {
+  as_demo
+  [ -n "$(api GET "$NEUTRON_URL/v2.0/floatingips?port_id=$VM1_PORT" | first_id floatingips)" ] && return 0
+  local id=
+  [ -f "$FIP_FILE" ] && id=$(cat "$FIP_FILE")
+  if [ -n "$id" ] && API_QUIET=1 api GET "$NEUTRON_URL/v2.0/floatingips/$id" >/dev/null; then
+    api PUT "$NEUTRON_URL/v2.0/floatingips/$id" "$(jq -nc --arg p "$VM1_PORT" '{floatingip:{port_id:$p}}')" >/dev/null
+  else
+    api POST "$NEUTRON_URL/v2.0/floatingips" "$(jq -nc --arg n "$PUBLIC_NET" --arg p "$VM1_PORT" '{floatingip:{floating_network_id:$n,port_id:$p}}')" >/dev/null
+  fi
+  rm -f "$FIP_FILE"
+  log "floating IP re-associated to vm1"
+}
+fip_answers() {
+  local ip; as_demo
+  ip=$(api GET "$NEUTRON_URL/v2.0/floatingips?port_id=$VM1_PORT" | jq -r '.floatingips[0].floating_ip_address // empty')
+  [ -n "$ip" ] && nsx ctl ping -c1 -W1 "$ip" >/dev/null 2>&1
+}
+
+# ---- waiting on agents, processes, devices ------------------------------------
+agent_alive() { # HOST TYPE -> true if alive
+  as_admin
+  [ "$(api GET "$NEUTRON_URL/v2.0/agents?host=$1" | jq -r --arg t "$2" '.agents[] | select(.agent_type==$t) | .alive')" = true ]
+}
+agent_dead() { ! agent_alive "$@"; }
+ns_procs() { # NETNS PROGRAM: PIDs of PROGRAM in NETNS
+  local p; ns_exists "$1" || return 0
+  for p in $(ip netns pids "$1"); do
+    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "^\(/usr/s\?bin/\)\?$2 "; then echo "$p"; fi
+  done
+  return 0
+}
+dnsmasq_pids() { ns_procs "qdhcp-$NET" dnsmasq; }
+dnsmasq_running() { [ -n "$(dnsmasq_pids)" ]; }
+qr_dev() { ip -n "qrouter-$ROUTER" -j link 2>/dev/null | jq -r '.[] | select(.ifname | startswith("qr-")) | .ifname' | head -n1; }
+qr_ok() { local d; d=$(qr_dev); [ -n "$d" ] && ip -n "qrouter-$ROUTER" -4 addr show dev "$d" | grep -q 'inet 10\.0\.0\.1/'; }
+router_ports_active() {
+  as_admin
+  [ "$(api GET "$NEUTRON_URL/v2.0/ports?device_id=$ROUTER" | jq '[.ports[] | select(.status!="ACTIVE")] | length')" = 0 ]
+}
+# compute_fresh HOST T: nova-compute on HOST has reported (updated_at) after epoch T and is up.
+compute_fresh() {
+  local s; as_admin
+  s=$(api GET "$NOVA_URL/v2.1/os-services?binary=nova-compute&host=$1" | jq -r '.services[0] | "\(.state) \(.updated_at)"')
+  [ "${s%% *}" = up ] && [ "$(date -d "${s#* }Z" +%s 2>/dev/null || echo 0)" -gt "$2" ]
+}
+serialproxy_listening() { nsx ctl ss -lnt 'sport = :6083' | grep -q LISTEN; }
+
+# ---- the faults: <name>_inject, <name>_heal, <name>_active -------------------
+icmp_ingress_active() { [ "$(sg_rules | jq '[.security_group_rules[] | select(.direction=="ingress" and .protocol=="icmp")] | length')" = 0 ]; }
+icmp_ingress_inject() {
+  local id
+  for id in $(sg_rules | jq -r '.security_group_rules[] | select(.direction=="ingress" and .protocol=="icmp") | .id'); do
+    api DELETE "$NEUTRON_URL/v2.0/security-group-rules/$id" >/dev/null
+  done
+}
+icmp_ingress_heal() {
+  icmp_ingress_active || return 0
+  api POST "$NEUTRON_URL/v2.0/security-group-rules" "$(jq -nc --arg sg "$SG" '{security_group_rule:{security_group_id:$sg,direction:"ingress",ethertype:"IPv4",protocol:"icmp",remote_ip_prefix:"0.0.0.0/0"}}')" >/dev/null
+}
+
+egress_active() { [ "$(sg_rules | jq '[.security_group_rules[] | select(.direction=="egress")] | length')" = 0 ]; }
+egress_inject() {
+  local id
+  for id in $(sg_rules | jq -r '.security_group_rules[] | select(.direction=="egress") | .id'); do
+    api DELETE "$NEUTRON_URL/v2.0/security-group-rules/$id" >/dev/null
+  done
+}
+egress_heal() {
+  local et rules
+  rules=$(sg_rules)
+  for et in IPv4 IPv6; do
+    if [ "$(jq --arg e "$et" '[.security_group_rules[] | select(.direction=="egress" and .ethertype==$e and .protocol==null and .remote_ip_prefix==null and .remote_group_id==null)] | length' <<<"$rules")" = 0 ]; then
+      api POST "$NEUTRON_URL/v2.0/security-group-rules" "$(jq -nc --arg sg "$SG" --arg e "$et" '{security_group_rule:{security_group_id:$sg,direction:"egress",ethertype:$e}}')" >/dev/null
+    fi
+  done
+}
+
+router_interface_active() { as_admin; [ -z "$(api GET "$NEUTRON_URL/v2.0/ports?device_id=$ROUTER&network_id=$NET" | first_id ports)" ]; }
+router_interface_inject() {
+  router_interface_active && return 0
+  park_fip
+  as_demo
+  api PUT "$NEUTRON_URL/v2.0/routers/$ROUTER/remove_router_interface" "$(jq -nc --arg s "$SUBNET" '{subnet_id:$s}')" >/dev/null
+  wait_until 60 "qr- device to leave qrouter-$ROUTER" sh -c "! ip -n qrouter-$ROUTER -o link | grep -q ' qr-'"
+}
+router_interface_heal() {
+  if router_interface_active; then
+    as_demo
+    api PUT "$NEUTRON_URL/v2.0/routers/$ROUTER/add_router_interface" "$(jq -nc --arg s "$SUBNET" '{subnet_id:$s}')" >/dev/null
+  fi
+  restore_fip
+  wait_until 60 "router1's qr- device with 10.0.0.1" qr_ok
+  wait_until 60 "router1's ports ACTIVE" router_ports_active
+  wait_until 60 "vm1's floating IP to answer" fip_answers
+}
+
+router_gateway_active() { as_demo; [ "$(api GET "$NEUTRON_URL/v2.0/routers/$ROUTER" | jq -r '.router.external_gateway_info.network_id // empty')" = "" ]; }
+router_gateway_inject() {
+  router_gateway_active && return 0
+  park_fip
+  as_demo
+  api PUT "$NEUTRON_URL/v2.0/routers/$ROUTER" '{"router":{"external_gateway_info":{}}}' >/dev/null
+  wait_until 60 "qg- device to leave qrouter-$ROUTER" sh -c "! ip -n qrouter-$ROUTER -o link | grep -q ' qg-'"
+}
+router_gateway_heal() {
+  if router_gateway_active; then
+    as_demo
+    api PUT "$NEUTRON_URL/v2.0/routers/$ROUTER" "$(jq -nc --arg n "$PUBLIC_NET" '{router:{external_gateway_info:{network_id:$n}}}')" >/dev/null
+  fi
+  restore_fip
+  wait_until 60 "router1's ports ACTIVE" router_ports_active
+  wait_until 60 "vm1's floating IP to answer" fip_answers
+}
+
+dhcp_disabled_active() { as_demo; [ "$(api GET "$NEUTRON_URL/v2.0/subnets/$SUBNET" | jq -r .subnet.enable_dhcp)" = false ]; }
+dhcp_disabled_inject() { as_demo; api PUT "$NEUTRON_URL/v2.0/subnets/$SUBNET" '{"subnet":{"enable_dhcp":false}}' >/dev/null; }
+dhcp_disabled_heal() {
+  as_demo; api PUT "$NEUTRON_URL/v2.0/subnets/$SUBNET" '{"subnet":{"enable_dhcp":true}}' >/dev/null
+  wait_until 60 "dnsmasq for private" dnsmasq_running
+}
+
+dhcp_agent_stopped_active() { ! svc_alive ctl neutron-dhcp-agent; }
+dhcp_agent_stopped_inject() {
+  stop_svc ctl neutron-dhcp-agent
+  wait_until 60 "the API to report ctl's DHCP agent dead" agent_dead ctl "DHCP agent"
+}
+dhcp_agent_stopped_heal() {
+  start_dhcp_agent
+  wait_until 90 "ctl's DHCP agent alive" agent_alive ctl "DHCP agent"
+  wait_until 60 "dnsmasq for private" dnsmasq_running
+}
+
+dnsmasq_killed_active() { ! dnsmasq_running; }
+dnsmasq_killed_inject() {
+  local p
+  for p in $(dnsmasq_pids); do
+    kill -TERM "$p"
+    log "killed dnsmasq pid $p in qdhcp-$NET"
+  done
+  wait_until 10 "dnsmasq to exit" dnsmasq_killed_active
+}
+dnsmasq_killed_heal() {
+  dnsmasq_running && return 0
+  # The agent only logs a dead child (check_child_processes_action=log):
+  # a restart makes it resync and spawn dnsmasq again.
+  stop_svc ctl neutron-dhcp-agent
+  start_dhcp_agent
+  wait_until 90 "dnsmasq for private" dnsmasq_running
+  wait_until 60 "ctl's DHCP agent alive" agent_alive ctl "DHCP agent"
+}
+
+qr_device_deleted_active() { ! qr_ok; }
+qr_device_deleted_inject() {
+  local d; d=$(qr_dev)
+  [ -n "$d" ] || return 0
+  ip -n "qrouter-$ROUTER" link del "$d"
+  log "deleted $d in qrouter-$ROUTER"
+}
+qr_device_deleted_heal() {
+  qr_ok && return 0
+  # The L3 agent does not notice a vanished device: a restart resyncs the router.
+  stop_svc ctl neutron-l3-agent
+  start_l3_agent
+  wait_until 90 "router1's qr- device with 10.0.0.1" qr_ok
+  wait_until 60 "ctl's L3 agent alive" agent_alive ctl "L3 agent"
+  wait_until 60 "router1's ports ACTIVE" router_ports_active
+}
+
+port_admin_down_active() { as_demo; [ "$(api GET "$NEUTRON_URL/v2.0/ports/$VM1_PORT" | jq -r .port.admin_state_up)" = false ]; }
+port_status_is() { as_demo; [ "$(api GET "$NEUTRON_URL/v2.0/ports/$VM1_PORT" | jq -r .port.status)" = "$1" ]; }
+port_admin_down_inject() {
+  as_demo; api PUT "$NEUTRON_URL/v2.0/ports/$VM1_PORT" '{"port":{"admin_state_up":false}}' >/dev/null
+  wait_until 60 "vm1's port DOWN" port_status_is DOWN
+}
+port_admin_down_heal() {
+  as_demo; api PUT "$NEUTRON_URL/v2.0/ports/$VM1_PORT" '{"port":{"admin_state_up":true}}' >/dev/null
+  wait_until 60 "vm1's port ACTIVE" port_status_is ACTIVE
+}
+
+vxlan_blocked_active() { nsx cmp1 iptables -C "${VXLAN_RULE[@]}" 2>/dev/null; }
+vxlan_blocked_inject() { vxlan_blocked_active || nsx cmp1 iptables -I "${VXLAN_RULE[@]}"; }
+vxlan_blocked_heal() { while vxlan_blocked_active; do nsx cmp1 iptables -D "${VXLAN_RULE[@]}"; done; }
+
+CMP1_NOVA_CONF=$HOSTS_DIR/cmp1/etc/nova/nova.conf
+serial_listen_loopback_active() {
+  awk '/^\[/{s=$0} s=="[serial_console]" && $1=="listen" {print $3}' "$CMP1_NOVA_CONF" | grep -qx 127.0.0.1
+}
+restart_cmp1_compute() {
+  local t; t=$(date +%s)
+  stop_svc cmp1 nova-compute
+  start_nova_compute cmp1
+  wait_until 120 "cmp1's nova-compute to report up after its restart" compute_fresh cmp1 "$t"
+}
+set_serial_listen() { # ADDRESS: in place, keeping everything else
+  local tmp; tmp=$(mktemp)
+  awk -v a="$1" '/^\[/{s=$0} s=="[serial_console]" && $1=="listen" {$0="listen = " a} {print}' "$CMP1_NOVA_CONF" >"$tmp"
+  cat "$tmp" >"$CMP1_NOVA_CONF"; rm -f "$tmp"
+}
+serial_listen_loopback_inject() {
+  serial_listen_loopback_active && return 0
+  set_serial_listen 127.0.0.1
+  restart_cmp1_compute
+}
+serial_listen_loopback_heal() {
+  serial_listen_loopback_active || return 0
+  set_serial_listen "${HOST_IP[cmp1]}"
+  restart_cmp1_compute
+}
+
+serialproxy_stopped_active() { ! svc_alive ctl nova-serialproxy; }
+serialproxy_stopped_inject() { stop_svc ctl nova-serialproxy; }
+serialproxy_stopped_heal() {
+  start_serialproxy
+  wait_until 60 "nova-serialproxy listening on 6083" serialproxy_listening
+}
+
+broken_server() { as_admin; api GET "$NOVA_URL/v2.1/servers/detail?all_tenants=1&name=^vm-broken\$" | jq -c '.servers[0] // empty'; }
+server_error_active() { [ "$(broken_server | jq -r '.status // empty')" = ERROR ]; }
+server_error_inject() {
+  server_error_active && return 0
+  as_admin
+  local fl img
+  fl=$(api GET "$NOVA_URL/v2.1/flavors" | jq -r '.flavors[] | select(.name=="lab.huge") | .id')
+  # More memory than any lab hypervisor has: the scheduler finds no host.
+  [ -n "$fl" ] || fl=$(api POST "$NOVA_URL/v2.1/flavors" '{"flavor":{"name":"lab.huge","vcpus":1,"ram":4194304,"disk":1}}' | jq -r .flavor.id)
+  img=$(api GET "$GLANCE_URL/v2/images?name=cirros-fake" | jq -r '.images[0].id')
+  TOKEN=$(os_token admin "$ADMIN_PASS" demo)
+  api POST "$NOVA_URL/v2.1/servers" "$(jq -nc --arg i "$img" --arg f "$fl" --arg net "$NET" \
+    '{server:{name:"vm-broken",imageRef:$i,flavorRef:$f,networks:[{uuid:$net}],security_groups:[{name:"lab-sg"}]}}')" >/dev/null
+  wait_until 90 "vm-broken to go to ERROR" server_error_active
+}
+server_error_heal() {
+  local s; s=$(broken_server)
+  if [ -n "$s" ]; then
+    as_admin; api DELETE "$NOVA_URL/v2.1/servers/$(jq -r .id <<<"$s")" >/dev/null
+    wait_until 60 "vm-broken to be deleted" test -z "$(broken_server)"
+  fi
+  as_admin
+  local fl; fl=$(api GET "$NOVA_URL/v2.1/flavors" | jq -r '.flavors[] | select(.name=="lab.huge") | .id')
+  [ -z "$fl" ] || api DELETE "$NOVA_URL/v2.1/flavors/$fl" >/dev/null
+}
+
+# Lines this script added to a log, so that heal removes exactly them.
+ADDED=$FDIR/added-lines
+add_lines() { # FILE TAG: append stdin to FILE (in place: the file may be a bind mount)
+  local f=$1 tag=$2 tmp; tmp=$(mktemp)
+  cat >"$tmp"
+  mkdir -p "$FDIR"
+  cat "$tmp" >>"$f"
+  cp "$tmp" "$ADDED.$tag"
+  rm -f "$tmp"
+}
+remove_lines() { # FILE TAG
+  local f=$1 tag=$2 tmp
+  [ -f "$ADDED.$tag" ] || return 0
+  if [ -f "$f" ]; then
+    tmp=$(mktemp)
+    grep -vxF -f "$ADDED.$tag" "$f" >"$tmp" || true
+    cat "$tmp" >"$f"; rm -f "$tmp"
+  fi
+  rm -f "$ADDED.$tag"
+}
+has_lines() { [ -f "$ADDED.$2" ] && [ -f "$1" ] && grep -qxF -f "$ADDED.$2" "$1"; }
+
+selinux_evidence_active() { has_lines "$AUDIT_LOG" selinux; }
+selinux_evidence_inject() {
+  selinux_evidence_active && return 0
+  local t dp hp lp n=$((RANDOM % 900 + 100))
+  t=$(date +%s)
+  dp=$(dnsmasq_pids | head -n1); dp=${dp:-4242}
+  hp=$(ns_procs "qrouter-$ROUTER" haproxy | head -n1); hp=${hp:-4343}
+  lp=$(svc_pid ctl neutron-l3-agent); lp=${lp:-4444}
+  add_lines "$AUDIT_LOG" selinux <<EOF
+type=AVC msg=audit($t.112:$((n + 1))): avc:  denied  { write } for  pid=$dp comm="dnsmasq" name="leases" dev="dm-0" ino=1443062 scontext=system_u:system_r:dnsmasq_t:s0 tcontext=system_u:object_r:neutron_var_lib_t:s0 tclass=file permissive=0
+type=SYSCALL msg=audit($t.112:$((n + 1))): arch=c000003e syscall=257 success=no exit=-13 a0=ffffff9c a1=55d0c1a3e2a0 a2=241 a3=1b6 items=0 ppid=1 pid=$dp auid=4294967295 uid=65534 gid=65534 euid=65534 suid=65534 fsuid=65534 egid=65534 sgid=65534 fsgid=65534 tty=(none) ses=4294967295 comm="dnsmasq" exe="/usr/sbin/dnsmasq" subj=system_u:system_r:dnsmasq_t:s0 key=(null)
+type=AVC msg=audit($((t + 3)).540:$((n + 2))): avc:  denied  { sys_admin } for  pid=$lp comm="privsep-helper" capability=21  scontext=system_u:system_r:neutron_t:s0 tcontext=system_u:system_r:neutron_t:s0 tclass=capability permissive=0
+type=AVC msg=audit($((t + 7)).902:$((n + 3))): avc:  denied  { name_bind } for  pid=$hp comm="haproxy" src=80 scontext=system_u:system_r:haproxy_t:s0 tcontext=system_u:object_r:http_port_t:s0 tclass=tcp_socket permissive=0
+type=AVC msg=audit($((t + 9)).015:$((n + 4))): avc:  denied  { mounton } for  pid=$lp comm="privsep-helper" path="/run/netns/qrouter-$ROUTER" dev="tmpfs" ino=2311 scontext=system_u:system_r:neutron_t:s0 tcontext=system_u:object_r:ifconfig_var_run_t:s0 tclass=file permissive=0
+EOF
+}
+selinux_evidence_heal() { remove_lines "$AUDIT_LOG" selinux; }
+
+agent_log_error_active() { has_lines "$L3_LOG" l3log; }
+agent_log_error_inject() {
+  agent_log_error_active && return 0
+  local pid ts req qr
+  pid=$(svc_pid ctl neutron-l3-agent); pid=${pid:-4343}
+  ts=$(date '+%Y-%m-%d %H:%M:%S.%3N')
+  req="req-$(cat /proc/sys/kernel/random/uuid)"
+  qr=$(qr_dev); qr=${qr:-qr-${VM1_PORT:0:11}}
+  add_lines "$L3_LOG" l3log <<EOF
+$ts $pid ERROR neutron.agent.linux.utils [None $req - - - - - -] Exit code: 2; Cmd: ['ip', 'netns', 'exec', 'qrouter-$ROUTER', 'ip', '-4', 'addr', 'add', '10.0.0.1/24', 'scope', 'global', 'dev', '$qr', 'brd', '10.0.0.255']; Stdin: ; Stdout: ; Stderr: RTNETLINK answers: File exists
+$ts $pid ERROR neutron.agent.l3.router_info [None $req - - - - - -] Failed to process compatible router: $ROUTER: neutron_lib.exceptions.ProcessExecutionError: Exit code: 2; Cmd: ['ip', 'link', 'set', 'dev', '$qr', 'netns', 'qrouter-$ROUTER']; Stdin: ; Stdout: ; Stderr: Invalid "netns" value "qrouter-$ROUTER"
+$ts $pid ERROR neutron.agent.l3.agent [None $req - - - - - -] Failed to process compatible router: $ROUTER: RuntimeError: Exit code: 2; Stdin: ; Stdout: ; Stderr: RTNETLINK answers: Operation not permitted
+EOF
+}
+agent_log_error_heal() { remove_lines "$L3_LOG" l3log; }
+
+# ---- main ----------------------------------------------------------------------
+[ $# -ge 1 ] || usage
+case "$1" in
+  list)
+    for f in "${FAULTS[@]}"; do printf '%-24s %s\n' "${f%%|*}" "${f#*|}"; done
+    exit 0 ;;
+  status)
+    need_root; lookup
+    for n in $(fault_names); do
+      if "${n//-/_}_active"; then printf '%-24s ACTIVE\n' "$n"; else printf '%-24s -\n' "$n"; fi
+    done
+    exit 0 ;;
+  heal) [ $# -eq 2 ] || usage; action=heal; name=$2 ;;
+  -h|--help) usage ;;
+  *) [ $# -eq 1 ] || usage; action=inject; name=$1 ;;
+esac
+known "$name" || die "unknown fault '$name' (lab/fault.sh list)"
+need_root
+mkdir -p "$FDIR"
+echo "---- $(date -u +%FT%TZ) fault.sh $action $name" >>"$RUN/timings.txt"
+lookup
+fn=${name//-/_}
+"${fn}_$action"
+if [ "$action" = inject ]; then
+  "${fn}_active" || die "$name: injected, but the fault does not show"
+else
+  if "${fn}_active"; then die "$name: healed, but the fault still shows"; fi
+fi
+mark "$action $name"
