@@ -463,6 +463,8 @@ func (s *session) writeRemote(ctx context.Context) {
 		}
 		switch {
 		case it.data != nil:
+			// Logged first: the echo may arrive before Write returns.
+			s.log.sent(it.data)
 			typ, msg := s.codec.encode(it.data)
 			if err := s.conn.Write(ctx, typ, msg); err != nil {
 				if !s.closing.Load() && ctx.Err() == nil {
@@ -471,7 +473,6 @@ func (s *session) writeRemote(ctx context.Context) {
 				return
 			}
 			s.touch()
-			s.log.sent(it.data)
 		case it.cmd == escHelp:
 			s.say(s.help())
 		case it.cmd == escDisconnect:

@@ -98,7 +98,7 @@ func dial(ctx context.Context, u *url.URL, addr string, o *Options) (*websocket.
 		Subprotocols: subprotocols,
 	})
 	if err != nil {
-		return nil, codec{}, classifyDial(ctx, addr, resp, redact(err, u))
+		return nil, codec{}, classifyDial(ctx, addr, u.Scheme == "wss", resp, redact(err, u))
 	}
 	conn.SetReadLimit(maxMessage)
 	return conn, codecFor(conn.Subprotocol()), nil

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -156,8 +157,10 @@ func (e *Error) Error() string {
 	return "console" + at + cause
 }
 
+var errNotTLS = errors.New("the server does not speak TLS (is the URL ws:// rather than wss://?)")
+
 // classifyDial turns a failed websocket dial into an *Error. resp may be nil.
-func classifyDial(ctx context.Context, addr string, resp *http.Response, err error) error {
+func classifyDial(ctx context.Context, addr string, tlsURL bool, resp *http.Response, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -190,17 +193,24 @@ func classifyDial(ctx context.Context, addr string, resp *http.Response, err err
 	switch {
 	case errors.As(err, &certErr), errors.As(err, &unknown), errors.As(err, &hostErr), errors.As(err, &invalid):
 		return &Error{Kind: KindTLS, Addr: addr, Err: tlsCause(err)}
-	case errors.As(err, &record):
-		return &Error{Kind: KindTLS, Addr: addr, Err: errors.New("the server does not speak TLS (is the URL ws:// rather than wss://?)")}
+	case errors.As(err, &record), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		// net/http turns a RecordHeaderError that starts with "HTTP/" into
+		// an unexported error; its message is the only handle.
+		return &Error{Kind: KindTLS, Addr: addr, Err: errNotTLS}
 	case errors.As(err, &alert):
 		return &Error{Kind: KindTLS, Addr: addr, Err: fmt.Errorf("the server sent TLS alert %v", alert)}
-	case hasErrno && (errno == syscall.ECONNREFUSED || errno == syscall.EHOSTUNREACH || errno == syscall.ENETUNREACH || errno == syscall.ECONNRESET):
+	case hasErrno && (errno == syscall.ECONNREFUSED || errno == syscall.EHOSTUNREACH || errno == syscall.ENETUNREACH):
 		return &Error{Kind: KindUnreachable, Addr: addr, Err: errno}
 	case errors.As(err, &dnsErr):
 		return &Error{Kind: KindUnreachable, Addr: addr, Err: fmt.Errorf("cannot resolve %s", dnsErr.Name)}
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
 		return &Error{Kind: KindUnreachable, Addr: addr, Err: errors.New("timed out")}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), hasErrno && errno == syscall.ECONNRESET:
+		// The TCP connection was accepted, then closed or reset.
+		if tlsURL {
+			// websockify without a certificate drops a TLS client at once.
+			return &Error{Kind: KindTLS, Addr: addr, Err: fmt.Errorf("the server closed the connection during the TLS handshake: %w", errNotTLS)}
+		}
 		return &Error{Kind: KindHandshake, Addr: addr, Detail: "the server closed the connection during the handshake"}
 	}
 	if resp != nil {

@@ -37,6 +37,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -133,10 +134,13 @@ func Start(cfg Config) *Proxy {
 		cfg.Guest = Getty("vm1")
 	}
 	p := &Proxy{cfg: cfg, changed: make(chan struct{}), sessions: map[*session]struct{}{}}
+	p.srv = httptest.NewUnstartedServer(p)
+	// Clients that refuse the certificate are expected in tests.
+	p.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if cfg.TLS {
-		p.srv = httptest.NewTLSServer(p)
+		p.srv.StartTLS()
 	} else {
-		p.srv = httptest.NewServer(p)
+		p.srv.Start()
 	}
 	return p
 }
