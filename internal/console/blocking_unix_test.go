@@ -1,0 +1,22 @@
+//go:build unix
+
+package console
+
+import (
+	"os"
+	"syscall"
+	"testing"
+)
+
+// blockingPipe is a pipe whose read end is a blocking descriptor, as a
+// process's inherited stdin usually is: os.NewFile leaves it unpollable.
+func blockingPipe(t *testing.T) (*os.File, *os.File) {
+	t.Helper()
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	r, w := os.NewFile(uintptr(fds[0]), "blocking-r"), os.NewFile(uintptr(fds[1]), "blocking-w")
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return r, w
+}
