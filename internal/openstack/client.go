@@ -10,6 +10,7 @@ package openstack
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -93,6 +94,10 @@ type Client struct {
 	// from another one.
 	projectID string
 
+	// tls is the cloud's TLS configuration (CA, client certificate,
+	// verification), reused for the serial console's websocket.
+	tls *tls.Config
+
 	requests     *atomic.Int64
 	authRequests int64
 	debug        *debugLog
@@ -109,7 +114,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{requests: new(atomic.Int64)}
+	c := &Client{requests: new(atomic.Int64), tls: cfg.tls}
 	if o.Debug != nil {
 		c.debug = &debugLog{w: o.Debug}
 	}

@@ -228,6 +228,14 @@ func (c *Cloud) novaRemoteConsole(w http.ResponseWriter, r *http.Request, t *tok
 		serviceError(w, "/compute", http.StatusNotFound, "", fmt.Sprintf("Instance %s could not be found.", id))
 		return
 	}
+	var srv Server
+	c.mu.Lock()
+	for _, s := range c.world.Servers {
+		if s.ID == id {
+			srv = s
+		}
+	}
+	c.mu.Unlock()
 	var body struct {
 		RemoteConsole struct {
 			Protocol string `json:"protocol"`
@@ -242,7 +250,11 @@ func (c *Cloud) novaRemoteConsole(w http.ResponseWriter, r *http.Request, t *tok
 	var url string
 	switch rc.Protocol {
 	case "serial":
-		url = "ws://127.0.0.1:6083/?token=" + newID()
+		if srv.SerialDisabled {
+			serviceError(w, "/compute", http.StatusBadRequest, "", "Unavailable console type serial.")
+			return
+		}
+		url = orDefault(srv.SerialURL, "ws://127.0.0.1:6083/?token="+newID())
 	case "vnc":
 		url = c.srv.URL + "/vnc_auto.html?path=%3Ftoken%3D" + newID()
 	default:

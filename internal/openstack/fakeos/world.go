@@ -70,6 +70,12 @@ type Server struct {
 	SecurityGroups []string
 	Created        time.Time
 	ConsoleOutput  string
+	// SerialDisabled answers serial console requests as Nova does when
+	// [serial_console] enabled=false on the host: 400.
+	SerialDisabled bool
+	// SerialURL is the serial console URL handed out (default
+	// ws://127.0.0.1:6083/?token=…).
+	SerialURL string
 }
 
 // ServerFault is a server's fault record.
