@@ -33,7 +33,9 @@ type DiagnoseOptions struct {
 	Excludes []string
 }
 
-// cloudFlags are the connection flags shared by every verb that talks to a cloud.
+// cloudFlags are the connection flags shared by every verb that talks to a
+// cloud. Timeout is the API request deadline; each verb registers its own
+// --timeout, since console's means the idle timeout of a scripted session.
 type cloudFlags struct {
 	Cloud    string
 	CACert   string
@@ -47,7 +49,6 @@ func (f *cloudFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.Cloud, "os-cloud", "", "cloud name in clouds.yaml (default $OS_CLOUD)")
 	fl.StringVar(&f.CACert, "os-cacert", "", "CA bundle to verify the cloud's TLS certificates (default $OS_CACERT)")
 	fl.BoolVar(&f.Insecure, "insecure", false, "do not verify TLS certificates (default $OS_INSECURE)")
-	fl.DurationVar(&f.Timeout, "timeout", 30*time.Second, "deadline for each API request")
 	fl.BoolVar(&f.Debug, "debug", false, "log every API request (method, URL, status, duration) to stderr; secrets are redacted")
 }
 
@@ -104,6 +105,7 @@ authentication failed.`,
 	}
 	o.Cloud.register(cmd)
 	fl := cmd.Flags()
+	fl.DurationVar(&o.Cloud.Timeout, "timeout", openstack.DefaultTimeout, "deadline for each API request")
 	fl.StringArrayVar(&o.Checks, "check", nil, "a flow to evaluate against the security groups: tcp/22, udp/53, tcp/8000-8080, icmp, icmp/8, any (repeatable)")
 	fl.StringArrayVar(&o.Froms, "from", nil, "source CIDR or address of the --check flows (repeatable, default 0.0.0.0/0)")
 	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")

@@ -66,6 +66,7 @@ hoofbeat only reads: it never changes the cloud.`,
 		NewCmdDiagnose(io, nil),
 		NewCmdRules(io),
 		NewCmdExplain(io),
+		NewCmdConsole(io, nil),
 		NewCmdVersion(io),
 	)
 	return root
