@@ -1,0 +1,35 @@
+# hoofbeat's build and test entry points. `make test` is what CI runs
+# (.ci/run) and what the README tells you to run.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BIN := bin/hoofbeat
+
+.PHONY: build unit lint fuzz e2e test bench
+
+build:
+	$(GO) build -o $(BIN) ./cmd/hoofbeat
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+fuzz:
+	FUZZTIME=$${FUZZTIME:-10s} scripts/fuzz.sh
+
+# e2e brings the lab up (installing OpenStack on first use), seeds it and
+# runs the end-to-end suite against it.
+e2e: build
+	lab/up.sh
+	lab/seed.sh
+	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
+
+test: lint unit fuzz e2e
+
+bench:
+	bench/run.sh
