@@ -43,6 +43,13 @@ type Snapshot struct {
 	// member ports; fetched only when a flow check needs remote_group_id rules.
 	RemoteGroupMembers map[string][]string `json:"remote_group_members,omitempty"`
 
+	// ConsoleLog is the tail of the guest's console output
+	// (os-getConsoleOutput); see console.go.
+	ConsoleLog *ConsoleLog `json:"console_log,omitempty"`
+	// Hosts are the facts read on the hosts that serve the server (its
+	// compute host, the DHCP and L3 agents' hosts); see host.go.
+	Hosts []Host `json:"hosts,omitempty"`
+
 	// Gaps are the sources that could not be read, each with the reason.
 	Gaps []Gap `json:"gaps,omitempty"`
 	// Stats describes the collection itself (not used by rules).
@@ -87,6 +94,10 @@ const (
 	SourceProviderFields = "provider-fields"
 	// SourceServerHost is recorded when the server's OS-EXT-SRV-ATTR:host is hidden.
 	SourceServerHost = "server-host"
+	SourceConsoleLog = "console-log"
+	// SourceHosts is recorded when no host could be checked at all; a
+	// single unreachable host is a gap with that host as Subject.
+	SourceHosts = "hosts"
 )
 
 // GapKind classifies why a source could not be read.
