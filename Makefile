@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/hoofbeat
 
-.PHONY: build unit lint fuzz e2e test bench
+.PHONY: build unit lint fuzz e2e test bench demo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hoofbeat
@@ -33,3 +33,12 @@ test: lint unit fuzz e2e
 
 bench:
 	bench/run.sh
+
+# demo: a real OpenStack in network namespaces (lab/), the ICMP rule of the
+# server's security group removed for real, and hoofbeat finding it.
+demo: build
+	lab/up.sh
+	lab/seed.sh
+	lab/fault.sh icmp-ingress
+	OS_CLOUD=lab-admin lab/on.sh ctl $(CURDIR)/$(BIN) diagnose vm1; status=$$?; \
+	lab/fault.sh heal icmp-ingress; [ $$status -le 1 ]
