@@ -75,12 +75,12 @@ type Runner interface {
 type Kind string
 
 const (
-	KindExit        Kind = "exit"         // ran and exited non-zero
-	KindNotFound    Kind = "not-found"    // the program is not installed
-	KindPermission  Kind = "permission"   // permission denied
-	KindTimeout     Kind = "timeout"      // the deadline passed
-	KindUnreachable Kind = "unreachable"  // the host could not be reached
-	KindUnexpected  Kind = "unexpected"   // a replay was asked a command it has no recording for
+	KindExit        Kind = "exit"        // ran and exited non-zero
+	KindNotFound    Kind = "not-found"   // the program is not installed
+	KindPermission  Kind = "permission"  // permission denied
+	KindTimeout     Kind = "timeout"     // the deadline passed
+	KindUnreachable Kind = "unreachable" // the host could not be reached
+	KindUnexpected  Kind = "unexpected"  // a replay was asked a command it has no recording for
 	KindOther       Kind = "other"
 )
 
