@@ -42,3 +42,21 @@ demo: build
 	lab/fault.sh icmp-ingress
 	OS_CLOUD=lab-admin lab/on.sh ctl $(CURDIR)/$(BIN) diagnose vm1; status=$$?; \
 	lab/fault.sh heal icmp-ingress; [ $$status -le 1 ]
+
+# ---- the lab (lab/README.md): a real OpenStack Zed in network namespaces ----
+.PHONY: lab lab-down seed record
+
+# lab: install (first time) and start the two-host lab, wait until healthy.
+lab:
+	lab/up.sh
+
+lab-down:
+	lab/down.sh
+
+seed: lab
+	lab/seed.sh
+
+# record: API and host fixtures from the lab, healthy and under every fault
+# (inject, record, heal), into internal/{openstack,host}/testdata/lab/.
+record: seed
+	lab/record.sh --all

@@ -126,6 +126,11 @@ compute_fresh() {
   s=$(api GET "$NOVA_URL/v2.1/os-services?binary=nova-compute&host=$1" | jq -r '.services[0] | "\(.state) \(.updated_at)"')
   [ "${s%% *}" = up ] && [ "$(date -d "${s#* }Z" +%s 2>/dev/null || echo 0)" -gt "$2" ]
 }
+# Dataplane probes between the fake VMs (labvm-*): the agents apply security
+# group changes asynchronously, so injects and heals wait for the effect.
+vm_ip() { awk -v n="$1" '$1==n {print $5}' "$RUN/seed/vms.txt"; }
+pings() { ip netns exec "labvm-$1" ping -c1 -W1 "$2" >/dev/null 2>&1; }
+ping_blocked() { ! pings "$@"; }
 serialproxy_listening() { nsx ctl ss -lnt 'sport = :6083' | grep -q LISTEN; }
 
 # ---- the faults: <name>_inject, <name>_heal, <name>_active -------------------
@@ -135,10 +140,13 @@ icmp_ingress_inject() {
   for id in $(sg_rules | jq -r '.security_group_rules[] | select(.direction=="ingress" and .protocol=="icmp") | .id'); do
     api DELETE "$NEUTRON_URL/v2.0/security-group-rules/$id" >/dev/null
   done
+  wait_until 60 "vm3's pings to vm1 to be dropped" ping_blocked vm3 "$(vm_ip vm1)"
 }
 icmp_ingress_heal() {
-  icmp_ingress_active || return 0
-  api POST "$NEUTRON_URL/v2.0/security-group-rules" "$(jq -nc --arg sg "$SG" '{security_group_rule:{security_group_id:$sg,direction:"ingress",ethertype:"IPv4",protocol:"icmp",remote_ip_prefix:"0.0.0.0/0"}}')" >/dev/null
+  if icmp_ingress_active; then
+    api POST "$NEUTRON_URL/v2.0/security-group-rules" "$(jq -nc --arg sg "$SG" '{security_group_rule:{security_group_id:$sg,direction:"ingress",ethertype:"IPv4",protocol:"icmp",remote_ip_prefix:"0.0.0.0/0"}}')" >/dev/null
+  fi
+  wait_until 60 "vm3 to ping vm1" pings vm3 "$(vm_ip vm1)"
 }
 
 egress_active() { [ "$(sg_rules | jq '[.security_group_rules[] | select(.direction=="egress")] | length')" = 0 ]; }
@@ -147,6 +155,7 @@ egress_inject() {
   for id in $(sg_rules | jq -r '.security_group_rules[] | select(.direction=="egress") | .id'); do
     api DELETE "$NEUTRON_URL/v2.0/security-group-rules/$id" >/dev/null
   done
+  wait_until 60 "vm1's pings to its router to be dropped" ping_blocked vm1 10.0.0.1
 }
 egress_heal() {
   local et rules
@@ -156,6 +165,7 @@ egress_heal() {
       api POST "$NEUTRON_URL/v2.0/security-group-rules" "$(jq -nc --arg sg "$SG" --arg e "$et" '{security_group_rule:{security_group_id:$sg,direction:"egress",ethertype:$e}}')" >/dev/null
     fi
   done
+  wait_until 60 "vm1 to ping its router" pings vm1 10.0.0.1
 }
 
 router_interface_active() { as_admin; [ -z "$(api GET "$NEUTRON_URL/v2.0/ports?device_id=$ROUTER&network_id=$NET" | first_id ports)" ]; }
@@ -196,7 +206,10 @@ router_gateway_heal() {
 }
 
 dhcp_disabled_active() { as_demo; [ "$(api GET "$NEUTRON_URL/v2.0/subnets/$SUBNET" | jq -r .subnet.enable_dhcp)" = false ]; }
-dhcp_disabled_inject() { as_demo; api PUT "$NEUTRON_URL/v2.0/subnets/$SUBNET" '{"subnet":{"enable_dhcp":false}}' >/dev/null; }
+dhcp_disabled_inject() {
+  as_demo; api PUT "$NEUTRON_URL/v2.0/subnets/$SUBNET" '{"subnet":{"enable_dhcp":false}}' >/dev/null
+  wait_until 60 "the DHCP agent to stop dnsmasq for private" dnsmasq_killed_active
+}
 dhcp_disabled_heal() {
   as_demo; api PUT "$NEUTRON_URL/v2.0/subnets/$SUBNET" '{"subnet":{"enable_dhcp":true}}' >/dev/null
   wait_until 60 "dnsmasq for private" dnsmasq_running
@@ -261,8 +274,14 @@ port_admin_down_heal() {
 }
 
 vxlan_blocked_active() { nsx cmp1 iptables -C "${VXLAN_RULE[@]}" 2>/dev/null; }
-vxlan_blocked_inject() { vxlan_blocked_active || nsx cmp1 iptables -I "${VXLAN_RULE[@]}"; }
-vxlan_blocked_heal() { while vxlan_blocked_active; do nsx cmp1 iptables -D "${VXLAN_RULE[@]}"; done; }
+vxlan_blocked_inject() {
+  vxlan_blocked_active || nsx cmp1 iptables -I "${VXLAN_RULE[@]}"
+  wait_until 10 "vm1's pings to vm3 to be dropped" ping_blocked vm1 "$(vm_ip vm3)"
+}
+vxlan_blocked_heal() {
+  while vxlan_blocked_active; do nsx cmp1 iptables -D "${VXLAN_RULE[@]}"; done
+  wait_until 30 "vm1 to ping vm3" pings vm1 "$(vm_ip vm3)"
+}
 
 CMP1_NOVA_CONF=$HOSTS_DIR/cmp1/etc/nova/nova.conf
 serial_listen_loopback_active() {
