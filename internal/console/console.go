@@ -215,8 +215,13 @@ func (s *session) run(ctx context.Context, term Terminal) error {
 
 	// SIGPIPE is caught so that a closed stdout pipe becomes a write error
 	// (and the terminal is restored) instead of killing the process.
+	// Signals the process was told to ignore (nohup) stay ignored.
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE} {
+		if !signal.Ignored(sig) {
+			signal.Notify(sigs, sig)
+		}
+	}
 	defer signal.Stop(sigs)
 
 	in := newInputReader(s.o.Stdin)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -264,5 +265,32 @@ func TestSignalsRestoreTerminal(t *testing.T) {
 			sameTermios(t, unix.SignalName(sig), before, termios(t, pt.tty))
 			waitFor(t, "the proxy to see the close", 5*time.Second, func() bool { return p.Sessions() == 0 })
 		})
+	}
+}
+
+// Under nohup, SIGHUP stays ignored: the session goes on.
+func TestNohupKeepsSIGHUPIgnored(t *testing.T) {
+	p := startProxy(t, fakeproxy.Config{})
+	pt := openPTY(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+p.URL())
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pt.tty, pt.tty, pt.tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	signal.Ignore(syscall.SIGHUP) // inherited through exec, as nohup does
+	err := cmd.Start()
+	signal.Reset(syscall.SIGHUP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt.waitRaw(t)
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	pt.typeIn(t, "\r")
+	pt.waitScreen(t, "vm1 login: ") // still relaying after the hangup
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	var exit *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Fatalf("helper exited with %v, want code 3", err)
 	}
 }
