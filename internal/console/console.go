@@ -39,7 +39,7 @@ type Options struct {
 	TLS *tls.Config
 	// Origin is the Origin header. Empty derives it from URL
 	// (http(s)://host:port), which is what nova-serialproxy checks against
-	// its Host header and [console] allowed_origins; NoOrigin sends none.
+	// its Host header and console.allowed_origins; NoOrigin sends none.
 	Origin string
 
 	Stdin  io.Reader

@@ -55,8 +55,8 @@ func parseURL(raw string) (*url.URL, string, error) {
 // originFor returns the Origin header to send: o itself, none for NoOrigin,
 // or by default the HTTP origin of the console URL (ws→http, wss→https, same
 // host and port). nova-serialproxy compares the Origin's host with the Host
-// header (and [console] allowed_origins) and its scheme with the scheme of
-// [serial_console] base_url, so the derived origin always passes when the
+// header (and console.allowed_origins) and its scheme with the scheme of
+// serial_console.base_url, so the derived origin always passes when the
 // URL is used as Nova gave it.
 func originFor(u *url.URL, o string) string {
 	switch o {

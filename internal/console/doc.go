@@ -24,7 +24,7 @@
 //     cookie is the noVNC fallback). The token is never printed: messages
 //     show host:port only.
 //   - Origin: nova compares the Origin's host with the Host header's host
-//     (or [console] allowed_origins) and its scheme with base_url's (ws or
+//     (or console.allowed_origins) and its scheme with base_url's (ws or
 //     http, wss or https); a missing Origin passes as a non-browser client.
 //     The client sends http(s)://host:port derived from the URL unless told
 //     otherwise (Options.Origin, NoOrigin).

@@ -92,7 +92,7 @@ type Config struct {
 	// refused like any invalid one, as nova does.
 	Token   string
 	Expired []string
-	// AllowedOrigins is nova's [console] allowed_origins: extra hostnames.
+	// AllowedOrigins is nova's console.allowed_origins: extra hostnames.
 	AllowedOrigins []string
 	// TLS serves wss:// with httptest's self-signed certificate.
 	TLS bool
