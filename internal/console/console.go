@@ -177,6 +177,7 @@ type session struct {
 	input  chan inputItem
 
 	gotOutput    atomic.Bool
+	lastOut      atomic.Int32 // last byte of console output
 	lastActivity atomic.Int64
 	closing      atomic.Bool
 	log          *sessionLog
@@ -256,6 +257,11 @@ func (s *session) run(ctx context.Context, term Terminal) error {
 		in.close()
 	}
 	restoreTerminal()
+	if (out.msg != "" || out.err != nil) && s.gotOutput.Load() && byte(s.lastOut.Load()) != '\n' {
+		// The console left the cursor mid-line (a prompt): start a new one
+		// for the status line or the caller's error message.
+		s.say("")
+	}
 	if out.msg != "" {
 		s.say(out.msg)
 	}
@@ -386,6 +392,7 @@ func (s *session) readRemote(ctx context.Context) {
 			continue
 		}
 		s.gotOutput.Store(true)
+		s.lastOut.Store(int32(p[len(p)-1]))
 		s.touch()
 		if _, err := s.o.Stdout.Write(p); err != nil {
 			s.emit(ctx, event{kind: evOutputErr, err: err})
@@ -550,7 +557,7 @@ func (s *session) banner() string {
 
 func (s *session) help() string {
 	e := escName(s.o.Escape)
-	return fmt.Sprintf("Supported escape sequences:\n %[1]s.  - end the session\n %[1]s?  - this message\n %[1]s%[1]s  - send the escape character\n(Recognised at the start of the session or right after a newline.)", e)
+	return fmt.Sprintf("\nSupported escape sequences:\n %[1]s.  - end the session\n %[1]s?  - this message\n %[1]s%[1]s  - send the escape character\n(Recognised at the start of the session or right after a newline.)", e)
 }
 
 // escName shows an escape byte as typed: ~ or ^].

@@ -57,7 +57,8 @@ func TestPipeEndsAfterIdleTimeout(t *testing.T) {
 	if got := string(p.Received()); got != "root\r" {
 		t.Errorf("guest received %q", got)
 	}
-	for _, w := range []string{"Connected to nova-serialproxy at " + p.Addr(), "binary frames", "No console traffic for 300ms"} {
+	// The output ended mid-line (a prompt): the status starts a new line.
+	for _, w := range []string{"Connected to nova-serialproxy at " + p.Addr(), "binary frames", ".\n\nNo console traffic for 300ms: closing.\n"} {
 		if !strings.Contains(status.String(), w) {
 			t.Errorf("status %q lacks %q", status.String(), w)
 		}
