@@ -1,6 +1,7 @@
 package console
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -82,8 +83,10 @@ func TestErrorMessages(t *testing.T) {
 			[]string{"HTTP 403 Forbidden", "the console token was rejected or expired: ask for a new URL"}},
 		{&Error{Kind: KindRejected, Addr: "h:6083"},
 			[]string{"closed the console before sending anything", "the console token was rejected or expired: ask for a new URL"}},
-		{&Error{Kind: KindTLS, Addr: "h:6083", Err: errors.New("x509: certificate signed by unknown authority")},
+		{&Error{Kind: KindTLS, Addr: "h:6083", Err: x509.UnknownAuthorityError{}},
 			[]string{"TLS verification", "unknown authority", "--os-cacert"}},
+		{&Error{Kind: KindTLS, Addr: "h:6083", Err: errNotTLS},
+			[]string{"TLS handshake with nova-serialproxy at h:6083 failed: the server does not speak TLS"}},
 		{DisabledError(errors.New("Unavailable console type serial.")).(*Error),
 			[]string{"serial console is not available: Unavailable console type serial.", "host/serial-console-config"}},
 	} {
@@ -96,6 +99,9 @@ func TestErrorMessages(t *testing.T) {
 				t.Errorf("%q lacks %q", msg, w)
 			}
 		}
+	}
+	if msg := (&Error{Kind: KindTLS, Err: errNotTLS}).Error(); strings.Contains(msg, "--os-cacert") {
+		t.Errorf("CA advice for a non-TLS server: %q", msg)
 	}
 	if KindOf(fmt.Errorf("wrapped: %w", DisabledError(errors.New("x")))) != KindDisabled {
 		t.Error("KindOf does not see through wrapping")

@@ -135,13 +135,16 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("cannot reach nova-serialproxy%s%s (%s: is nova-serialproxy running and listening there? check [serial_console] base_url in nova.conf)",
 			at, cause, KindUnreachable.Rule())
 	case KindTLS:
+		if !isVerification(e.Err) {
+			return fmt.Sprintf("TLS handshake with nova-serialproxy%s failed%s", at, cause)
+		}
 		return fmt.Sprintf("TLS verification of nova-serialproxy%s failed%s: pass its CA with --os-cacert (or cacert in clouds.yaml)", at, cause)
 	case KindRejected:
 		if e.Status != 0 {
 			return fmt.Sprintf("nova-serialproxy%s refused the console (HTTP %s): the console token was rejected or expired: ask for a new URL",
 				at, e.Detail)
 		}
-		return fmt.Sprintf("nova-serialproxy%s closed the console before sending anything: the console token was rejected or expired: ask for a new URL (if a fresh URL fails the same way, the proxy cannot reach the console on the compute host: see %s)",
+		return fmt.Sprintf("nova-serialproxy%s closed the console before sending anything: the console token was rejected or expired: ask for a new URL (if a new one fails too, the proxy cannot reach the compute host: %s)",
 			at, KindDisabled.Rule())
 	case KindHandshake:
 		return fmt.Sprintf("websocket handshake with%s failed: %s%s", at, e.Detail, cause)
@@ -227,6 +230,17 @@ func classifyDial(ctx context.Context, addr string, tlsURL bool, resp *http.Resp
 		err = urlErr.Err
 	}
 	return &Error{Kind: KindHandshake, Addr: addr, Detail: "request failed", Err: err}
+}
+
+// isVerification reports whether err is a certificate verification failure.
+func isVerification(err error) bool {
+	var (
+		certErr *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invalid x509.CertificateInvalidError
+	)
+	return errors.As(err, &certErr) || errors.As(err, &unknown) || errors.As(err, &hostErr) || errors.As(err, &invalid)
 }
 
 // tlsCause digs out the x509 error, whose message is the useful part.
