@@ -31,6 +31,8 @@ type DiagnoseOptions struct {
 	Froms    []string
 	Output   string
 	Excludes []string
+	// ConsoleLines is --console-lines: the tail of the console log to read.
+	ConsoleLines int
 }
 
 // cloudFlags are the connection flags shared by every verb that talks to a
@@ -110,6 +112,7 @@ authentication failed.`,
 	fl.StringArrayVar(&o.Froms, "from", nil, "source CIDR or address of the --check flows (repeatable, default 0.0.0.0/0)")
 	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
 	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
+	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
 	return cmd
 }
 
@@ -119,6 +122,9 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	}
 	if len(o.Froms) > 0 && len(o.Checks) == 0 {
 		return usageError("--from needs at least one --check")
+	}
+	if o.ConsoleLines < 0 || o.ConsoleLines > snapshot.MaxConsoleLines {
+		return usageError("--console-lines %d: want 0 (skip the console log) to %d", o.ConsoleLines, snapshot.MaxConsoleLines)
 	}
 	flows, err := rule.ParseFlows(o.Checks, o.Froms)
 	if err != nil {
@@ -137,7 +143,7 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err != nil {
 		return cloudError(err)
 	}
-	snap, err := c.Collect(ctx, o.Server, openstack.CollectOptions{RemoteGroups: len(flows) > 0})
+	snap, err := c.Collect(ctx, o.Server, openstack.CollectOptions{RemoteGroups: len(flows) > 0, ConsoleLines: consoleLines(o.ConsoleLines)})
 	if err != nil {
 		return cloudError(err)
 	}
@@ -155,6 +161,15 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 		return errFindings
 	}
 	return nil
+}
+
+// consoleLines maps --console-lines to CollectOptions.ConsoleLines, whose
+// 0 means the default.
+func consoleLines(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // cloudError maps the collector's error kinds to exit codes.

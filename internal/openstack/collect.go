@@ -26,6 +26,9 @@ type CollectOptions struct {
 	// RemoteGroups fetches the member IPs of the security groups that rules
 	// name in remote_group_id (only flow checks need them).
 	RemoteGroups bool
+	// ConsoleLines is how many lines of the guest's console log to read:
+	// 0 means DefaultConsoleLines, a negative number none.
+	ConsoleLines int
 }
 
 // maxPages bounds how many "next" links a list follows.
@@ -37,8 +40,8 @@ const maxPages = 50
 // the collection goes on.
 //
 // The walk is a few rounds of parallel, filtered requests: the server (and,
-// when the query looks like an ID, its ports and the agents at the same
-// time); then its security groups, subnets, networks, DHCP and router
+// when the query looks like an ID, its ports, its console log and the agents
+// at the same time); then its security groups, subnets, networks, DHCP and router
 // ports, floating IPs and hosting DHCP agents; then its routers, their L3
 // agents and, on request, the remote groups' members. Nothing is listed
 // unfiltered, so the cost does not grow with the size of the project.
@@ -174,9 +177,10 @@ type result[T any] struct {
 func (k *collection) run(ctx context.Context, query string) error {
 	c := k.c
 	var (
-		srv    result[*novaServer]
-		ports  result[[]neutronPort]
-		agents result[[]neutronAgent]
+		srv     result[*novaServer]
+		ports   result[[]neutronPort]
+		agents  result[[]neutronAgent]
+		console result[string]
 	)
 	getPorts := func(id string) func(context.Context) {
 		return func(ctx context.Context) {
@@ -184,26 +188,41 @@ func (k *collection) run(ctx context.Context, query string) error {
 			ports.v, ports.err = listAll[neutronPort](ctx, c.network, c.networkURL("ports", url.Values{"device_id": {id}}), "ports")
 		}
 	}
+	// The console log rides along with the ports: one more request, no
+	// more round trips.
+	lines := k.o.consoleLines()
+	getConsole := func(id string) func(context.Context) {
+		if lines == 0 {
+			return nil
+		}
+		return func(ctx context.Context) {
+			console.ran = true
+			console.v, console.err = k.consoleOutput(ctx, id, lines)
+		}
+	}
 	getAgents := func(ctx context.Context) {
 		agents.ran = true
 		agents.v, agents.err = listAll[neutronAgent](ctx, c.network, c.networkURL("agents", nil), "agents")
 	}
 
-	// Round 1: the server; when the query looks like an ID, its ports and
-	// the agents at the same time.
+	// Round 1: the server; when the query looks like an ID, its ports, its
+	// console log and the agents at the same time.
 	byID := uuidRE.MatchString(query)
 	if byID {
 		k.round(ctx,
 			func(ctx context.Context) { srv.v, srv.err = k.serverByID(ctx, query) },
 			getPorts(query),
+			getConsole(query),
 			getAgents,
 		)
 		if srv.err != nil && classify(srv.err) != KindNotFound {
 			return newError(fmt.Sprintf("get server %s", query), classify(srv.err), describe(srv.err))
 		}
 		if srv.err != nil || srv.v.ID != query {
-			// The ports were asked for with the query, not the server's ID.
+			// The ports and the console were asked for with the query, not
+			// the server's ID.
 			ports = result[[]neutronPort]{}
+			console = result[string]{}
 		}
 	}
 	if srv.v == nil {
@@ -230,8 +249,12 @@ func (k *collection) run(ctx context.Context, query string) error {
 			Reason: "needs admin: the server's host is hidden"})
 	}
 	if !ports.ran {
-		k.round(ctx, getPorts(s.ID))
+		k.round(ctx, getPorts(s.ID), getConsole(s.ID))
 	}
+	if lines == 0 {
+		k.skip("--console-lines is 0", snapshot.SourceConsoleLog)
+	}
+	k.readConsole(console, s.ID, lines)
 
 	k.readAgents(agents)
 	if ports.err != nil {

@@ -23,8 +23,9 @@ func collect(t *testing.T, c *Client, server string, o CollectOptions) *snapshot
 }
 
 // TestCollectStandard checks the decoding of every source against the
-// standard world, and the cost of the walk: 12 requests including the
-// token, 3 round trips after authentication.
+// standard world, and the cost of the walk: 13 requests including the
+// token (the console log is the 13th, asked for with the ports), 3 round
+// trips after authentication.
 func TestCollectStandard(t *testing.T) {
 	fc := fakeos.Start(t, fakeos.Standard())
 	c := connect(t, fc, fakeos.AdminUser)
@@ -147,10 +148,17 @@ func TestCollectStandard(t *testing.T) {
 	if s.IPAvailability != nil || s.RemoteGroupMembers != nil {
 		t.Errorf("fetched what was not needed: %v %v", s.IPAvailability, s.RemoteGroupMembers)
 	}
+	if cl := s.ConsoleLog; cl == nil || cl.Requested != DefaultConsoleLines || len(cl.Lines) != 13 ||
+		cl.Lines[6] != "udhcpc: lease of 10.0.0.5 obtained, lease time 86400" || cl.Bytes != len(fakeos.StandardConsole) {
+		t.Errorf("console log = %+v", cl)
+	}
 
 	// The cost: the token, then three rounds of parallel filtered requests.
-	if c.Requests() != 12 || s.Stats.Requests != 12 || fc.Requests() != 12 {
-		t.Errorf("requests = %d (stats %d, served %d), want 12:\n%s", c.Requests(), s.Stats.Requests, fc.Requests(), strings.Join(fc.RequestLog(), "\n"))
+	if c.Requests() != 13 || s.Stats.Requests != 13 || fc.Requests() != 13 {
+		t.Errorf("requests = %d (stats %d, served %d), want 13:\n%s", c.Requests(), s.Stats.Requests, fc.Requests(), strings.Join(fc.RequestLog(), "\n"))
+	}
+	if fc.Count("POST /compute/v2.1/servers/"+fakeos.ServerID+"/action") != 1 {
+		t.Errorf("console log not asked for once:\n%s", strings.Join(fc.RequestLog(), "\n"))
 	}
 	if s.Stats.RoundTrips != 3 {
 		t.Errorf("round trips = %d, want 3", s.Stats.RoundTrips)
@@ -191,8 +199,9 @@ func TestCollectByName(t *testing.T) {
 	if fc.Count("GET /compute/v2.1/servers/detail?name=%5Evm1%24") != 1 || fc.Count("GET /compute/v2.1/servers/detail?all_tenants=1&name=%5Evm1%24") != 1 {
 		t.Errorf("searches:\n%s", strings.Join(fc.RequestLog(), "\n"))
 	}
-	// token, search, agents, search all projects, ports, 6 neighbours, 2 routers'.
-	if s.Stats.Requests != 13 || s.Stats.RoundTrips != 5 {
+	// token, search, agents, search all projects, ports and console, 6
+	// neighbours, 2 routers'.
+	if s.Stats.Requests != 14 || s.Stats.RoundTrips != 5 {
 		t.Errorf("stats = %+v", s.Stats)
 	}
 
@@ -311,8 +320,8 @@ func TestCollectNonAdmin(t *testing.T) {
 	if fc.Count("GET /networking/v2.0/networks/") != 0 || fc.Count("GET /networking/v2.0/routers/") != 0 {
 		t.Errorf("asked for hosting agents after the agents were refused:\n%s", strings.Join(fc.RequestLog(), "\n"))
 	}
-	// token + (server, ports, agents) + 5 neighbours + routers.
-	if s.Stats.Requests != 10 || s.Stats.RoundTrips != 3 {
+	// token + (server, ports, console, agents) + 5 neighbours + routers.
+	if s.Stats.Requests != 11 || s.Stats.RoundTrips != 3 {
 		t.Errorf("stats = %+v", s.Stats)
 	}
 }
@@ -370,8 +379,8 @@ func TestCollectRemoteGroups(t *testing.T) {
 	if !reflect.DeepEqual(s.RemoteGroupMembers, want) {
 		t.Errorf("members = %v", s.RemoteGroupMembers)
 	}
-	if s.Stats.Requests != 13 || s.Stats.RoundTrips != 3 {
-		t.Errorf("stats = %+v, want 13 requests in 3 round trips", s.Stats)
+	if s.Stats.Requests != 14 || s.Stats.RoundTrips != 3 {
+		t.Errorf("stats = %+v, want 14 requests in 3 round trips", s.Stats)
 	}
 	if fc.Count("GET /networking/v2.0/ports?fields=fixed_ips&fields=security_groups&security_groups="+fakeos.DefaultSGID) != 1 {
 		t.Errorf("requests:\n%s", strings.Join(fc.RequestLog(), "\n"))
@@ -513,8 +522,8 @@ func TestCollectRetriesThenSucceeds(t *testing.T) {
 	if n := fc.Count("GET /networking/v2.0/subnets"); n != 3 {
 		t.Errorf("subnet requests = %d, want 3 (two 500s, then OK)", n)
 	}
-	if s.Stats.Requests != 15 {
-		t.Errorf("requests = %d, want 12 + 3 retries", s.Stats.Requests)
+	if s.Stats.Requests != 16 {
+		t.Errorf("requests = %d, want 13 + 3 retries", s.Stats.Requests)
 	}
 }
 
@@ -628,7 +637,7 @@ func TestCollectMicroversionFallback(t *testing.T) {
 	if c.Compute().Microversion != "2.42" {
 		t.Errorf("microversion = %q", c.Compute().Microversion)
 	}
-	if s.Stats.Requests != 14 || s.Stats.RoundTrips != 5 {
+	if s.Stats.Requests != 15 || s.Stats.RoundTrips != 5 {
 		t.Errorf("stats = %+v, want the refusal and the version document on top", s.Stats)
 	}
 	if !strings.Contains(log.String(), "GET "+fc.URL()+"/compute/v2.1/servers/"+fakeos.ServerID+" 406") ||

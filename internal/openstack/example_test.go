@@ -37,5 +37,5 @@ func Example() {
 	// l3-agents: needs admin: the L3 agents hosting the router are hidden
 	// provider-fields: needs admin: provider attributes of network private are hidden
 	// server-host: needs admin: the server's host is hidden
-	// 10 requests, 4 round trips
+	// 11 requests, 4 round trips
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
-// record replays the GETs a collection made against fc and writes their
-// bodies, with the token response and an index.json, as a recording of a
+// record replays the GETs (and the console log action) a collection made
+// against fc and writes their bodies, with the token response and an index.json, as a recording of a
 // cloud would be laid out.
 func record(t *testing.T, fc *fakeos.Cloud, requests []string, dir string) {
 	t.Helper()
@@ -40,10 +40,15 @@ func record(t *testing.T, fc *fakeos.Cloud, requests []string, dir string) {
 	resp.Body.Close()
 	for _, line := range requests {
 		method, path, _ := strings.Cut(line, " ")
-		if method != "GET" {
+		var body io.Reader
+		switch {
+		case method == "GET":
+		case method == "POST" && strings.HasSuffix(path, "/action"):
+			body = strings.NewReader(`{"os-getConsoleOutput": {"length": 200}}`)
+		default:
 			continue
 		}
-		req, _ := http.NewRequest(method, fc.URL()+path, nil)
+		req, _ := http.NewRequest(method, fc.URL()+path, body)
 		req.Header.Set("X-Auth-Token", tok)
 		req.Header.Set("X-OpenStack-Nova-API-Version", "2.47")
 		resp, err := http.DefaultClient.Do(req)

@@ -7,6 +7,10 @@ func Catalogue() []*Rule {
 	return []*Rule{
 		instanceNotActive,
 		instanceNoNetworkPort,
+		instanceDHCPFailed,
+		instanceGuestNetworkConfig,
+		instanceMetadataUnreachable,
+		instanceCloudInitFailed,
 
 		portAdminDown,
 		portBindingFailed,

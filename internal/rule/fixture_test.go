@@ -125,6 +125,7 @@ func healthy() *snapshot.Snapshot {
 		},
 		DHCPAgents: map[string][]string{netPrivate: {agentDHCP}},
 		L3Agents:   map[string][]snapshot.L3Hosting{router1: {{AgentID: agentL3}}},
+		ConsoleLog: consoleFixture("cirros-0.6-ok.txt"),
 	}
 }
 

@@ -51,6 +51,44 @@ var ruleCases = []ruleCase{
 		absent: []string{"floating-ip/none", "router/missing", "security-group/icmp-ingress-missing"},
 		first:  "instance/no-network-port",
 	},
+	// The guest's console log (console_test.go has a case per fixture).
+	{
+		name:   "console: the guest got no lease",
+		mutate: func(s *snapshot.Snapshot) { s.ConsoleLog = consoleFixture("cirros-0.6-no-lease.txt") },
+		want: []expect{
+			{rule: "instance/dhcp-failed", severity: Error, evidence: []string{"console line 9/25: udhcpc: no lease, failing"}, fix: []string{"tcpdump"}},
+			{rule: "instance/metadata-unreachable", severity: Info, summary: []string{"the guest confirms instance/dhcp-failed"}},
+		},
+		first: "instance/dhcp-failed",
+	},
+	{
+		name: "console: DHCP disabled, the guest confirms it",
+		mutate: func(s *snapshot.Snapshot) {
+			s.Subnets[0].EnableDHCP = false
+			s.ConsoleLog = consoleFixture("cirros-0.4-no-lease.txt")
+		},
+		want:  []expect{{rule: "instance/dhcp-failed", severity: Info, summary: []string{"the guest confirms subnet/dhcp-disabled"}}},
+		first: "subnet/dhcp-disabled",
+	},
+	{
+		name:   "console: metadata unreachable",
+		mutate: func(s *snapshot.Snapshot) { s.ConsoleLog = consoleFixture("ubuntu-22.04-metadata-timeout.txt") },
+		want: []expect{{rule: "instance/metadata-unreachable", severity: Warning, summary: []string{"(timed out)"},
+			evidence: []string{"Giving up on md from"}}},
+		absent: []string{"instance/dhcp-failed"},
+	},
+	{
+		name:   "console: cloud-init crashed",
+		mutate: func(s *snapshot.Snapshot) { s.ConsoleLog = consoleFixture("ubuntu-22.04-cloud-init-traceback.txt") },
+		want: []expect{{rule: "instance/cloud-init-failed", severity: Warning, evidence: []string{"PermissionError"},
+			fix: []string{"cloud-init status --long"}}},
+	},
+	{
+		name:   "console: a lease from a rogue DHCP server",
+		mutate: func(s *snapshot.Snapshot) { s.ConsoleLog = consoleFixture("cirros-0.6-wrong-lease.txt") },
+		want: []expect{{rule: "instance/guest-network-config", severity: Warning, summary: []string{"192.168.1.57, not its port's 10.0.0.12"},
+			fix: []string{"NETMASK=255.255.255.0"}}},
+	},
 
 	// Port.
 	{
@@ -934,6 +972,7 @@ func TestNeedsAreSources(t *testing.T) {
 		snapshot.SourceSubnets, snapshot.SourceNetworkPorts, snapshot.SourceRouters, snapshot.SourceFloatingIPs,
 		snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceL3Agents, snapshot.SourceIPAvailability,
 		snapshot.SourceRemoteGroups, snapshot.SourceProviderFields, snapshot.SourceServerHost,
+		snapshot.SourceConsoleLog,
 	} {
 		known[src] = true
 	}

@@ -194,7 +194,13 @@ func (c *Cloud) novaAction(w http.ResponseWriter, r *http.Request, t *token, mv 
 		Length json.RawMessage `json:"length"`
 	}
 	_ = json.Unmarshal(raw, &opts)
-	output := c.consoleOutput(id)
+	output, onHost := c.consoleOutput(id)
+	if !onHost {
+		// Nova's check_instance_host: a server on no host (shelved
+		// offloaded, never scheduled) has no console.
+		serviceError(w, "/compute", http.StatusConflict, "conflictingRequest", fmt.Sprintf("Instance %s is not ready", id))
+		return
+	}
 	if n, err := strconv.Atoi(strings.Trim(string(opts.Length), `"`)); err == nil && n >= 0 {
 		lines := strings.SplitAfter(output, "\n")
 		if lines[len(lines)-1] == "" {
@@ -208,15 +214,25 @@ func (c *Cloud) novaAction(w http.ResponseWriter, r *http.Request, t *token, mv 
 	writeJSON(w, http.StatusOK, map[string]any{"output": output})
 }
 
-func (c *Cloud) consoleOutput(id string) string {
+// consoleOutput is a server's console log, and whether the server is on a
+// host (and so has one).
+func (c *Cloud) consoleOutput(id string) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, s := range c.world.Servers {
 		if s.ID == id {
-			return s.ConsoleOutput
+			return s.ConsoleOutput, s.Host != ""
 		}
 	}
-	return ""
+	for _, s := range c.world.Raw["servers"] {
+		if s["id"] == id {
+			// Recorded by a non-admin, the host is not shown: assume one.
+			host, _ := s["OS-EXT-SRV-ATTR:host"].(string)
+			_, shown := s["OS-EXT-SRV-ATTR:host"]
+			return c.world.ConsoleOutputs[id], host != "" || !shown
+		}
+	}
+	return "", true
 }
 
 func (c *Cloud) novaRemoteConsole(w http.ResponseWriter, r *http.Request, t *token, mv microversion, id string) {

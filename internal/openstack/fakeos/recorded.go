@@ -40,6 +40,7 @@ var envelopes = map[string]string{
 }
 
 var (
+	actionPath     = regexp.MustCompile(`/servers/([^/]+)/action/?$`)
 	dhcpAgentsPath = regexp.MustCompile(`/networks/([^/]+)/dhcp-agents/?$`)
 	l3AgentsPath   = regexp.MustCompile(`/routers/([^/]+)/l3-agents/?$`)
 )
@@ -48,7 +49,8 @@ var (
 // dir holds index.json (a list of Recording, or {"recordings": [...]}) and
 // the bodies. Objects are served as recorded (deduplicated by ID); hosting
 // agent lists are mapped by their URL; each recorded token yields a user
-// (password RecordedPassword) with the token's project and roles. Without
+// (password RecordedPassword) with the token's project and roles; a
+// server's os-getConsoleOutput answer becomes its console log. Without
 // an index, every *.json body in dir is read, and hosting lists are lost.
 func LoadRecorded(dir string) (*World, error) {
 	recs, err := readIndex(dir)
@@ -85,6 +87,18 @@ func LoadRecorded(dir string) (*World, error) {
 			path = u.Path
 		}
 		for key, raw := range body {
+			if m := actionPath.FindStringSubmatch(path); m != nil && key == "output" {
+				// os-getConsoleOutput's answer.
+				var out string
+				if err := json.Unmarshal(raw, &out); err != nil {
+					return nil, fmt.Errorf("recording %s: output: %w", r.File, err)
+				}
+				if w.ConsoleOutputs == nil {
+					w.ConsoleOutputs = map[string]string{}
+				}
+				w.ConsoleOutputs[m[1]] = out
+				continue
+			}
 			if key == "token" {
 				if err := w.addToken(raw); err != nil {
 					return nil, fmt.Errorf("recording %s: %w", r.File, err)

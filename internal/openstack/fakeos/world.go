@@ -36,6 +36,8 @@ type World struct {
 	// Raw holds recorded objects by collection ("ports", "servers"…), served
 	// as they are in addition to the typed ones.
 	Raw map[string][]map[string]any
+	// ConsoleOutputs are the recorded console logs of Raw servers, by ID.
+	ConsoleOutputs map[string]string
 }
 
 // Project is a Keystone project in the default domain.

@@ -1,0 +1,614 @@
+package rule
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/hoofbeat/hoofbeat/internal/ipcalc"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+)
+
+// The console rules read what the guest itself printed while it booted
+// (consolescan.go). The guest's evidence of a cause the API already shows
+// (DHCP disabled on the subnet, a dead DHCP agent) confirms that cause: it
+// is reported at info, naming the rule that reports the cause, so that the
+// cause ranks first. Without such a cause the console is the only witness,
+// and its finding stands at the rule's severity.
+
+// consoleInput scans the server's console log, or records why it cannot.
+func consoleInput(in *Input) *consoleScan {
+	s := in.Snapshot
+	log := s.ConsoleLog
+	switch {
+	case log == nil:
+		in.uncheck("the snapshot holds no console log")
+		return nil
+	case s.Server.Status != "ACTIVE":
+		in.uncheck("server %s is %s: its console log is not from a running guest", s.Server.Name, s.Server.Status)
+		return nil
+	case log.Binary:
+		in.uncheck("the console log is not text (%d of its %d lines are binary data: a wrong baud rate, or a program writing to the serial port)", log.NotText, len(log.Lines))
+		return nil
+	case log.Empty():
+		in.uncheck("the console log is empty: the guest writes nothing to its serial console (is console=ttyS0 on its kernel command line?)")
+		return nil
+	}
+	macs := map[string]bool{}
+	for _, p := range s.Ports {
+		if p.MACAddress != "" {
+			macs[strings.ToLower(p.MACAddress)] = true
+		}
+	}
+	return scanConsole(log, macs)
+}
+
+func consoleVerify(srv *snapshot.Server) string {
+	return fmt.Sprintf("openstack console log show --lines 60 %s", srv.ID)
+}
+
+// explained turns a console finding into the confirmation of an API-side
+// cause, when there is one.
+func explained(f *Finding, rule, why string) {
+	if rule == "" {
+		return
+	}
+	f.Severity = Info
+	f.Summary += fmt.Sprintf(" — the guest confirms %s: %s", rule, why)
+	f.Evidence = append(f.Evidence, fmt.Sprintf("explained by %s: %s", rule, why))
+}
+
+// dhcpCause names what the API shows that keeps the guest from a lease,
+// with the rule that reports it.
+func dhcpCause(s *snapshot.Snapshot) (rule, why string) {
+	for i := range s.Ports {
+		p := &s.Ports[i]
+		switch {
+		case !p.AdminStateUp:
+			return "port/admin-down", portLabel(p) + " is administratively down"
+		case p.Status == "DOWN" || p.Status == "BUILD":
+			return "port/down", fmt.Sprintf("%s is %s", portLabel(p), p.Status)
+		case p.BindingVIFType == "binding_failed":
+			return "port/binding-failed", portLabel(p) + " failed to bind"
+		case len(p.FixedIPs) == 0 && s.Gap(snapshot.SourcePorts) == nil:
+			return "port/no-fixed-ip", portLabel(p) + " has no fixed IP"
+		}
+		if n := s.Network(p.NetworkID); n != nil && !n.AdminStateUp {
+			return "network/admin-down", "network " + netLabel(s, n.ID) + " is administratively down"
+		}
+		for _, f := range p.FixedIPs {
+			sn := s.Subnet(f.SubnetID)
+			if sn == nil || sn.IPVersion == 6 {
+				continue
+			}
+			if !sn.EnableDHCP {
+				return "subnet/dhcp-disabled", "DHCP is disabled on " + subnetLabel(sn)
+			}
+		}
+	}
+	for _, id := range serverNetworkIDs(s) {
+		if len(dhcpEnabledSubnets(s, id)) == 0 {
+			continue
+		}
+		if s.Gap(snapshot.SourceNetworkPorts) == nil && len(s.NetworkPortsByOwner(id, snapshot.OwnerDHCP, "network:distributed")) == 0 {
+			if n := s.Network(id); n != nil && !othersHidden(s, n) {
+				return "network/no-dhcp-port", "network " + netLabel(s, id) + " has no DHCP port"
+			}
+		}
+		hosting, known := s.DHCPAgents[id]
+		if !known || s.Gap(snapshot.SourceDHCPAgents) != nil || s.Gap(snapshot.SourceAgents) != nil {
+			continue
+		}
+		if len(hosting) == 0 {
+			return "agent/dhcp-not-hosting", "no DHCP agent hosts network " + netLabel(s, id)
+		}
+		up := false
+		for _, aid := range hosting {
+			if a := s.Agent(aid); a == nil || agentUp(a) {
+				up = true
+			}
+		}
+		if !up {
+			return "agent/dhcp-down", "every DHCP agent hosting network " + netLabel(s, id) + " is down"
+		}
+	}
+	return "", ""
+}
+
+// dhcpAgentHosts are the hosts of the DHCP agents serving the server's networks.
+func dhcpAgentHosts(s *snapshot.Snapshot, networkID string) []string {
+	var out []string
+	for _, id := range s.DHCPAgents[networkID] {
+		if a := s.Agent(id); a != nil && !slices.Contains(out, a.Host) {
+			out = append(out, a.Host)
+		}
+	}
+	return out
+}
+
+// onHosts is the comment placing a command on the DHCP agents' hosts.
+func onHosts(hosts []string, what string) string {
+	if len(hosts) == 0 {
+		return "on the " + what + "'s host"
+	}
+	return "on host " + strings.Join(hosts, " or ")
+}
+
+var instanceDHCPFailed = &Rule{
+	Name:     "instance/dhcp-failed",
+	Severity: Error,
+	Title:    "The guest got no DHCP lease",
+	Doc: `The guest's console log shows that it asked for an address by DHCP and got
+none: busybox udhcpc's "No lease, failing" (cirros), ISC dhclient's "No
+DHCPOFFERS received" (Debian, older Ubuntu and RHEL), initscripts'
+"Determining IP information for eth0... failed" (CentOS 7), NetworkManager's
+"dhcp4 (eth0): request timed out" (RHEL, Rocky, Fedora), systemd-networkd's
+wait-online timeout (Ubuntu with netplan), or cloud-init's table of
+interfaces showing the server's NIC without an IPv4 address. Without an
+address the guest answers nothing, whatever the security groups say.
+
+hoofbeat reads the tail of the console log (os-getConsoleOutput,
+--console-lines), only the current boot, and ignores a failure that a later
+lease answers. When the API shows why no lease can come (DHCP disabled on the
+subnet, no DHCP port, no live DHCP agent, the port down), the console only
+confirms it: the finding is then info and names that rule. Otherwise the DHCP
+exchange fails somewhere the API cannot see: between the compute host and the
+network node (the overlay, VLAN trunking, a host firewall), in dnsmasq, or in
+the guest.`,
+	Fix:   "Watch the exchange in the DHCP namespace (ip netns exec qdhcp-NET tcpdump -ln port 67 or port 68) while the guest asks (reboot it); check the DHCP agent and dnsmasq on its host, and the path between the hosts.",
+	Needs: []string{snapshot.SourceServer, snapshot.SourceConsoleLog},
+	Check: func(in *Input) []Finding {
+		sc := consoleInput(in)
+		if sc == nil {
+			return nil
+		}
+		fails := sc.dhcpFailures()
+		if len(fails) == 0 {
+			return nil
+		}
+		s := in.Snapshot
+		srv := s.Server
+		f := Finding{
+			Subject:  serverSubject(srv),
+			Summary:  fmt.Sprintf("the guest of %s got no DHCP lease (%s): it has no address to answer on", srv.Name, sources(fails)),
+			Evidence: sc.quotes(fails, 5),
+			Verify:   []string{consoleVerify(srv)},
+		}
+		var mac string
+		for _, p := range s.Ports {
+			if mac == "" {
+				mac = p.MACAddress
+			}
+		}
+		if rule, why := dhcpCause(s); rule != "" {
+			explained(&f, rule, why)
+			f.Remediation = []string{comment("hoofbeat explain "+rule, "the fix is there")}
+			return []Finding{f}
+		}
+		for _, id := range serverNetworkIDs(s) {
+			hosts := dhcpAgentHosts(s, id)
+			f.Remediation = append(f.Remediation,
+				comment(fmt.Sprintf("ip netns exec qdhcp-%s tcpdump -lnei any port 67 or port 68", id), onHosts(hosts, "DHCP agent")+"; then reboot the guest: does its DISCOVER arrive, does an OFFER leave?"))
+			if mac != "" {
+				f.Remediation = append(f.Remediation,
+					comment(fmt.Sprintf("grep -i %s /var/lib/neutron/dhcp/%s/host", mac, id), onHosts(hosts, "DHCP agent")+": dnsmasq knows the port"))
+			}
+			f.Remediation = append(f.Remediation,
+				comment(fmt.Sprintf("openstack network agent list --network %s", id), "the DHCP agents hosting it, alive?"))
+		}
+		if srv.Host != "" {
+			f.Remediation = append(f.Remediation,
+				comment("tcpdump -lnei any port 67 or port 68", "on host "+srv.Host+", the compute node: does the request leave it? If it leaves and never arrives, look at the overlay/VLAN between the hosts"))
+		}
+		f.Remediation = append(f.Remediation, comment("openstack server reboot "+srv.ID, "to ask again once fixed"))
+		return []Finding{f}
+	},
+}
+
+var instanceMetadataUnreachable = &Rule{
+	Name:     "instance/metadata-unreachable",
+	Severity: Warning,
+	Title:    "The guest could not reach the metadata service",
+	Doc: `Guests fetch their SSH keys, user data and cloud-init configuration from
+http://169.254.169.254. The console log shows that the guest tried and
+failed: cirros' "failed 20/20: up … request failed" and "failed to read iid
+from metadata", cloud-init's url_helper warnings ("Calling
+'http://169.254.169.254/…' failed"), "Giving up on md from", "Used fallback
+datasource" or "Datasource DataSourceNone". The guest may still answer pings,
+but no key was installed and user data did not run: hence a warning.
+
+The way it failed points at the cause: "Network is unreachable" (errno 101)
+means the guest had no route (no lease, no default route); "Connection
+refused" means nothing listens at 169.254.169.254:80 (the metadata proxy,
+haproxy, is not running in the qrouter or qdhcp namespace); a timeout means
+the packets are dropped or routed nowhere (no router and no isolated
+metadata, egress rules removed); "bad status code [500]" means the proxy
+answered but the metadata agent or Nova's metadata API failed (often
+metadata_proxy_shared_secret differing between the metadata agent and nova).
+A failure followed by a success (cirros' "successful after", a Datasource
+other than DataSourceNone) is not reported. When the API shows the cause (a
+dead metadata agent, egress rules removed, no lease), this is an info that
+names it.`,
+	Fix:   "Follow the failure's kind: no route → fix DHCP or the guest's routes; refused → restart the metadata proxy (neutron-l3-agent / neutron-dhcp-agent) and neutron-metadata-agent; timeout → check the router or enable_isolated_metadata, and egress rules; 5xx → the metadata agent's and nova-api-metadata's logs and the shared secret.",
+	Needs: []string{snapshot.SourceServer, snapshot.SourceConsoleLog},
+	Check: func(in *Input) []Finding {
+		sc := consoleInput(in)
+		if sc == nil {
+			return nil
+		}
+		fails := sc.metadataFailures()
+		if len(fails) == 0 {
+			return nil
+		}
+		s := in.Snapshot
+		srv := s.Server
+		var causes []string
+		for _, h := range fails {
+			if h.cause != "no answer" && h.cause != "no datasource" && !slices.Contains(causes, h.cause) {
+				causes = append(causes, h.cause)
+			}
+		}
+		how := "no answer"
+		if len(causes) > 0 {
+			how = strings.Join(causes, ", ")
+		}
+		f := Finding{
+			Subject:  serverSubject(srv),
+			Summary:  fmt.Sprintf("the guest of %s could not reach the metadata service at 169.254.169.254 (%s): no SSH key, no user data", srv.Name, how),
+			Evidence: sc.quotes(fails, 5),
+			Verify:   []string{consoleVerify(srv), comment("curl -s http://169.254.169.254/openstack/latest/meta_data.json", "inside the guest")},
+		}
+		if rule, why := metadataExplanation(s, sc); rule != "" {
+			explained(&f, rule, why)
+			f.Remediation = []string{comment("hoofbeat explain "+rule, "the fix is there")}
+			return []Finding{f}
+		}
+		routers := serverRouters(s)
+		for _, c := range causes {
+			switch {
+			case c == "unreachable":
+				f.Remediation = append(f.Remediation, comment("ip route", "inside the guest: without an address or a default route (or a route to 169.254.169.254) it cannot ask"))
+			case c == "refused":
+				for _, at := range routers {
+					f.Remediation = append(f.Remediation, comment(fmt.Sprintf("ip netns exec qrouter-%s ss -ltnp", at.id), "on the L3 agent's host: haproxy should listen on 9697"))
+				}
+				for _, id := range serverNetworkIDs(s) {
+					f.Remediation = append(f.Remediation, comment(fmt.Sprintf("ip netns exec qdhcp-%s ss -ltnp", id), onHosts(dhcpAgentHosts(s, id), "DHCP agent")+": with isolated metadata haproxy listens on 169.254.169.254:80"))
+				}
+				f.Remediation = append(f.Remediation, comment("systemctl restart neutron-metadata-agent neutron-l3-agent", "on the network node: the agents respawn the proxies"))
+			case c == "timed out":
+				if len(routers) == 0 {
+					f.Remediation = append(f.Remediation, comment("grep -E '^(enable_isolated_metadata|force_metadata)' /etc/neutron/dhcp_agent.ini", "on the DHCP agent's host: without a router only the DHCP namespace can answer metadata"))
+				} else {
+					for _, at := range routers {
+						f.Remediation = append(f.Remediation, comment(fmt.Sprintf("ip netns exec qrouter-%s iptables -t nat -S | grep 169.254.169.254", at.id), "on the L3 agent's host: the redirect to the proxy"))
+					}
+				}
+				f.Remediation = append(f.Remediation, "openstack network agent list --agent-type metadata")
+			case strings.HasPrefix(c, "HTTP 5"):
+				f.Remediation = append(f.Remediation,
+					comment("journalctl -u neutron-metadata-agent -n 100", "on the network node"),
+					comment("grep -h metadata_proxy_shared_secret /etc/neutron/metadata_agent.ini /etc/nova/nova.conf", "the secrets must be equal"),
+					comment("journalctl -u nova-api-metadata -n 100", "or nova-api's log where the metadata API runs"))
+			case strings.HasPrefix(c, "HTTP 4"):
+				f.Remediation = append(f.Remediation, comment("journalctl -u neutron-metadata-agent -n 100", "on the network node: the agent could not match the instance to the request's source address and network"))
+			}
+		}
+		if len(f.Remediation) == 0 {
+			f.Remediation = append(f.Remediation, "openstack network agent list --agent-type metadata")
+			for _, at := range routers {
+				f.Remediation = append(f.Remediation, comment(fmt.Sprintf("ip netns exec qrouter-%s ss -ltnp", at.id), "on the L3 agent's host: haproxy should listen on 9697"))
+			}
+		}
+		f.Remediation = append(f.Remediation, comment("cloud-init clean --reboot", "inside the guest, once fixed: run cloud-init again"))
+		return []Finding{f}
+	},
+}
+
+// metadataExplanation names what the API (or the console's own DHCP
+// failure) shows that keeps the guest from the metadata service.
+func metadataExplanation(s *snapshot.Snapshot, sc *consoleScan) (rule, why string) {
+	if len(sc.dhcpFailures()) > 0 {
+		return "instance/dhcp-failed", "the guest got no DHCP lease"
+	}
+	if rule, why := dhcpCause(s); rule != "" {
+		return rule, why
+	}
+	if s.Gap(snapshot.SourceAgents) == nil {
+		var meta []*snapshot.Agent
+		meta = append(meta, agentsOfType(s, snapshot.AgentTypeMetadata)...)
+		meta = append(meta, agentsOfType(s, snapshot.AgentTypeOVNMetadata)...)
+		up := false
+		for _, a := range meta {
+			up = up || agentUp(a)
+		}
+		if len(meta) > 0 && !up {
+			return "agent/metadata-down", "no metadata agent is alive"
+		}
+	}
+	if s.Gap(snapshot.SourceSecurityGroups) == nil {
+		for i := range s.Ports {
+			p := &s.Ports[i]
+			if !portSecurityOn(p) || !slices.Contains(portFamilies(p), 4) {
+				continue
+			}
+			groups, absent := portGroups(s, p)
+			rules, unreadable := compileRules(groups, "egress", 4)
+			if len(absent) == 0 && len(rules)+len(unreadable) == 0 {
+				return "security-group/egress-missing", "no egress rule lets " + portLabel(p) + " reach 169.254.169.254"
+			}
+		}
+	}
+	return "", ""
+}
+
+var instanceCloudInitFailed = &Rule{
+	Name:     "instance/cloud-init-failed",
+	Severity: Warning,
+	Title:    "cloud-init failed in the guest",
+	Doc: `cloud-init configures the guest at boot: network (on some images), SSH keys,
+users, user data. The console log shows that it failed: a Python traceback,
+"Failed to run module …" or "Running module … failed" warnings, a user-data
+script that exited non-zero ("Failed running /var/lib/cloud/instance/scripts/
+part-001 [1]"), or systemd's "[FAILED] Failed to start … cloud-init …" /
+"Apply the settings specified in cloud-config" / "Execute cloud user/final
+scripts". The guest may answer pings, but what it was told to set up did not
+happen (no key installed, a service not started, a firewall left closed).
+
+The full story is inside the guest: cloud-init status --long, /var/log/
+cloud-init.log and /var/log/cloud-init-output.log, and the journal of the
+cloud-init units. Metadata failures are instance/metadata-unreachable's.`,
+	Fix:   "Read cloud-init status --long, /var/log/cloud-init.log and cloud-init-output.log in the guest (serial console or SSH), fix the user data or the module's cause, then cloud-init clean --reboot.",
+	Needs: []string{snapshot.SourceServer, snapshot.SourceConsoleLog},
+	Check: func(in *Input) []Finding {
+		sc := consoleInput(in)
+		if sc == nil || len(sc.cloudInit) == 0 {
+			return nil
+		}
+		srv := in.Snapshot.Server
+		what := "failed"
+		for _, h := range sc.cloudInit {
+			if strings.Contains(h.text, "Traceback") {
+				what = "crashed (a Python traceback)"
+				break
+			}
+		}
+		ev := sc.quotes(sc.cloudInit, 6)
+		if e := tracebackError(in.Snapshot.ConsoleLog, sc); e.line > 0 {
+			ev = append(ev, sc.quote(e))
+		}
+		f := Finding{
+			Subject:  serverSubject(srv),
+			Summary:  fmt.Sprintf("cloud-init %s in the guest of %s: what the user data and cloud config set up may be missing", what, srv.Name),
+			Evidence: ev,
+			Remediation: []string{
+				comment("hoofbeat console "+srv.ID, "log in on the serial console (or SSH if it answers)"),
+				comment("sudo cloud-init status --long", "inside the guest"),
+				comment("sudo grep -nE 'WARNING|ERROR|Traceback' /var/log/cloud-init.log /var/log/cloud-init-output.log", "inside the guest"),
+				comment("sudo journalctl -b -u cloud-init-local -u cloud-init -u cloud-config -u cloud-final", "inside the guest"),
+				comment("sudo cloud-init schema --system --annotate", "inside the guest: is the user data valid?"),
+				comment("sudo cloud-init clean --logs --reboot", "inside the guest, once fixed"),
+			},
+			Verify: []string{consoleVerify(srv), comment("cloud-init status --long", "inside the guest: status: done")},
+		}
+		return []Finding{f}
+	},
+}
+
+// tracebackError finds the exception line that ends the first traceback.
+func tracebackError(log *snapshot.ConsoleLog, sc *consoleScan) consoleHit {
+	for _, h := range sc.cloudInit {
+		if !strings.Contains(h.text, "Traceback") {
+			continue
+		}
+		for i := h.line; i < len(log.Lines) && i < h.line+60; i++ {
+			body := log.Lines[i]
+			if j := strings.Index(body, "]: "); j >= 0 && strings.Contains(body[:j+1], "cloud-init[") {
+				body = body[j+3:]
+			}
+			if body == "" || strings.HasPrefix(body, " ") {
+				continue
+			}
+			return consoleHit{line: i + 1, text: strings.TrimSpace(log.Lines[i])}
+		}
+	}
+	return consoleHit{}
+}
+
+var instanceGuestNetworkConfig = &Rule{
+	Name:     "instance/guest-network-config",
+	Severity: Warning,
+	Title:    "The guest's own network configuration is wrong",
+	Doc: `The API can be right and the guest still deaf: its own configuration decides
+the rest. The console log shows: a lease or an address other than the port's
+fixed IP (a rogue DHCP server on the network, a stale static configuration,
+an image built elsewhere); no default route although the guest has an
+address (a subnet without gateway_ip, a static configuration without
+GATEWAY, "SIOCADDRT: Network is unreachable" for a gateway outside the
+netmask); the NIC down (cirros' "if-info: eth0,down", cloud-init's table with
+Up False); or an interface file naming a device the guest does not have
+(initscripts' "Device eth0 does not seem to be present", typically an image
+moved from another machine whose udev rules renamed the NIC).
+
+The other causes the guest can hide are not in the console: a restrictive
+firewall in the guest (iptables/nftables/firewalld), a wrong netmask, no
+gratuitous ARP after an address change (arping). The fix prints the
+interface file for the port's address (netmask as a dotted quad, gateway),
+to compare with the guest's.`,
+	Fix:   "Inside the guest: configure the NIC by DHCP (or statically with the port's fixed IP, the subnet's netmask and gateway), bring it up, add the default route, and announce it with arping.",
+	Needs: []string{snapshot.SourceServer, snapshot.SourceConsoleLog, snapshot.SourcePorts},
+	Check: func(in *Input) []Finding {
+		sc := consoleInput(in)
+		if sc == nil {
+			return nil
+		}
+		s := in.Snapshot
+		srv := s.Server
+		var out []Finding
+		fixed := map[string]bool{}
+		for _, p := range s.Ports {
+			for _, ip := range p.FixedIPs {
+				fixed[ip.IPAddress] = true
+			}
+			for _, pair := range p.AllowedAddressPairs {
+				if pr, err := netip.ParsePrefix(pair.IPAddress); err == nil {
+					fixed[pr.Addr().String()] = true
+				} else {
+					fixed[pair.IPAddress] = true
+				}
+			}
+		}
+		iface := "eth0"
+		for _, h := range append(append(append([]consoleHit{}, sc.lease...), sc.addr...), sc.dhcpFail...) {
+			if h.iface != "" {
+				iface = h.iface
+				break
+			}
+		}
+		base := func(summary string, ev []string) Finding {
+			return Finding{
+				Subject:  serverSubject(srv),
+				Summary:  summary,
+				Evidence: ev,
+				Verify:   []string{consoleVerify(srv), comment("ip -4 addr show "+iface+"; ip route", "inside the guest")},
+			}
+		}
+
+		// An address the port does not have.
+		var wrong []consoleHit
+		var wrongAddrs []string
+		for _, h := range append(append([]consoleHit{}, sc.lease...), sc.addr...) {
+			if h.addr == "" || fixed[h.addr] {
+				continue
+			}
+			wrong = append(wrong, h)
+			if !slices.Contains(wrongAddrs, h.addr) {
+				wrongAddrs = append(wrongAddrs, h.addr)
+			}
+		}
+		if len(wrong) > 0 && len(fixed) > 0 {
+			sortHits(wrong)
+			var mine []string
+			for _, p := range s.Ports {
+				for _, ip := range p.FixedIPs {
+					mine = append(mine, ip.IPAddress)
+				}
+			}
+			f := base(fmt.Sprintf("the guest of %s has %s, not its port's %s: traffic to the port's address finds nobody", srv.Name, strings.Join(wrongAddrs, ", "), strings.Join(mine, ", ")),
+				append(sc.quotes(wrong, 4), "the server's fixed IPs: "+strings.Join(mine, ", ")))
+			leased := false
+			for _, h := range wrong {
+				leased = leased || slices.ContainsFunc(sc.lease, func(l consoleHit) bool { return l.line == h.line })
+			}
+			if leased {
+				f.Evidence = append(f.Evidence, "a lease for an address Neutron did not allocate comes from another DHCP server on the network (dnsmasq only answers the ports it knows)")
+				for _, id := range serverNetworkIDs(s) {
+					f.Remediation = append(f.Remediation, comment(fmt.Sprintf("ip netns exec qdhcp-%s tcpdump -lnei any port 67 or port 68", id), onHosts(dhcpAgentHosts(s, id), "DHCP agent")+": which server answers OFFERs besides dnsmasq?"))
+					f.Remediation = append(f.Remediation, comment(fmt.Sprintf("openstack port list --network %s --long", id), "a port with port security off can act as a DHCP server"))
+				}
+			}
+			f.Remediation = append(f.Remediation, guestConfigFix(s, iface)...)
+			out = append(out, f)
+		}
+
+		// No default route, with an address.
+		if len(sc.routes) > 0 && len(sc.defaultRoute) == 0 && len(sc.addr)+len(sc.lease) > 0 || len(sc.routeErr) > 0 {
+			ev := sc.quotes(append(append([]consoleHit{}, sc.routes...), sc.routeErr...), 4)
+			if len(sc.routes) > 0 && len(sc.defaultRoute) == 0 {
+				ev = append(ev, "no default route among the guest's routes")
+			}
+			f := base(fmt.Sprintf("the guest of %s has no default route: it cannot answer anything outside its subnet", srv.Name), ev)
+			if gwless := gatewaylessSubnets(s); len(gwless) > 0 {
+				explained(&f, "subnet/no-gateway", strings.Join(gwless, ", ")+" has no gateway_ip")
+				f.Remediation = []string{comment("hoofbeat explain subnet/no-gateway", "the fix is there")}
+			} else {
+				f.Remediation = guestConfigFix(s, iface)
+			}
+			out = append(out, f)
+		}
+
+		// The NIC down, or configured under a name the guest lacks.
+		if down := append(append([]consoleHit{}, sc.ifDown...), sc.noDevice...); len(down) > 0 {
+			sortHits(down)
+			var names []string
+			for _, h := range down {
+				if !slices.Contains(names, h.iface) {
+					names = append(names, h.iface)
+				}
+			}
+			summary := fmt.Sprintf("the guest of %s did not bring up %s: it sends and receives nothing", srv.Name, strings.Join(names, ", "))
+			if len(sc.noDevice) > 0 {
+				summary = fmt.Sprintf("the guest of %s is configured for %s, a device it does not have: its NIC is left unconfigured", srv.Name, strings.Join(names, ", "))
+			}
+			f := base(summary, sc.quotes(down, 4))
+			f.Remediation = []string{comment("ip -br link", "inside the guest: the NIC's real name (the port's MAC is "+portMACs(s)+")")}
+			if len(sc.noDevice) > 0 {
+				f.Remediation = append(f.Remediation, comment("rm -f /etc/udev/rules.d/70-persistent-net.rules", "inside the guest: stale NIC names from the machine the image was built on"))
+			}
+			f.Remediation = append(f.Remediation, guestConfigFix(s, names[0])...)
+			out = append(out, f)
+		}
+		return out
+	},
+}
+
+// gatewaylessSubnets are the server's IPv4 subnets without gateway_ip.
+func gatewaylessSubnets(s *snapshot.Snapshot) []string {
+	var out []string
+	for _, id := range serverSubnetIDs(s) {
+		if sn := s.Subnet(id); sn != nil && sn.IPVersion != 6 && sn.GatewayIP == "" {
+			out = append(out, subnetLabel(sn))
+		}
+	}
+	return out
+}
+
+func portMACs(s *snapshot.Snapshot) string {
+	var out []string
+	for _, p := range s.Ports {
+		if p.MACAddress != "" {
+			out = append(out, p.MACAddress)
+		}
+	}
+	if len(out) == 0 {
+		return "unknown"
+	}
+	return strings.Join(out, ", ")
+}
+
+// guestConfigFix are the commands that configure the guest's NIC for the
+// first port's IPv4 address: at once with ip, by DHCP, statically in an
+// ifcfg file (netmask as a dotted quad), and a gratuitous ARP.
+func guestConfigFix(s *snapshot.Snapshot, iface string) []string {
+	for _, p := range s.Ports {
+		for _, ip := range p.FixedIPs {
+			sn := s.Subnet(ip.SubnetID)
+			a, err := netip.ParseAddr(ip.IPAddress)
+			if sn == nil || err != nil || !a.Is4() {
+				continue
+			}
+			pr, err := netip.ParsePrefix(sn.CIDR)
+			if err != nil {
+				continue
+			}
+			info := ipcalc.Of(netip.PrefixFrom(a, pr.Bits()))
+			var gw netip.Addr
+			if g, err := netip.ParseAddr(sn.GatewayIP); err == nil {
+				gw = g
+			}
+			inside := "inside the guest"
+			out := []string{comment(fmt.Sprintf("ip link set %s up && ip addr replace %s/%d dev %s", iface, a, pr.Bits(), iface), inside+": at once, until the next boot")}
+			if gw.IsValid() {
+				out = append(out, comment(fmt.Sprintf("ip route replace default via %s dev %s", gw, iface), inside))
+			}
+			out = append(out,
+				comment(fmt.Sprintf("printf '%%s\\n' DEVICE=%s ONBOOT=yes BOOTPROTO=dhcp > /etc/sysconfig/network-scripts/ifcfg-%s", iface, iface), inside+" (RHEL/CentOS 7-8): by DHCP, as Neutron intends"),
+				comment(fmt.Sprintf("printf '%%s\\n' %s > /etc/sysconfig/network-scripts/ifcfg-%s", strings.Join(info.IfcfgLines(iface, gw), " "), iface), inside+": or statically, with the port's address"),
+				comment(fmt.Sprintf("arping -U -c 3 -I %s %s", iface, a), inside+": announce the address (gratuitous ARP)"),
+			)
+			return out
+		}
+	}
+	return []string{comment("ip addr; ip route", "inside the guest")}
+}
