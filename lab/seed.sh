@@ -6,8 +6,9 @@
 # it can place servers on a given host. As demo: network private with
 # private-subnet 10.0.0.0/24, router router1 (interface on private-subnet,
 # gateway on public), security group lab-sg (ICMP and 22/tcp in), keypair
-# lab-key. Servers vm1 and vm2 on ctl, vm3 on cmp1 (created by admin in
-# project demo with availability zone nova:HOST), and a floating IP on vm1.
+# lab-key. Ports vm1-port..vm3-port (fixed MACs, lab-sg), servers vm1 and
+# vm2 on ctl, vm3 on cmp1 on them (created by admin in project demo with
+# availability zone nova:HOST), and a floating IP on vm1.
 #
 # Fake VMs: what libvirt/os-vif would do. For each server port a veth whose
 # host end tap<port[:11]> sits on the port's host and is enslaved to
@@ -104,7 +105,20 @@ FLAVOR=$(api GET "$NOVA_URL/v2.1/flavors" | jq -r '.flavors[] | select(.name=="m
 IMAGE=$(api GET "$GLANCE_URL/v2/images?name=cirros-fake" | jq -r '.images[0].id // empty')
 if [ -z "$FLAVOR" ] || [ -z "$IMAGE" ]; then die "flavor m1.nano or image cirros-fake missing: run lab/up.sh"; fi
 declare -A VM_HOST=([vm1]=ctl [vm2]=ctl [vm3]=cmp1)
-declare -A VM_ID=()
+# Fixed MACs with no octet below 0x10: ebtables-nft prints such an octet
+# without its leading zero, and the linuxbridge agent's ARP protection then
+# fails to delete its own rule on every port update (RULE_DELETE failed
+# (Invalid argument)), leaving the port DOWN. A real neutron/Debian 12 bug.
+declare -A VM_MAC=([vm1]=fa:16:3e:5e:ed:11 [vm2]=fa:16:3e:5e:ed:12 [vm3]=fa:16:3e:5e:ed:13)
+declare -A VM_ID=() VM_PORT=()
+TOKEN=$DEMO_TOKEN
+for vm in vm1 vm2 vm3; do
+  VM_PORT[$vm]=$(api GET "$NEUTRON_URL/v2.0/ports?name=$vm-port&network_id=$NET" | first_id ports)
+  if [ -z "${VM_PORT[$vm]}" ]; then
+    VM_PORT[$vm]=$(api POST "$NEUTRON_URL/v2.0/ports" "$(jq -nc --arg n "$vm-port" --arg net "$NET" --arg m "${VM_MAC[$vm]}" --arg sg "$SG" \
+      '{port:{name:$n,network_id:$net,mac_address:$m,security_groups:[$sg],admin_state_up:true}}')" | jq -r .port.id)
+  fi
+done
 server_get() { # NAME: print the server JSON of the demo project's server NAME, if any
   api GET "$NOVA_URL/v2.1/servers/detail?all_tenants=1&project_id=$DEMO_PROJECT&name=^$1\$" | jq -c '.servers[0] // empty'
 }
@@ -119,8 +133,8 @@ for vm in vm1 vm2 vm3; do
     s=
   fi
   if [ -z "$s" ]; then
-    VM_ID[$vm]=$(api POST "$NOVA_URL/v2.1/servers" "$(jq -nc --arg n "$vm" --arg i "$IMAGE" --arg f "$FLAVOR" --arg net "$NET" --arg az "nova:${VM_HOST[$vm]}" \
-      '{server:{name:$n,imageRef:$i,flavorRef:$f,networks:[{uuid:$net}],security_groups:[{name:"lab-sg"}],key_name:"lab-key",availability_zone:$az}}')" | jq -r .server.id)
+    VM_ID[$vm]=$(api POST "$NOVA_URL/v2.1/servers" "$(jq -nc --arg n "$vm" --arg i "$IMAGE" --arg f "$FLAVOR" --arg p "${VM_PORT[$vm]}" --arg az "nova:${VM_HOST[$vm]}" \
+      '{server:{name:$n,imageRef:$i,flavorRef:$f,networks:[{port:$p}],key_name:"lab-key",availability_zone:$az}}')" | jq -r .server.id)
     log "created $vm (${VM_ID[$vm]}) on ${VM_HOST[$vm]}"
   else
     VM_ID[$vm]=$(jq -r .id <<<"$s")

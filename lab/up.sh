@@ -174,9 +174,10 @@ setup_netns() {
 # hostname = the host's name; a fresh sysfs showing the host's devices;
 # /etc/hosts and /etc/resolv.conf of the lab; /var/log/{nova,neutron} of the
 # host; and on compute hosts their own /etc/{nova,neutron} and
-# /var/lib/{nova,neutron}. /run/netns stays shared with the machine (ip netns
-# add made it a shared mount), so the qdhcp-/qrouter- namespaces the agents
-# create are visible to `ip netns` everywhere. Services enter the holder's
+# /var/lib/{nova,neutron} and an empty /run/netns of their own. On ctl,
+# /run/netns stays shared with the machine (ip netns add made it a shared
+# mount), so the qdhcp-/qrouter- namespaces its agents create are visible to
+# the machine's `ip netns` too. Services enter the holder's
 # namespaces (nsenter -t HOLDER --net --mount --uts); never `ip netns exec`,
 # which would make /run/netns a slave mount.
 start_holder() {
@@ -202,6 +203,12 @@ start_holder() {
       umount -l /sys
       mount -t sysfs sysfs /sys
       for b in "$@"; do mount --bind "${b#*=}" "${b%%=*}"; done
+      if [ "$host" != ctl ]; then
+        # A compute node has no qdhcp-/qrouter- namespaces: give it its own,
+        # empty /run/netns (made a slave first, so nothing propagates back).
+        mount --make-rslave /run/netns
+        mount -t tmpfs -o mode=0755,size=1m lab-netns /run/netns
+      fi
       echo $$ >"$pidf.tmp" && mv "$pidf.tmp" "$pidf"
       exec sleep infinity' holder "$pidf" "$h" $binds \
     >>"$d/log/holder.log" 2>&1 </dev/null &
