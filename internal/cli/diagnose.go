@@ -33,6 +33,9 @@ type DiagnoseOptions struct {
 	Excludes []string
 	// ConsoleLines is --console-lines: the tail of the console log to read.
 	ConsoleLines int
+	// FromFile is the snapshot file a --from names (from.go): diagnose
+	// then reads it instead of the cloud.
+	FromFile string
 }
 
 // cloudFlags are the connection flags shared by every verb that talks to a
@@ -78,7 +81,7 @@ func NewCmdDiagnose(io *IOStreams, connect func(context.Context, openstack.Optio
 	}
 	o := &DiagnoseOptions{IO: io, Connect: connect}
 	cmd := &cobra.Command{
-		Use:   "diagnose SERVER",
+		Use:   "diagnose SERVER | --from SNAPSHOT",
 		Short: "Tell why a server does not answer, from the instance outward",
 		Long: `Read the server, its ports, security groups, subnets, networks, the agents
 serving them, its router and floating IP, and report what is wrong, most
@@ -88,20 +91,30 @@ SERVER is a server ID or an exact name. With --check, also evaluate whether
 the security groups admit a flow (repeatable; each check is tried from each
 --from source, default 0.0.0.0/0).
 
+With --from SNAPSHOT (a file "hoofbeat collect" wrote; - for stdin),
+diagnose reads the file instead of the cloud: no credentials, no network,
+the same verdict. A SERVER given with it must be the snapshot's server.
+A --from value that is an address or a prefix is a --check source; any
+other value is a snapshot file.
+
 Exit status: 0 no error found, 1 at least one error finding, 2 usage error
-(bad flag, unknown or ambiguous server), 3 the cloud could not be reached or
+(bad flag, unknown or ambiguous server, a snapshot file that cannot be
+read), 3 the cloud could not be reached or
 authentication failed.`,
 		Example: `  hoofbeat diagnose vm1
   hoofbeat diagnose 3f2a9c1e-7b1d-4a57-9e7c-0a4c5f6e2b11 --output json
-  hoofbeat diagnose vm1 --check tcp/22 --from 203.0.113.0/24 --check icmp`,
+  hoofbeat diagnose vm1 --check tcp/22 --from 203.0.113.0/24 --check icmp
+  hoofbeat collect vm1 --out vm1.json && hoofbeat diagnose --from vm1.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
+			if len(args) > 1 {
 				return usageError("diagnose takes one SERVER (an ID or a name), got %d arguments", len(args))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Server = args[0]
+			if len(args) == 1 {
+				o.Server = args[0]
+			}
 			return diagnoseRun(cmd, o)
 		},
 	}
@@ -109,7 +122,7 @@ authentication failed.`,
 	fl := cmd.Flags()
 	fl.DurationVar(&o.Cloud.Timeout, "timeout", openstack.DefaultTimeout, "deadline for each API request")
 	fl.StringArrayVar(&o.Checks, "check", nil, "a flow to evaluate against the security groups: tcp/22, udp/53, tcp/8000-8080, icmp, icmp/8, any (repeatable)")
-	fl.StringArrayVar(&o.Froms, "from", nil, "source CIDR or address of the --check flows (repeatable, default 0.0.0.0/0)")
+	fl.StringArrayVar(&o.Froms, "from", nil, "source CIDR or address of the --check flows (repeatable, default 0.0.0.0/0); or a snapshot file to diagnose offline")
 	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
 	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
@@ -117,16 +130,24 @@ authentication failed.`,
 }
 
 func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
-	if o.Output != "text" && o.Output != "json" {
-		return usageError("unknown output format %q (want text or json)", o.Output)
+	if err := checkOutput(o.Output); err != nil {
+		return err
 	}
-	if len(o.Froms) > 0 && len(o.Checks) == 0 {
+	froms, file, err := splitFroms(o.Froms)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	o.FromFile = file
+	if o.Server == "" && file == "" {
+		return usageError("diagnose takes one SERVER (an ID or a name), got 0 arguments; or --from SNAPSHOT")
+	}
+	if len(froms) > 0 && len(o.Checks) == 0 {
 		return usageError("--from needs at least one --check")
 	}
 	if o.ConsoleLines < 0 || o.ConsoleLines > snapshot.MaxConsoleLines {
 		return usageError("--console-lines %d: want 0 (skip the console log) to %d", o.ConsoleLines, snapshot.MaxConsoleLines)
 	}
-	flows, err := rule.ParseFlows(o.Checks, o.Froms)
+	flows, err := rule.ParseFlows(o.Checks, froms)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -139,23 +160,14 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	}
 
 	ctx := cmd.Context()
-	c, err := o.Connect(ctx, o.Cloud.options(cmd, o.IO))
+	snap, err := o.load(ctx, cmd, len(flows) > 0)
 	if err != nil {
-		return cloudError(err)
-	}
-	snap, err := c.Collect(ctx, o.Server, openstack.CollectOptions{RemoteGroups: len(flows) > 0, ConsoleLines: consoleLines(o.ConsoleLines)})
-	if err != nil {
-		return cloudError(err)
+		return err
 	}
 	res := rule.Evaluate(&rule.Input{Snapshot: snap, Flows: flows}, rule.Options{Exclude: exclude})
 	rep := &report.Report{Snapshot: snap, Result: res, Flows: flows, Tool: "hoofbeat " + version()}
-	if o.Output == "json" {
-		err = report.JSON(o.IO.Out, rep)
-	} else {
-		err = report.Text(o.IO.Out, rep, report.TextOptions{Color: o.IO.colour(), Width: o.IO.Width})
-	}
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
+	if err := o.render(rep); err != nil {
+		return err
 	}
 	if res.Worst() >= rule.Error {
 		return errFindings

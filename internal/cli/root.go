@@ -64,6 +64,7 @@ hoofbeat only reads: it never changes the cloud.`,
 
 	root.AddCommand(
 		NewCmdDiagnose(io, nil),
+		NewCmdCollect(io, nil),
 		NewCmdRules(io),
 		NewCmdExplain(io),
 		NewCmdConsole(io, nil),

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hoofbeat/hoofbeat/internal/openstack"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+)
+
+// CollectOptions holds "hoofbeat collect"'s flags and dependencies.
+type CollectOptions struct {
+	IO      *IOStreams
+	Connect func(ctx context.Context, o openstack.Options) (Collector, error)
+
+	Server       string
+	Cloud        cloudFlags
+	Out          string
+	ConsoleLines int
+}
+
+// NewCmdCollect builds "hoofbeat collect SERVER --out FILE". connect may be
+// nil for the real cloud.
+func NewCmdCollect(io *IOStreams, connect func(context.Context, openstack.Options) (Collector, error)) *cobra.Command {
+	if connect == nil {
+		connect = connectCloud
+	}
+	o := &CollectOptions{IO: io, Connect: connect}
+	cmd := &cobra.Command{
+		Use:   "collect SERVER --out FILE",
+		Short: "Save what the cloud says about a server to a snapshot file, for diagnose --from",
+		Long: `Read everything diagnose reads about a server — the server, its ports,
+security groups, subnets, networks, agents, routers, floating IPs, the
+guest's console log — and write it to a snapshot file, with what could not
+be read and why. "hoofbeat diagnose --from FILE" then gives the same verdict
+anywhere, offline, without credentials: attach the file to a ticket, or
+diagnose a customer's cloud from your desk.
+
+The file is JSON (docs/snapshot.md), gzip-compressed when FILE ends in .gz;
+"-" writes it to stdout. It holds no password or token, but it does hold
+project and resource IDs, addresses and host names: redact the report
+(diagnose --from FILE --redact), not the snapshot, before sharing it outside
+the team. The remote groups' members are always read, so that --check works
+on the file.
+
+Exit status: 0 written, 2 usage error (bad flag, unknown or ambiguous server,
+the file cannot be written), 3 the cloud could not be reached or
+authentication failed.`,
+		Example: `  hoofbeat collect vm1 --out vm1.json
+  hoofbeat diagnose --from vm1.json
+  hoofbeat collect 3f2a9c1e-7b1d-4a57-9e7c-0a4c5f6e2b11 --out - | gzip > vm1.json.gz`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("collect takes one SERVER (an ID or a name), got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Server = args[0]
+			return collectRun(cmd, o)
+		},
+	}
+	o.Cloud.register(cmd)
+	fl := cmd.Flags()
+	fl.DurationVar(&o.Cloud.Timeout, "timeout", openstack.DefaultTimeout, "deadline for each API request")
+	fl.StringVarP(&o.Out, "out", "O", "", "the snapshot file to write (- for stdout; .gz compresses)")
+	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
+	return cmd
+}
+
+func collectRun(cmd *cobra.Command, o *CollectOptions) error {
+	if o.Out == "" {
+		return usageError("collect needs --out FILE (- for stdout)")
+	}
+	if o.ConsoleLines < 0 || o.ConsoleLines > snapshot.MaxConsoleLines {
+		return usageError("--console-lines %d: want 0 (skip the console log) to %d", o.ConsoleLines, snapshot.MaxConsoleLines)
+	}
+	ctx := cmd.Context()
+	c, err := o.Connect(ctx, o.Cloud.options(cmd, o.IO))
+	if err != nil {
+		return cloudError(err)
+	}
+	snap, err := c.Collect(ctx, o.Server, openstack.CollectOptions{RemoteGroups: true, ConsoleLines: consoleLines(o.ConsoleLines)})
+	if err != nil {
+		return cloudError(err)
+	}
+	if err := writeSnapshotFile(o.Out, snap, o.IO, strings.HasSuffix(o.Out, ".gz")); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if o.Out != "-" {
+		fmt.Fprintf(o.IO.ErrOut, "hoofbeat: wrote %s: %s, %s\n", o.Out, describeSnapshot(snap), gapSummary(snap))
+	}
+	return nil
+}
+
+// describeSnapshot names the server of a snapshot and its state.
+func describeSnapshot(s *snapshot.Snapshot) string {
+	if s.Server == nil {
+		return "no server"
+	}
+	return fmt.Sprintf("server %s (%s) %s", s.Server.Name, s.Server.ID, s.Server.Status)
+}
+
+func gapSummary(s *snapshot.Snapshot) string {
+	if len(s.Gaps) == 0 {
+		return "everything read"
+	}
+	var srcs []string
+	for _, g := range s.Gaps {
+		if !containsString(srcs, g.Source) {
+			srcs = append(srcs, g.Source)
+		}
+	}
+	return fmt.Sprintf("not read: %s (the file says why)", strings.Join(srcs, ", "))
+}
+
+func containsString(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

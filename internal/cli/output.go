@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hoofbeat/hoofbeat/internal/report"
+)
+
+// outputFormats are diagnose's --output values.
+var outputFormats = []string{"text", "json"}
+
+func checkOutput(format string) error {
+	for _, f := range outputFormats {
+		if f == format {
+			return nil
+		}
+	}
+	return usageError("unknown output format %q (want %s)", format, strings.Join(outputFormats, ", "))
+}
+
+// render writes the report in the chosen format.
+func (o *DiagnoseOptions) render(rep *report.Report) error {
+	var err error
+	switch o.Output {
+	case "json":
+		err = report.JSON(o.IO.Out, rep)
+	default:
+		err = report.Text(o.IO.Out, rep, report.TextOptions{Color: o.IO.colour(), Width: o.IO.Width})
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
