@@ -1,0 +1,439 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hoofbeat/hoofbeat/internal/run"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+)
+
+// NamespaceReader lists the named network namespaces with their devices.
+// Locally that is netlink (no process per namespace); remotely one batched
+// command through the runner.
+type NamespaceReader interface {
+	Namespaces(ctx context.Context) ([]snapshot.Namespace, error)
+}
+
+// Options say what to read on a host.
+type Options struct {
+	// Roles are recorded in the snapshot (compute, dhcp, l3…).
+	Roles []string
+	// Via is recorded as how the host was reached (local, ssh).
+	Via string
+	// Namespaces reads the namespaces; nil runs NetnsScript through the runner.
+	Namespaces NamespaceReader
+	// NovaConf are the nova config files read first (default
+	// /etc/nova/nova.conf); files named by nova-compute's --config-file
+	// arguments are read after them.
+	NovaConf []string
+	// AuditLog is the audit log read for AVC denials.
+	AuditLog string
+	// Logs are the agent logs scanned; nil means AgentLogs.
+	Logs []string
+	// Probes are the active checks (--probe); nil runs none.
+	Probes []ProbeTarget
+	// Parallel bounds the commands run at once on the host (default 4).
+	Parallel int
+	// CommandTimeout bounds each command (default run.DefaultTimeout).
+	CommandTimeout time.Duration
+}
+
+// ProbeTarget is an address to ping and resolve from inside a namespace.
+type ProbeTarget struct {
+	Namespace string
+	IP        string
+}
+
+// DefaultAuditLog is where auditd writes.
+const DefaultAuditLog = "/var/log/audit/audit.log"
+
+// AuditTailLines bounds the audit log read.
+const AuditTailLines = 20000
+
+// Collect reads everything the host rules need from one host. It never
+// fails: every part that could not be read carries its reason, and a host
+// that could not be reached at all has Unreachable set.
+func Collect(ctx context.Context, r run.Runner, name string, opt Options) snapshot.Host {
+	h := snapshot.Host{Name: name, Roles: opt.Roles, Via: opt.Via}
+	c := &collector{r: r, h: &h, opt: opt}
+	// One cheap command first: a host that cannot be reached fails here
+	// once, instead of once per command.
+	if _, err := r.Run(ctx, run.Command{Argv: []string{"true"}}); run.KindOf(err) == run.KindUnreachable || run.KindOf(err) == run.KindTimeout {
+		h.Unreachable = reason(err)
+		return h
+	}
+	par := opt.Parallel
+	if par <= 0 {
+		par = 4
+	}
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	do := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f(ctx)
+		}()
+	}
+	do(c.links)
+	do(c.routes)
+	do(c.fdb)
+	do(c.namespaces)
+	do(c.firewall)
+	do(c.nft)
+	do(c.ovs)
+	do(c.listeners)
+	do(c.selinuxMode)
+	do(c.audit)
+	do(c.logs)
+	do(c.procsAndNova) // nova.conf after ps: the config files nova-compute was started with
+	if len(opt.Probes) > 0 {
+		h.Probed = true
+		do(c.probes)
+	}
+	wg.Wait()
+	return h
+}
+
+type collector struct {
+	r   run.Runner
+	opt Options
+	mu  sync.Mutex
+	h   *snapshot.Host
+}
+
+func (c *collector) set(f func(h *snapshot.Host)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f(c.h)
+}
+
+// reason phrases a runner error for a "could not read" note.
+func reason(err error) string {
+	var e *run.Error
+	if errors.As(err, &e) {
+		switch e.Kind {
+		case run.KindNotFound:
+			return fmt.Sprintf("%s is not installed", e.Argv[0])
+		case run.KindPermission:
+			return fmt.Sprintf("%s: permission denied (run as root)", run.Quote(e.Argv))
+		case run.KindTimeout:
+			return fmt.Sprintf("%s timed out", run.Quote(e.Argv))
+		case run.KindUnreachable:
+			if e.Err != nil {
+				return "unreachable: " + e.Err.Error()
+			}
+			return "unreachable"
+		}
+	}
+	return err.Error()
+}
+
+func (c *collector) run(ctx context.Context, argv ...string) ([]byte, error) {
+	res, err := c.r.Run(ctx, run.Command{Argv: argv, Timeout: c.opt.CommandTimeout})
+	if err != nil {
+		return res.Stdout, err
+	}
+	if res.Truncated {
+		return res.Stdout, fmt.Errorf("%s: output larger than %d bytes, not read", run.Quote(argv), run.DefaultMaxOutput)
+	}
+	return res.Stdout, nil
+}
+
+func (c *collector) links(ctx context.Context) {
+	out, err := c.run(ctx, "ip", "-d", "-json", "addr", "show")
+	var links []snapshot.Link
+	if err == nil {
+		links, err = ParseIPAddr(out)
+	}
+	c.set(func(h *snapshot.Host) {
+		if err != nil {
+			h.LinksError = reason(err)
+			return
+		}
+		h.Links = links
+	})
+}
+
+func (c *collector) routes(ctx context.Context) {
+	out, err := c.run(ctx, "ip", "-json", "route", "show")
+	var routes []snapshot.Route
+	if err == nil {
+		routes, err = ParseIPRoute(out)
+	}
+	c.set(func(h *snapshot.Host) {
+		if err != nil {
+			h.RoutesError = reason(err)
+			return
+		}
+		h.Routes = routes
+	})
+}
+
+func (c *collector) fdb(ctx context.Context) {
+	out, err := c.run(ctx, "bridge", "-json", "fdb", "show")
+	var fdb []snapshot.FDBEntry
+	if err == nil {
+		fdb, err = ParseFDB(out)
+	}
+	c.set(func(h *snapshot.Host) {
+		if err != nil {
+			h.FDBError = reason(err)
+			return
+		}
+		h.FDB = fdb
+	})
+}
+
+func (c *collector) namespaces(ctx context.Context) {
+	var nss []snapshot.Namespace
+	var err error
+	if c.opt.Namespaces != nil {
+		nss, err = c.opt.Namespaces.Namespaces(ctx)
+	} else {
+		var out []byte
+		out, err = c.run(ctx, "sh", "-c", NetnsScript)
+		if err == nil {
+			nss, err = ParseNetnsBatch(out)
+		}
+	}
+	sort.Slice(nss, func(i, j int) bool { return nss[i].Name < nss[j].Name })
+	c.set(func(h *snapshot.Host) {
+		if err != nil {
+			h.NamespacesError = reason(err)
+			return
+		}
+		h.Namespaces = nss
+	})
+}
+
+func (c *collector) firewall(ctx context.Context) {
+	out, err := c.run(ctx, "iptables-save")
+	c.set(func(h *snapshot.Host) {
+		if err != nil {
+			h.Firewall.IPTablesSaveError = reason(err)
+			return
+		}
+		h.Firewall.IPTablesSave = string(out)
+	})
+}
+
+func (c *collector) nft(ctx context.Context) {
+	out, err := c.run(ctx, "nft", "-j", "list", "ruleset")
+	c.set(func(h *snapshot.Host) {
+		if err != nil {
+			h.Firewall.NFTError = reason(err)
+			return
+		}
+		h.Firewall.NFT = string(out)
+	})
+}
+
+func (c *collector) ovs(ctx context.Context) {
+	var outs [3][]byte
+	var err error
+	for i, argv := range [][]string{OVSBridgeArgs, OVSPortArgs, OVSInterfaceArgs} {
+		if outs[i], err = c.run(ctx, argv...); err != nil {
+			break
+		}
+	}
+	var o *snapshot.OVS
+	if err == nil {
+		o, err = ParseOVS(outs[0], outs[1], outs[2])
+	}
+	c.set(func(h *snapshot.Host) {
+		if err != nil {
+			h.OVSError = reason(err)
+			return
+		}
+		h.OVS = o
+	})
+}
+
+func (c *collector) listeners(ctx context.Context) {
+	out, err := c.run(ctx, SSArgs...)
+	var ls []snapshot.Listener
+	if err == nil {
+		ls, err = ParseSS(out)
+	}
+	c.set(func(h *snapshot.Host) {
+		if err != nil {
+			h.ListenersError = reason(err)
+			return
+		}
+		h.Listeners = ls
+	})
+}
+
+func (c *collector) selinuxMode(ctx context.Context) {
+	out, err := c.run(ctx, "getenforce")
+	var mode string
+	if err == nil {
+		mode, err = ParseGetenforce(out)
+	}
+	c.set(func(h *snapshot.Host) {
+		if err != nil {
+			h.SELinux.ModeError = reason(err)
+			return
+		}
+		h.SELinux.Mode = mode
+	})
+}
+
+func (c *collector) audit(ctx context.Context) {
+	path := c.opt.AuditLog
+	if path == "" {
+		path = DefaultAuditLog
+	}
+	out, err := c.run(ctx, "tail", "-n", fmt.Sprint(AuditTailLines), "--", path)
+	var avcs []snapshot.AVC
+	if err == nil {
+		avcs, err = ParseAudit(out)
+	}
+	c.set(func(h *snapshot.Host) {
+		h.SELinux.AuditLog = path
+		if err != nil {
+			h.SELinux.AuditError = reason(err)
+			return
+		}
+		h.SELinux.AVCs = avcs
+	})
+}
+
+func (c *collector) logs(ctx context.Context) {
+	files := c.opt.Logs
+	if files == nil {
+		files = AgentLogs
+	}
+	var found []snapshot.LogLine
+	var read, failed []string
+	for _, f := range files {
+		out, err := c.run(ctx, "tail", "-n", fmt.Sprint(LogTailLines), "--", f)
+		if err != nil {
+			if notFound(err) {
+				continue // that agent does not run here
+			}
+			failed = append(failed, fmt.Sprintf("%s: %s", f, reason(err)))
+			continue
+		}
+		read = append(read, f)
+		found = append(found, ScanLog(f, out)...)
+	}
+	c.set(func(h *snapshot.Host) {
+		h.LogErrors, h.LogsRead = found, read
+		h.LogsError = strings.Join(failed, "; ")
+	})
+}
+
+func (c *collector) procsAndNova(ctx context.Context) {
+	out, err := c.run(ctx, PSArgs...)
+	var procs []snapshot.Process
+	if err == nil {
+		procs, err = ParsePS(out)
+	}
+	c.set(func(h *snapshot.Host) {
+		if err != nil {
+			h.ProcessesError = reason(err)
+			return
+		}
+		h.Processes = procs
+	})
+	files := c.opt.NovaConf
+	if files == nil {
+		files = []string{"/etc/nova/nova.conf"}
+	}
+	files = append(files, novaConfigFiles(procs)...)
+	contents := map[string][]byte{}
+	var order, failed []string
+	for _, f := range files {
+		if _, dup := contents[f]; dup {
+			continue
+		}
+		b, err := c.run(ctx, run.Cat(f).Argv...)
+		if err != nil {
+			if notFound(err) && len(order) > 0 {
+				continue // a file another nova-compute on this machine reads
+			}
+			failed = append(failed, fmt.Sprintf("%s: %s", f, reason(err)))
+			continue
+		}
+		contents[f] = b
+		order = append(order, f)
+	}
+	var nc *snapshot.NovaConf
+	if len(order) > 0 {
+		nc, err = ParseNovaConf(contents, order)
+		if err != nil {
+			failed = append(failed, err.Error())
+		}
+	}
+	c.set(func(h *snapshot.Host) {
+		h.NovaConf = nc
+		h.NovaConfError = strings.Join(failed, "; ")
+	})
+}
+
+// notFound reports a file that does not exist (cat or tail said so).
+func notFound(err error) bool {
+	var e *run.Error
+	return errors.As(err, &e) && e.Kind == run.KindExit && strings.Contains(e.Stderr, "No such file")
+}
+
+// novaConfigFiles returns the --config-file arguments of the nova-compute
+// processes, in order: nova reads them after nova.conf when it is given
+// several. (A machine running several hosts in containers shows them all.)
+func novaConfigFiles(procs []snapshot.Process) []string {
+	var out []string
+	for _, p := range procs {
+		if !strings.Contains(p.Args, "nova-compute") {
+			continue
+		}
+		f := strings.Fields(p.Args)
+		for i := 0; i < len(f); i++ {
+			switch {
+			case f[i] == "--config-file" && i+1 < len(f):
+				out = append(out, f[i+1])
+				i++
+			case strings.HasPrefix(f[i], "--config-file="):
+				out = append(out, strings.TrimPrefix(f[i], "--config-file="))
+			}
+		}
+	}
+	return out
+}
+
+func (c *collector) probes(ctx context.Context) {
+	var ps []snapshot.Probe
+	for _, t := range c.opt.Probes {
+		p := snapshot.Probe{Namespace: t.Namespace, Target: t.IP}
+		out, err := c.run(ctx, "ip", "netns", "exec", t.Namespace, "ping", "-c", "2", "-W", "1", "-q", t.IP)
+		p.Output = lastLines(string(out), 2)
+		switch {
+		case err == nil:
+			p.Ping = true
+		case run.KindOf(err) != run.KindExit:
+			p.Error = reason(err)
+		}
+		if out, err := c.run(ctx, "ip", "-json", "-n", t.Namespace, "neigh", "show", "to", t.IP); err == nil {
+			p.ARP = ParseNeighMAC(out)
+		}
+		ps = append(ps, p)
+	}
+	c.set(func(h *snapshot.Host) { h.Probes = ps })
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,147 @@
+package host
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+)
+
+// OVS commands: ovsdb's tables as JSON.
+var (
+	OVSBridgeArgs    = []string{"ovs-vsctl", "--format=json", "--columns=name,ports", "list", "Bridge"}
+	OVSPortArgs      = []string{"ovs-vsctl", "--format=json", "--columns=_uuid,name,interfaces", "list", "Port"}
+	OVSInterfaceArgs = []string{"ovs-vsctl", "--format=json", "--columns=name,type,ofport,error,options", "list", "Interface"}
+)
+
+// ovsTable is ovs-vsctl --format=json output: headings and rows of OVSDB
+// values ("x", 1, ["uuid","…"], ["set",[…]], ["map",[[k,v]…]]).
+type ovsTable struct {
+	Headings []string            `json:"headings"`
+	Data     [][]json.RawMessage `json:"data"`
+}
+
+func parseOVSTable(b []byte) ([]map[string]json.RawMessage, error) {
+	var t ovsTable
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("read ovs-vsctl json: %w", err)
+	}
+	var rows []map[string]json.RawMessage
+	for _, d := range t.Data {
+		if len(d) != len(t.Headings) {
+			return nil, fmt.Errorf("read ovs-vsctl json: a row of %d values for %d columns", len(d), len(t.Headings))
+		}
+		r := map[string]json.RawMessage{}
+		for i, h := range t.Headings {
+			r[h] = d[i]
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// ovsAtom returns a scalar (string or number) as a string, or "" for an
+// empty set.
+func ovsAtom(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(v, &n) == nil {
+		return n.String()
+	}
+	var pair []json.RawMessage
+	if json.Unmarshal(v, &pair) == nil && len(pair) == 2 {
+		var tag string
+		json.Unmarshal(pair[0], &tag)
+		switch tag {
+		case "uuid":
+			return ovsAtom(pair[1])
+		case "set":
+			var items []json.RawMessage
+			if json.Unmarshal(pair[1], &items) == nil && len(items) == 1 {
+				return ovsAtom(items[0])
+			}
+		}
+	}
+	return ""
+}
+
+// ovsSet returns the members of a set (or the one atom).
+func ovsSet(v json.RawMessage) []string {
+	var pair []json.RawMessage
+	if json.Unmarshal(v, &pair) == nil && len(pair) == 2 {
+		var tag string
+		json.Unmarshal(pair[0], &tag)
+		if tag == "set" {
+			var items []json.RawMessage
+			json.Unmarshal(pair[1], &items)
+			var out []string
+			for _, it := range items {
+				out = append(out, ovsAtom(it))
+			}
+			return out
+		}
+	}
+	if a := ovsAtom(v); a != "" {
+		return []string{a}
+	}
+	return nil
+}
+
+func ovsMap(v json.RawMessage) map[string]string {
+	var pair []json.RawMessage
+	out := map[string]string{}
+	if json.Unmarshal(v, &pair) != nil || len(pair) != 2 {
+		return out
+	}
+	var kvs [][]json.RawMessage
+	json.Unmarshal(pair[1], &kvs)
+	for _, kv := range kvs {
+		if len(kv) == 2 {
+			out[ovsAtom(kv[0])] = ovsAtom(kv[1])
+		}
+	}
+	return out
+}
+
+// ParseOVS reads the Bridge, Port and Interface tables.
+func ParseOVS(bridges, ports, ifaces []byte) (*snapshot.OVS, error) {
+	br, err := parseOVSTable(bridges)
+	if err != nil {
+		return nil, err
+	}
+	pt, err := parseOVSTable(ports)
+	if err != nil {
+		return nil, err
+	}
+	it, err := parseOVSTable(ifaces)
+	if err != nil {
+		return nil, err
+	}
+	portName := map[string]string{}
+	for _, p := range pt {
+		portName[ovsAtom(p["_uuid"])] = ovsAtom(p["name"])
+	}
+	o := &snapshot.OVS{Bridges: []snapshot.OVSBridge{}, Interfaces: []snapshot.OVSInterface{}}
+	for _, b := range br {
+		ob := snapshot.OVSBridge{Name: ovsAtom(b["name"])}
+		for _, u := range ovsSet(b["ports"]) {
+			if n := portName[u]; n != "" {
+				ob.Ports = append(ob.Ports, n)
+			}
+		}
+		o.Bridges = append(o.Bridges, ob)
+	}
+	for _, i := range it {
+		oi := snapshot.OVSInterface{Name: ovsAtom(i["name"]), Type: ovsAtom(i["type"]), Error: ovsAtom(i["error"])}
+		if s := ovsAtom(i["ofport"]); s != "" {
+			fmt.Sscanf(s, "%d", &oi.OFPort)
+		}
+		opts := ovsMap(i["options"])
+		oi.RemoteIP, oi.LocalIP = opts["remote_ip"], opts["local_ip"]
+		o.Interfaces = append(o.Interfaces, oi)
+	}
+	return o, nil
+}

@@ -1,0 +1,112 @@
+package host
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+)
+
+// PSArgs is the ps invocation ParsePS reads.
+var PSArgs = []string{"ps", "-e", "-ww", "-o", "pid=,user=,args="}
+
+// ParsePS reads `ps -e -ww -o pid=,user=,args=`.
+func ParsePS(b []byte) ([]snapshot.Process, error) {
+	var out []snapshot.Process
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 3 {
+			return nil, fmt.Errorf("read ps: line %d: want pid, user and command, got %q", n, sc.Text())
+		}
+		pid, err := strconv.Atoi(f[0])
+		if err != nil {
+			return nil, fmt.Errorf("read ps: line %d: pid %q", n, f[0])
+		}
+		out = append(out, snapshot.Process{PID: pid, User: f[1], Args: strings.Join(f[2:], " ")})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read ps: %w", err)
+	}
+	return out, nil
+}
+
+// SSArgs is the ss invocation ParseSS reads.
+var SSArgs = []string{"ss", "-H", "-l", "-n", "-t", "-p"}
+
+var ssUser = regexp.MustCompile(`\("([^"]*)",pid=(\d+)`)
+
+// ParseSS reads `ss -H -lntp`: the listening TCP sockets with their
+// processes (the processes are only shown to root).
+func ParseSS(b []byte) ([]snapshot.Listener, error) {
+	var out []snapshot.Listener
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 5 {
+			return nil, fmt.Errorf("read ss: line %d: %q", n, sc.Text())
+		}
+		addr, port, err := splitHostPort(f[3])
+		if err != nil {
+			return nil, fmt.Errorf("read ss: line %d: %w", n, err)
+		}
+		l := snapshot.Listener{Addr: addr, Port: port}
+		if len(f) > 5 {
+			seen := map[string]bool{}
+			for _, m := range ssUser.FindAllStringSubmatch(strings.Join(f[5:], " "), -1) {
+				pid, _ := strconv.Atoi(m[2])
+				l.PIDs = append(l.PIDs, pid)
+				if !seen[m[1]] {
+					seen[m[1]] = true
+					l.Processes = append(l.Processes, m[1])
+				}
+			}
+		}
+		out = append(out, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read ss: %w", err)
+	}
+	return out, nil
+}
+
+// splitHostPort reads ss's local address: 0.0.0.0:22, [::]:22, *:5672,
+// 127.0.0.1%lo:53, [fe80::1]%eth0:22.
+func splitHostPort(s string) (string, int, error) {
+	i := strings.LastIndex(s, ":")
+	if i < 0 {
+		return "", 0, fmt.Errorf("address %q has no port", s)
+	}
+	port, err := strconv.Atoi(s[i+1:])
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("address %q: bad port", s)
+	}
+	h := s[:i]
+	if j := strings.Index(h, "%"); j >= 0 {
+		h = h[:j]
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if h != "*" {
+		if _, err := netip.ParseAddr(h); err != nil {
+			return "", 0, fmt.Errorf("address %q: %w", s, err)
+		}
+	}
+	return h, port, nil
+}
