@@ -36,6 +36,9 @@ type DiagnoseOptions struct {
 	// FromFile is the snapshot file a --from names (from.go): diagnose
 	// then reads it instead of the cloud.
 	FromFile string
+	// Redact is --redact: mask project IDs and names, the user, addresses
+	// and host names in the report (output.go).
+	Redact bool
 }
 
 // cloudFlags are the connection flags shared by every verb that talks to a
@@ -104,7 +107,8 @@ authentication failed.`,
 		Example: `  hoofbeat diagnose vm1
   hoofbeat diagnose 3f2a9c1e-7b1d-4a57-9e7c-0a4c5f6e2b11 --output json
   hoofbeat diagnose vm1 --check tcp/22 --from 203.0.113.0/24 --check icmp
-  hoofbeat collect vm1 --out vm1.json && hoofbeat diagnose --from vm1.json`,
+  hoofbeat collect vm1 --out vm1.json && hoofbeat diagnose --from vm1.json
+  hoofbeat diagnose vm1 --output html --redact > vm1-report.html`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageError("diagnose takes one SERVER (an ID or a name), got %d arguments", len(args))
@@ -123,7 +127,8 @@ authentication failed.`,
 	fl.DurationVar(&o.Cloud.Timeout, "timeout", openstack.DefaultTimeout, "deadline for each API request")
 	fl.StringArrayVar(&o.Checks, "check", nil, "a flow to evaluate against the security groups: tcp/22, udp/53, tcp/8000-8080, icmp, icmp/8, any (repeatable)")
 	fl.StringArrayVar(&o.Froms, "from", nil, "source CIDR or address of the --check flows (repeatable, default 0.0.0.0/0); or a snapshot file to diagnose offline")
-	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text, json, markdown (an incident report for a ticket) or html (one self-contained page)")
+	fl.BoolVar(&o.Redact, "redact", false, "mask project IDs and names, the user, IP addresses and host names in the report, consistently, to share it outside the team")
 	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
 	return cmd

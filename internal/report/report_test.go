@@ -32,6 +32,8 @@ var renderings = []rendering{
 		return writeText(b, buildWith(r, domainHop), TextOptions{Color: true, Width: goldenWidth})
 	}},
 	{".json.golden", func(b *bytes.Buffer, r *Report) error { return writeJSON(b, buildWith(r, domainHop)) }},
+	{".md.golden", func(b *bytes.Buffer, r *Report) error { return writeMarkdown(b, buildWith(r, domainHop)) }},
+	{".html.golden", func(b *bytes.Buffer, r *Report) error { return writeHTML(b, buildWith(r, domainHop)) }},
 }
 
 func TestGolden(t *testing.T) {

@@ -1,0 +1,273 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+)
+
+// Redact returns a copy of the report fit to share outside the team:
+// project IDs and names, the user, IP addresses and host names are
+// replaced, wherever they appear (fields, summaries, evidence, commands,
+// console lines), by masks that keep the report readable: the same value
+// always gets the same mask (project-1, user-1, host-2, ip-3, ip-4/24), so
+// that "ip-3 is not admitted" still matches "port 1a2b… (ip-3)". Resource
+// IDs (ports, networks…) are kept: the commands need them and they say
+// nothing outside the cloud. Well-known addresses (169.254.169.254,
+// loopback, 0.0.0.0, netmasks) are kept too.
+//
+// Redaction runs after the rules: the verdict is the unredacted one.
+func Redact(r *Report) *Report {
+	if r == nil || r.Snapshot == nil {
+		return r
+	}
+	out := &Report{Tool: r.Tool}
+	out.Snapshot = deepCopy(r.Snapshot)
+	out.Result = *deepCopy(&r.Result)
+	m := newMasker()
+	project, user := m.learn(out.Snapshot)
+	m.walk(reflect.ValueOf(out.Snapshot))
+	m.walk(reflect.ValueOf(&out.Result))
+	// Project and user names can be ordinary words ("admin", "demo"):
+	// masked where they are named, not in every sentence.
+	out.Snapshot.Cloud.Project, out.Snapshot.Cloud.User = project, user
+	// Flows carry their source as a netip.Prefix: the masked text goes into
+	// the spec, the one field every renderer prints whole.
+	for _, f := range r.Flows {
+		if f.From.IsValid() {
+			f.Spec = m.mask(f.Spec + " from " + f.From.String())
+			f.From = netip.Prefix{}
+		}
+		out.Flows = append(out.Flows, f)
+	}
+	return out
+}
+
+// deepCopy copies a snapshot or a result through JSON, their serialised
+// form.
+func deepCopy[T any](v *T) *T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("redact: %v", err)) // plain data always marshals
+	}
+	c := new(T)
+	if err := json.Unmarshal(b, c); err != nil {
+		panic(fmt.Sprintf("redact: %v", err))
+	}
+	return c
+}
+
+type masker struct {
+	// words are whole-word values (host names, project IDs) and their masks,
+	// longest first.
+	words []wordMask
+	ips   map[netip.Addr]string
+	n     map[string]int
+}
+
+type wordMask struct{ value, mask string }
+
+func newMasker() *masker {
+	return &masker{ips: map[netip.Addr]string{}, n: map[string]int{}}
+}
+
+func (m *masker) next(kind string) string {
+	m.n[kind]++
+	return fmt.Sprintf("%s-%d", kind, m.n[kind])
+}
+
+// word registers a whole-word value.
+func (m *masker) word(kind, v string) {
+	if len(v) < 2 {
+		return
+	}
+	for _, w := range m.words {
+		if w.value == v {
+			return
+		}
+	}
+	if _, err := netip.ParseAddr(v); err == nil {
+		return // an address: masked as one
+	}
+	m.words = append(m.words, wordMask{v, m.next(kind)})
+}
+
+// learn collects the values to mask, in a fixed order so that masks are
+// numbered the same way every time, and returns the masks of the cloud's
+// project and user names.
+func (m *masker) learn(s *snapshot.Snapshot) (project, user string) {
+	if s.Cloud.Project != "" {
+		project = m.next("project")
+	}
+	if s.Cloud.User != "" {
+		user = m.next("user")
+	}
+	if u, err := url.Parse(s.Cloud.AuthURL); err == nil && u.Hostname() != "" {
+		m.word("host", u.Hostname())
+	}
+	projects := []string{}
+	if s.Server != nil {
+		projects = append(projects, s.Server.ProjectID)
+		m.word("host", s.Server.Host)
+	}
+	for _, p := range append(append([]snapshot.Port{}, s.Ports...), s.NetworkPorts...) {
+		projects = append(projects, p.ProjectID)
+		m.word("host", p.BindingHostID)
+	}
+	for _, a := range s.Agents {
+		m.word("host", a.Host)
+	}
+	for _, h := range s.Hosts {
+		m.word("host", h.Name)
+	}
+	for _, g := range s.SecurityGroups {
+		projects = append(projects, g.ProjectID)
+	}
+	for _, n := range s.Networks {
+		projects = append(projects, n.ProjectID)
+	}
+	for _, sn := range s.Subnets {
+		projects = append(projects, sn.ProjectID)
+	}
+	for _, r := range s.Routers {
+		projects = append(projects, r.ProjectID)
+	}
+	for _, p := range projects {
+		m.word("project", p)
+	}
+	sort.SliceStable(m.words, func(i, j int) bool { return len(m.words[i].value) > len(m.words[j].value) })
+	return project, user
+}
+
+// walk masks every string reachable from v, in place.
+func (m *masker) walk(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			m.walk(v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Field(i); f.CanSet() {
+				m.walk(f)
+			}
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 { // json.RawMessage
+			if v.Len() > 0 && v.CanSet() {
+				v.SetBytes([]byte(m.mask(string(v.Bytes()))))
+			}
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			m.walk(v.Index(i))
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		for _, k := range keys {
+			c := reflect.New(v.Type().Elem()).Elem()
+			c.Set(v.MapIndex(k))
+			m.walk(c)
+			v.SetMapIndex(k, c)
+		}
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(m.mask(v.String()))
+		}
+	}
+}
+
+// addrToken finds IPv4 and IPv6 candidates, with an optional prefix length.
+var addrToken = regexp.MustCompile(`[0-9A-Fa-f:.]*[.:][0-9A-Fa-f:.]*(?:/\d{1,3})?`)
+
+// mask replaces addresses and known words in s.
+func (m *masker) mask(s string) string {
+	s = addrToken.ReplaceAllStringFunc(s, m.maskAddr)
+	for _, w := range m.words {
+		s = replaceWord(s, w.value, w.mask)
+	}
+	return s
+}
+
+// maskAddr masks one candidate token if it is an address worth hiding.
+func (m *masker) maskAddr(tok string) string {
+	addrPart, bits, hasBits := strings.Cut(tok, "/")
+	// A token may carry punctuation around the address: "10.0.0.1." ends a
+	// sentence, "[::1]" is not matched whole.
+	core := strings.TrimRight(addrPart, ".:")
+	rest := addrPart[len(core):]
+	port := ""
+	a, err := netip.ParseAddr(core)
+	if err != nil {
+		// host:port, as in a URL.
+		ap, perr := netip.ParseAddrPort(core)
+		if perr != nil {
+			return tok
+		}
+		a, port = ap.Addr(), fmt.Sprintf(":%d", ap.Port())
+	}
+	if keepAddr(a) || (a.Is4() && strings.Count(core, ".") != 3) || (a.Is6() && !strings.ContainsAny(core, "0123456789")) {
+		return tok
+	}
+	mk, ok := m.ips[a]
+	if !ok {
+		mk = m.next("ip")
+		m.ips[a] = mk
+	}
+	if hasBits {
+		return mk + port + rest + "/" + bits
+	}
+	return mk + port + rest
+}
+
+// keepAddr reports addresses that say nothing about the cloud.
+func keepAddr(a netip.Addr) bool {
+	if a.IsUnspecified() || a.IsLoopback() || a == netip.MustParseAddr("169.254.169.254") || a == netip.MustParseAddr("255.255.255.255") {
+		return true
+	}
+	if a.Is4() {
+		// Netmasks: ones, then zeros.
+		b := a.As4()
+		v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		return v != 0 && (^v)&(^v+1) == 0
+	}
+	return false
+}
+
+// replaceWord replaces whole-word occurrences of old: not inside a longer
+// name (letters, digits, '-', '_' around it).
+func replaceWord(s, old, mask string) string {
+	if old == "" || !strings.Contains(s, old) {
+		return s
+	}
+	var b strings.Builder
+	i := 0
+	for {
+		j := strings.Index(s[i:], old)
+		if j < 0 {
+			b.WriteString(s[i:])
+			return b.String()
+		}
+		j += i
+		end := j + len(old)
+		if (j == 0 || !wordByte(s[j-1])) && (end == len(s) || !wordByte(s[end])) {
+			b.WriteString(s[i:j])
+			b.WriteString(mask)
+		} else {
+			b.WriteString(s[i:end])
+		}
+		i = end
+	}
+}
+
+func wordByte(c byte) bool {
+	return c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
