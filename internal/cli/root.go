@@ -65,6 +65,7 @@ hoofbeat only reads: it never changes the cloud.`,
 	root.AddCommand(
 		NewCmdDiagnose(io, nil),
 		NewCmdCollect(io, nil),
+		NewCmdIpcalc(io),
 		NewCmdRules(io),
 		NewCmdExplain(io),
 		NewCmdConsole(io, nil),
