@@ -24,6 +24,8 @@ type DiagnoseOptions struct {
 	IO *IOStreams
 	// Connect authenticates against the cloud; tests replace it.
 	Connect func(ctx context.Context, o openstack.Options) (Collector, error)
+	// HostChecks are --hosts and how to reach the hosts (see host.go).
+	HostChecks hostFlags
 
 	Server   string
 	Cloud    cloudFlags
@@ -123,6 +125,9 @@ authentication failed.`,
 		},
 	}
 	o.Cloud.register(cmd)
+	o.HostChecks.Getenv = io.Getenv
+	o.HostChecks.register(cmd)
+	cmd.Flags().BoolVar(&o.HostChecks.Enabled, "hosts", false, "also check the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts): this machine directly, others with --ssh")
 	fl := cmd.Flags()
 	fl.DurationVar(&o.Cloud.Timeout, "timeout", openstack.DefaultTimeout, "deadline for each API request")
 	fl.StringArrayVar(&o.Checks, "check", nil, "a flow to evaluate against the security groups: tcp/22, udp/53, tcp/8000-8080, icmp, icmp/8, any (repeatable)")
@@ -167,6 +172,9 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	ctx := cmd.Context()
 	snap, err := o.load(ctx, cmd, len(flows) > 0)
 	if err != nil {
+		return err
+	}
+	if err := o.HostChecks.attachHosts(ctx, snap, exclude); err != nil {
 		return err
 	}
 	res := rule.Evaluate(&rule.Input{Snapshot: snap, Flows: flows}, rule.Options{Exclude: exclude})

@@ -69,6 +69,7 @@ hoofbeat only reads: it never changes the cloud.`,
 		NewCmdRules(io),
 		NewCmdExplain(io),
 		NewCmdConsole(io, nil),
+		NewCmdHost(io),
 		NewCmdVersion(io),
 	)
 	return root

@@ -59,8 +59,8 @@ func ScanLog(file string, b []byte) []snapshot.LogLine {
 				continue
 			}
 			l := strings.TrimSpace(line)
-			if len(l) > 400 {
-				l = l[:400] + "…"
+			if len(l) > 400 { // the cause is at the end of neutron's lines
+				l = l[:120] + " … " + l[len(l)-260:]
 			}
 			if i, ok := idx[p.Name]; ok {
 				out[i].Line = l

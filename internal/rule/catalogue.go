@@ -46,5 +46,20 @@ func Catalogue() []*Rule {
 
 		floatingIPDown,
 		floatingIPNone,
+
+		hostNetnsMissing,
+		hostRouterInterfaceMissing,
+		hostDHCPInterfaceMissing,
+		hostDnsmasqNotRunning,
+		hostInstanceUnreachable,
+		hostTunnelPeerBlocked,
+		hostBridgeMissing,
+		hostSerialConsoleConfig,
+		hostSerialproxyNotRunning,
+		hostSerialConsoleStaleListen,
+		hostSELinuxDenial,
+		hostAgentLogError,
+		hostOVSPortError,
+		hostFloatingNetworkUnroutable,
 	}
 }

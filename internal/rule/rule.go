@@ -181,6 +181,9 @@ type Rule struct {
 	// Hop places the rule on the path view (instance → … → floating IP);
 	// empty means the hop named like the rule's domain.
 	Hop string
+	// NoServer is true for rules that also run on a snapshot without a
+	// server (hoofbeat host checks hosts on their own).
+	NoServer bool
 	// Check returns the rule's findings. Severity, Domain and Rule are
 	// filled in by the engine when left zero.
 	Check func(in *Input) []Finding
@@ -236,7 +239,7 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 		if opt.Exclude[r.Name] {
 			continue
 		}
-		if in.Snapshot == nil || in.Snapshot.Server == nil {
+		if in.Snapshot == nil || (in.Snapshot.Server == nil && !r.NoServer) {
 			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: "no server in the snapshot"})
 			continue
 		}

@@ -973,6 +973,7 @@ func TestNeedsAreSources(t *testing.T) {
 		snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceL3Agents, snapshot.SourceIPAvailability,
 		snapshot.SourceRemoteGroups, snapshot.SourceProviderFields, snapshot.SourceServerHost,
 		snapshot.SourceConsoleLog,
+		snapshot.SourceHosts,
 	} {
 		known[src] = true
 	}

@@ -1,0 +1,384 @@
+package rule
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/host"
+	"github.com/hoofbeat/hoofbeat/internal/run"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+)
+
+// The host rules are tested over the real lab: snapshots written by
+// "hoofbeat collect" (testdata/lab/vm2.json: vm2 on ctl, the network node;
+// vm3.json: vm3 on cmp1) and host recordings made with "hoofbeat host
+// --record" on each lab host, healthy and with each lab fault injected
+// (../host/testdata/hosts/<fault>/<host>/). A recording replays exactly the
+// commands the collector runs: a test fails on any other.
+
+const recordings = "../host/testdata/hosts"
+
+// labSnap reads a snapshot the lab wrote; it panics on error, as the table
+// is built before any test runs.
+func labSnap(name string) *snapshot.Snapshot {
+	f, err := os.Open(filepath.Join("testdata", "lab", name+".json"))
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	s, err := snapshot.Read(f)
+	if err != nil {
+		panic(fmt.Sprintf("%s: %v", name, err))
+	}
+	return s
+}
+
+// replayed collects a host from a recording, as diagnose --hosts would.
+func replayed(scenario, name string, roles ...string) snapshot.Host {
+	r, err := run.LoadReplay(filepath.Join(recordings, scenario, name))
+	if err != nil {
+		panic(err)
+	}
+	return collectFrom(r, name, roles)
+}
+
+func collectFrom(r *run.Replay, name string, roles []string) snapshot.Host {
+	h := host.Collect(context.Background(), r, name, host.Options{Roles: roles, Via: "replay"})
+	if u := r.Unexpected(); len(u) > 0 {
+		panic(fmt.Sprintf("%s: commands without a recording: %q", name, u))
+	}
+	return h
+}
+
+// withLab replaces the baseline with a lab snapshot and its hosts.
+func withLab(server string, hosts ...snapshot.Host) func(s *snapshot.Snapshot) {
+	return func(s *snapshot.Snapshot) {
+		*s = *labSnap(server)
+		s.Hosts = hosts
+	}
+}
+
+// then applies more mutations after the first.
+func then(first func(*snapshot.Snapshot), more ...func(*snapshot.Snapshot)) func(*snapshot.Snapshot) {
+	return func(s *snapshot.Snapshot) {
+		first(s)
+		for _, m := range more {
+			m(s)
+		}
+	}
+}
+
+func labHost(s *snapshot.Snapshot, name string) *snapshot.Host { return hostNamed(s, name) }
+
+func labNet(s *snapshot.Snapshot) *snapshot.Network { return s.Network(s.Ports[0].NetworkID) }
+
+// Hosts as the lab's servers see them: vm2 runs on ctl, which also holds
+// the DHCP and L3 agents; vm3 runs on cmp1.
+func ctlFor(scenario string) snapshot.Host {
+	return replayed(scenario, "ctl", RoleCompute, RoleDHCP, RoleL3)
+}
+
+func cmp1For(scenario string) snapshot.Host { return replayed(scenario, "cmp1", RoleCompute) }
+
+var hostRules = []string{
+	"host/netns-missing", "host/router-interface-missing", "host/dhcp-interface-missing", "host/dnsmasq-not-running",
+	"host/instance-unreachable-from-dhcp-namespace", "host/tunnel-peer-blocked", "host/bridge-missing",
+	"host/serial-console-config", "host/serialproxy-not-running", "host/serial-console-stale-listen",
+	"host/selinux-denial", "host/agent-log-error", "host/ovs-port-error", "host/floating-network-unroutable",
+}
+
+func init() {
+	ruleCases = append(ruleCases, hostCases()...)
+}
+
+func hostCases() []ruleCase {
+	return []ruleCase{
+		{
+			name:   "lab: vm2 and both hosts healthy",
+			mutate: withLab("vm2", ctlFor("healthy"), cmp1For("healthy")),
+			absent: hostRules,
+			// The probe is off: that part is skipped, and says so.
+			skipped: []string{"host/instance-unreachable-from-dhcp-namespace"},
+		},
+		{
+			name:   "lab: vm3 on cmp1, healthy",
+			mutate: withLab("vm3", ctlFor("healthy"), cmp1For("healthy")),
+			absent: hostRules,
+		},
+		{
+			name:   "lab fault dnsmasq-killed",
+			mutate: withLab("vm2", ctlFor("dnsmasq-killed"), cmp1For("healthy")),
+			want: []expect{{rule: "host/dnsmasq-not-running", severity: Error,
+				summary:  []string{"dnsmasq is not running for network private on host ctl"},
+				evidence: []string{"no process on ctl has dnsmasq with /var/lib/neutron/dhcp/"},
+				fix:      []string{"systemctl restart neutron-dhcp-agent   # on host ctl: it restarts dnsmasq"}}},
+			absent: []string{"host/netns-missing", "host/dhcp-interface-missing"},
+			first:  "host/dnsmasq-not-running",
+		},
+		{
+			name:   "lab fault qr-device-deleted",
+			mutate: withLab("vm2", ctlFor("qr-device-deleted"), cmp1For("healthy")),
+			want: []expect{{rule: "host/router-interface-missing", severity: Error,
+				summary:  []string{"router router1's namespace on host ctl: qr-", "is missing"},
+				evidence: []string{"devices in qrouter-"},
+				fix:      []string{"systemctl restart neutron-l3-agent   # on host ctl"}}},
+			absent: []string{"host/netns-missing"},
+			first:  "host/router-interface-missing",
+		},
+		{
+			name: "qdhcp namespace gone (lab recording without it)",
+			mutate: then(withLab("vm2", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				h := labHost(s, "ctl")
+				var keep []snapshot.Namespace
+				for _, ns := range h.Namespaces {
+					if !strings.HasPrefix(ns.Name, "qdhcp-") {
+						keep = append(keep, ns)
+					}
+				}
+				h.Namespaces = keep
+			}),
+			want: []expect{{rule: "host/netns-missing", severity: Error,
+				summary: []string{"namespace qdhcp-", "is missing on host ctl"},
+				fix:     []string{"systemctl restart neutron-dhcp-agent   # on host ctl"}}},
+			absent: []string{"host/dhcp-interface-missing"},
+		},
+		{
+			name: "qdhcp namespace with only lo (lab recording, DHCP device removed)",
+			mutate: then(withLab("vm2", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				h := labHost(s, "ctl")
+				for i := range h.Namespaces {
+					if strings.HasPrefix(h.Namespaces[i].Name, "qdhcp-") {
+						h.Namespaces[i].Links = h.Namespaces[i].Links[:1]
+					}
+				}
+			}),
+			want: []expect{{rule: "host/dhcp-interface-missing", severity: Error,
+				summary:  []string{"network private's DHCP namespace on host ctl: no device tap", "or ns-"},
+				evidence: []string{": lo"}}},
+		},
+		{
+			name: "probe: vm2 does not answer from qdhcp",
+			mutate: then(withLab("vm2", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				h := labHost(s, "ctl")
+				h.Probed = true
+				h.Probes = []snapshot.Probe{{Namespace: "qdhcp-" + labNet(s).ID, Target: s.Ports[0].FixedIPs[0].IPAddress,
+					Output: "2 packets transmitted, 0 received, 100% packet loss, time 1017ms"}}
+			}),
+			want: []expect{{rule: "host/instance-unreachable-from-dhcp-namespace", severity: Error,
+				summary:  []string{"does not answer a ping from its own network's DHCP namespace on ctl"},
+				evidence: []string{"ARP: unresolved", "100% packet loss"},
+				fix:      []string{"ip netns exec qdhcp-"}}},
+		},
+		{
+			name: "probe: vm2 answers from qdhcp",
+			mutate: then(withLab("vm2", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				h := labHost(s, "ctl")
+				h.Probed = true
+				h.Probes = []snapshot.Probe{{Namespace: "qdhcp-" + labNet(s).ID, Target: s.Ports[0].FixedIPs[0].IPAddress, Ping: true, ARP: "fa:16:3e:00:00:02"}}
+			}),
+			absent: []string{"host/instance-unreachable-from-dhcp-namespace"},
+		},
+		{
+			name:   "lab fault vxlan-blocked",
+			mutate: withLab("vm3", ctlFor("healthy"), cmp1For("vxlan-blocked")),
+			want: []expect{{rule: "host/tunnel-peer-blocked", severity: Error,
+				summary:  []string{"host cmp1's firewall drops VXLAN (udp/4789) from tunnel peer 192.0.2.10"},
+				evidence: []string{"dropped by -A INPUT -s 192.0.2.10/32 -p udp -m udp --dport 4789 -j DROP (via filter/INPUT)", "tunneling_ip of the Linux bridge agent on ctl"},
+				fix:      []string{"iptables -t filter -D INPUT -s 192.0.2.10/32 -p udp -m udp --dport 4789 -j DROP   # on host cmp1"}}},
+			first: "host/tunnel-peer-blocked",
+		},
+		{
+			name: "vxlan device gone on cmp1 (lab recording)",
+			mutate: then(withLab("vm3", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				h := labHost(s, "cmp1")
+				var keep []snapshot.Link
+				for _, l := range h.Links {
+					if !strings.HasPrefix(l.Name, "vxlan-") {
+						keep = append(keep, l)
+					}
+				}
+				h.Links = keep
+			}),
+			want: []expect{{rule: "host/bridge-missing", severity: Error,
+				summary: []string{"network private is not wired on host cmp1: vxlan device vxlan-"},
+				fix:     []string{"systemctl restart neutron-linuxbridge-agent   # on host cmp1"}}},
+		},
+		{
+			name:   "lab fault serial-listen-loopback",
+			mutate: withLab("vm3", ctlFor("healthy"), cmp1For("serial-listen-loopback")),
+			want: []expect{{rule: "host/serial-console-config", severity: Warning,
+				summary:  []string{"compute host cmp1", "listen = 127.0.0.1"},
+				evidence: []string{"listen=127.0.0.1", "addresses of cmp1: 127.0.0.1, ::1, 192.0.2.11"},
+				fix:      []string{"crudini --set /etc/nova/nova.conf serial_console listen 192.0.2.11", "systemctl restart nova-compute   # on host cmp1"}}},
+			first: "host/serial-console-config",
+		},
+		{
+			name:   "lab fault serialproxy-stopped",
+			mutate: withLab("vm2", ctlFor("serialproxy-stopped"), cmp1For("healthy")),
+			want: []expect{{rule: "host/serialproxy-not-running", severity: Error,
+				summary: []string{"nova-serialproxy on host ctl is not running"},
+				fix:     []string{"systemctl restart nova-serialproxy   # on host ctl"}}},
+			first: "host/serialproxy-not-running",
+		},
+		{
+			name: "serial consoles still on loopback after the change",
+			mutate: then(withLab("vm3", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				h := labHost(s, "cmp1")
+				h.Processes = append(h.Processes, snapshot.Process{PID: 4242, User: "libvirt-qemu",
+					Args: "/usr/bin/qemu-system-x86_64 -name guest=instance-00000003 -uuid " + s.Server.ID + " -chardev socket,id=charserial0,host=127.0.0.1,port=10000,server=on,wait=off"})
+				h.Listeners = append(h.Listeners, snapshot.Listener{Addr: "127.0.0.1", Port: 10000, Processes: []string{"qemu-system-x86"}, PIDs: []int{4242}})
+			}),
+			want: []expect{{rule: "host/serial-console-stale-listen", severity: Warning,
+				evidence: []string{"qemu-system-x86 listens on 127.0.0.1:10000 (instance "},
+				fix:      []string{"openstack server reboot --hard "}}},
+		},
+		{
+			name:   "lab fault selinux-evidence",
+			mutate: withLab("vm2", ctlFor("selinux-evidence"), cmp1For("healthy")),
+			want: []expect{{rule: "host/selinux-denial", severity: Error,
+				summary:  []string{"SELinux denied dnsmasq_t, neutron_t, haproxy_t on host ctl"},
+				evidence: []string{"allow dnsmasq_t neutron_var_lib_t:file write;", "allow neutron_t self:capability sys_admin;", "#============= haproxy_t =============="},
+				fix:      []string{"do not set SELinux to permissive as the fix"}}},
+			first: "host/selinux-denial",
+		},
+		{
+			name:   "lab fault agent-log-error",
+			mutate: withLab("vm2", agentLogErrorHost(), cmp1For("healthy")),
+			want: []expect{{rule: "host/agent-log-error", severity: Warning,
+				summary:  []string{"agent logs on host ctl show known errors: rtnetlink, invalid netns"},
+				evidence: []string{`Stderr: Invalid "netns" value "qrouter-`}}},
+			first: "host/agent-log-error",
+		},
+		{
+			name:   "Open vSwitch interface in error (real ovs-vsctl output)",
+			mutate: withLab("vm2", ovsHost(), cmp1For("healthy")),
+			want: []expect{{rule: "host/ovs-port-error", severity: Error,
+				summary:  []string{"interface tap5381a178-1e: could not open network device tap5381a178-1e (No such device)"},
+				evidence: []string{"ofport -1"},
+				fix:      []string{"ovs-vsctl del-port tap5381a178-1e"}}},
+		},
+		{
+			name: "all-in-one host without a route to the floating network (lab recording)",
+			mutate: then(withLab("vm2", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				h := labHost(s, "ctl")
+				var keep []snapshot.Route
+				for _, r := range h.Routes {
+					if r.Dev != "br-ex" {
+						keep = append(keep, r)
+					}
+				}
+				h.Routes = keep
+			}),
+			want: []expect{{rule: "host/floating-network-unroutable", severity: Warning,
+				summary: []string{"all-in-one host ctl has no route to the floating network 1fc4b915… (the router's gateway address 172.24.4.174)"},
+				fix:     []string{"ip addr add GATEWAY/PREFIX dev br-ex && ip link set br-ex up   # on host ctl", "openstack subnet show "}}},
+		},
+		{
+			name:    "a host that could not be reached is a could-not-check, not a failure",
+			mutate:  withLab("vm3", ctlFor("healthy"), snapshot.Host{Name: "cmp1", Roles: []string{RoleCompute}, Via: "ssh", Unreachable: "dial 192.0.2.11:22: connection refused"}),
+			absent:  hostRules,
+			skipped: []string{"host/tunnel-peer-blocked", "host/serial-console-config"},
+		},
+	}
+}
+
+// agentLogErrorHost is ctl, healthy, with the l3 agent's log as the
+// agent-log-error fault leaves it (the fault's lines appended).
+func agentLogErrorHost() snapshot.Host {
+	dir := filepath.Join(recordings, "agent-log-error", "ctl")
+	if _, err := os.Stat(dir); err == nil {
+		return replayed("agent-log-error", "ctl", RoleCompute, RoleDHCP, RoleL3)
+	}
+	r, err := run.LoadReplay(filepath.Join(recordings, "healthy", "ctl"))
+	if err != nil {
+		panic(err)
+	}
+	b, err := os.ReadFile("../host/testdata/logs/l3-agent-fault.log")
+	if err != nil {
+		panic(err)
+	}
+	r.Add([]string{"tail", "-n", "2000", "--", "/var/log/neutron/neutron-l3-agent.log"}, string(b))
+	return collectFrom(r, "ctl", []string{RoleCompute, RoleDHCP, RoleL3})
+}
+
+// ovsHost is ctl with an Open vSwitch agent instead of Linux bridge, and
+// the real ovs-vsctl output of a test bridge set with one port in error.
+func ovsHost() snapshot.Host {
+	h := ctlFor("healthy")
+	dir := "../host/testdata/ovs/br-tun-error"
+	read := func(n string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
+	o, err := host.ParseOVS(read("bridge.json"), read("port.json"), read("iface.json"))
+	if err != nil {
+		panic(err)
+	}
+	h.OVS, h.OVSError = o, ""
+	return h
+}
+
+func TestOVSAgentHost(t *testing.T) {
+	s := labSnap("vm2")
+	for i := range s.Agents {
+		if s.Agents[i].Host == "ctl" && s.Agents[i].AgentType == snapshot.AgentTypeLinuxBridge {
+			s.Agents[i].AgentType = snapshot.AgentTypeOVS
+		}
+	}
+	h := ovsHost()
+	s.Hosts = []snapshot.Host{h, cmp1For("healthy")}
+	res := Evaluate(&Input{Snapshot: s}, Options{})
+	var got []string
+	for _, f := range res.Findings {
+		if f.Rule == "host/ovs-port-error" {
+			got = append(got, f.Summary)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "tap5381a178-1e") {
+		t.Errorf("ovs-port-error: %q", got)
+	}
+	// With br-tun gone, the missing tunnel bridge is named too.
+	var keep []snapshot.OVSBridge
+	for _, b := range h.OVS.Bridges {
+		if b.Name != "br-tun" {
+			keep = append(keep, b)
+		}
+	}
+	s.Hosts[0].OVS.Bridges = keep
+	res = Evaluate(&Input{Snapshot: s}, Options{})
+	for _, f := range res.Findings {
+		if f.Rule == "host/ovs-port-error" && !strings.Contains(f.Summary, "the tunnel bridge br-tun is missing") {
+			t.Errorf("br-tun: %s", f.Summary)
+		}
+	}
+}
+
+// hoofbeat host: no server, the hosts alone.
+func TestEvaluateHostsWithoutServer(t *testing.T) {
+	s := &snapshot.Snapshot{Version: snapshot.Version, Hosts: []snapshot.Host{cmp1For("vxlan-blocked")}}
+	res := EvaluateHosts(&Input{Snapshot: s}, Options{})
+	found := false
+	for _, f := range res.Findings {
+		if f.Domain != "host" {
+			t.Errorf("non-host finding %s", f.Rule)
+		}
+		if f.Rule == "host/tunnel-peer-blocked" && strings.Contains(f.Summary, "192.0.2.10") {
+			found = true // the peer comes from the vxlan forwarding entries
+		}
+	}
+	if !found {
+		t.Errorf("tunnel peer from the FDB not checked:\n%s", dump(res))
+	}
+	for _, sk := range res.Skipped {
+		if sk.Rule == "host/netns-missing" && sk.Reason != "no server in the snapshot" {
+			t.Errorf("netns-missing skipped for %q", sk.Reason)
+		}
+	}
+}
