@@ -41,7 +41,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build hoofbeat:", err)
 		os.Exit(1)
 	}
+	stopHosts, err := setupHosts()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "host checks over SSH:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
+	stopHosts()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -81,7 +87,7 @@ func (r report) errors() []string {
 func diagnose(t *testing.T, cloud, server string, extra ...string) (report, int) {
 	t.Helper()
 	args := append([]string{filepath.Join(repo, "lab/on.sh"), "ctl", "env", "OS_CLOUD=" + cloud,
-		bin, "diagnose", server, "--output", "json"}, extra...)
+		bin, "diagnose", server, "--output", "json"}, append(append([]string(nil), hostArgs...), extra...)...)
 	cmd := exec.Command(args[0], args[1:]...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -170,13 +176,13 @@ var faults = []struct {
 	{name: "dhcp-agent-stopped", server: "vm1", rule: "agent/dhcp-down"},
 	{name: "port-admin-down", server: "vm1", rule: "port/admin-down"},
 	{name: "server-error", server: "vm-broken", rule: "instance/not-active"},
-	{name: "dnsmasq-killed", server: "vm1", rule: "host/dnsmasq-not-running", waits: "issue 4 (host checks)"},
-	{name: "qr-device-deleted", server: "vm1", rule: "host/router-interface-missing", waits: "issue 4 (host checks)"},
-	{name: "vxlan-blocked", server: "vm3", rule: "host/tunnel-peer-blocked", waits: "issue 4 (host checks)"},
-	{name: "serial-listen-loopback", server: "vm3", rule: "host/serial-console-config", waits: "issue 4 (host checks)"},
-	{name: "serialproxy-stopped", server: "vm1", rule: "host/serialproxy-not-running", waits: "issue 4 (host checks)"},
-	{name: "selinux-evidence", server: "vm1", rule: "host/selinux-denial", waits: "issue 4 (host checks)"},
-	{name: "agent-log-error", server: "vm1", rule: "host/agent-log-error", waits: "issue 4 (host checks)"},
+	{name: "dnsmasq-killed", server: "vm1", rule: "host/dnsmasq-not-running"},
+	{name: "qr-device-deleted", server: "vm1", rule: "host/router-interface-missing"},
+	{name: "vxlan-blocked", server: "vm3", rule: "host/tunnel-peer-blocked"},
+	{name: "serial-listen-loopback", server: "vm3", rule: "host/serial-console-config"},
+	{name: "serialproxy-stopped", server: "vm1", rule: "host/serialproxy-not-running"},
+	{name: "selinux-evidence", server: "vm1", rule: "host/selinux-denial"},
+	{name: "agent-log-error", server: "vm1", rule: "host/agent-log-error"},
 }
 
 func TestFaults(t *testing.T) {
