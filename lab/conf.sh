@@ -199,6 +199,10 @@ rpc_workers = 1
 rpc_state_report_workers = 1
 dhcp_agents_per_network = 1
 agent_down_time = 20
+# Keep a network on its (single) DHCP agent while that agent is dead, so a
+# stopped agent reads as "hosting agent dead", not "network unhosted" after
+# 2 x agent_down_time.
+allow_automatic_dhcp_failover = false
 notify_nova_on_port_status_changes = true
 notify_nova_on_port_data_changes = true
 state_path = /var/lib/neutron

@@ -21,7 +21,7 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: lab/down.sh [--keep-state]" >&2; exit 2 ;;
 esac
-mkdir -p "$RUN"
+lab_lock
 echo "---- $(date -u +%FT%TZ) down.sh start${keep:+ --keep-state}" >>"$RUN/timings.txt"
 
 lab_namespaces() { ip netns list | awk '{print $1}' | grep -E '^(hb-|labvm-|qdhcp-|qrouter-)' || true; }

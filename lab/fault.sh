@@ -114,6 +114,15 @@ ns_procs() { # NETNS PROGRAM: PIDs of PROGRAM in NETNS
 }
 dnsmasq_pids() { ns_procs "qdhcp-$NET" dnsmasq; }
 dnsmasq_running() { [ -n "$(dnsmasq_pids)" ]; }
+# dhcp_ok: private is hosted by an alive DHCP agent, its DHCP port is ACTIVE
+# and dnsmasq runs (after an agent restart, its resync settles first).
+dhcp_ok() {
+  as_admin
+  [ "$(api GET "$NEUTRON_URL/v2.0/networks/$NET/dhcp-agents" | jq '[.agents[] | select(.alive)] | length')" -ge 1 ] &&
+    [ "$(api GET "$NEUTRON_URL/v2.0/ports?network_id=$NET&device_owner=network:dhcp" | jq -r '[.ports[].status] | unique | join(",")')" = ACTIVE ] &&
+    dnsmasq_running
+}
+dhcp_stable() { dhcp_ok && sleep 2 && dhcp_ok; }
 qr_dev() { ip -n "qrouter-$ROUTER" -j link 2>/dev/null | jq -r '.[] | select(.ifname | startswith("qr-")) | .ifname' | head -n1; }
 qr_ok() { local d; d=$(qr_dev); [ -n "$d" ] && ip -n "qrouter-$ROUTER" -4 addr show dev "$d" | grep -q 'inet 10\.0\.0\.1/'; }
 router_ports_active() {
@@ -212,7 +221,7 @@ dhcp_disabled_inject() {
 }
 dhcp_disabled_heal() {
   as_demo; api PUT "$NEUTRON_URL/v2.0/subnets/$SUBNET" '{"subnet":{"enable_dhcp":true}}' >/dev/null
-  wait_until 60 "dnsmasq for private" dnsmasq_running
+  wait_until 90 "DHCP for private served again (agent, port, dnsmasq)" dhcp_stable
 }
 
 dhcp_agent_stopped_active() { ! svc_alive ctl neutron-dhcp-agent; }
@@ -223,7 +232,7 @@ dhcp_agent_stopped_inject() {
 dhcp_agent_stopped_heal() {
   start_dhcp_agent
   wait_until 90 "ctl's DHCP agent alive" agent_alive ctl "DHCP agent"
-  wait_until 60 "dnsmasq for private" dnsmasq_running
+  wait_until 90 "DHCP for private served again (agent, port, dnsmasq)" dhcp_stable
 }
 
 dnsmasq_killed_active() { ! dnsmasq_running; }
@@ -241,8 +250,8 @@ dnsmasq_killed_heal() {
   # a restart makes it resync and spawn dnsmasq again.
   stop_svc ctl neutron-dhcp-agent
   start_dhcp_agent
-  wait_until 90 "dnsmasq for private" dnsmasq_running
-  wait_until 60 "ctl's DHCP agent alive" agent_alive ctl "DHCP agent"
+  wait_until 90 "ctl's DHCP agent alive" agent_alive ctl "DHCP agent"
+  wait_until 90 "DHCP for private served again (agent, port, dnsmasq)" dhcp_stable
 }
 
 qr_device_deleted_active() { ! qr_ok; }
@@ -405,7 +414,7 @@ case "$1" in
     for f in "${FAULTS[@]}"; do printf '%-24s %s\n' "${f%%|*}" "${f#*|}"; done
     exit 0 ;;
   status)
-    need_root; lookup
+    need_root; lab_lock; lookup
     for n in $(fault_names); do
       if "${n//-/_}_active"; then printf '%-24s ACTIVE\n' "$n"; else printf '%-24s -\n' "$n"; fi
     done
@@ -416,6 +425,7 @@ case "$1" in
 esac
 known "$name" || die "unknown fault '$name' (lab/fault.sh list)"
 need_root
+lab_lock
 mkdir -p "$FDIR"
 echo "---- $(date -u +%FT%TZ) fault.sh $action $name" >>"$RUN/timings.txt"
 lookup

@@ -47,6 +47,17 @@ mark() {
   log "[$e s] $1"
 }
 
+# lab_lock: one lab-changing script at a time (up, seed, down, fault, record):
+# concurrent users of the lab (tests) queue instead of interleaving.
+lab_lock() {
+  mkdir -p "$RUN"
+  exec 9>>"$RUN/lab.lock"
+  if ! flock -n 9; then
+    log "waiting for another lab script to finish (lock $RUN/lab.lock)"
+    flock -w "${LAB_LOCK_WAIT:-900}" 9 || die "the lab stayed locked for ${LAB_LOCK_WAIT:-900}s"
+  fi
+}
+
 need_root() { [ "$(id -u)" = 0 ] || die "run me as root"; }
 
 # wait_until SECONDS DESCRIPTION CMD...: poll CMD every 0.3 s until it
@@ -114,7 +125,7 @@ start_svc() {
   setsid nsenter -t "$(holder_pid "$host")" --net --mount --uts --wd=/ -- \
     env -i PATH="$SAFE_PATH" HOME="$home" LANG=C.UTF-8 USER="$user" ${SVC_ENV:-} \
     sh -c 'echo $$ >"$0"; exec "$@"' "$pidf" "${drop[@]}" "$@" \
-    >>"$logf" 2>&1 </dev/null &
+    >>"$logf" 2>&1 </dev/null 3>&- 9>&- &
   wait_until 10 "pidfile of $host/$name" test -s "$pidf" || die "could not start $name on $host"
   log "started $host/$name (pid $(cat "$pidf"), log ${logf#"$LAB_DIR"/})"
 }

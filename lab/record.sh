@@ -28,6 +28,7 @@ if [ "${1:-}" = --all ]; then
   done
   exit 0
 fi
+lab_lock
 SCENARIO=${1:-healthy}
 [[ "$SCENARIO" =~ ^[a-z0-9-]+$ ]] || die "bad scenario name '$SCENARIO'"
 REPO=$(cd "$LAB_DIR/.." && pwd)

@@ -21,6 +21,7 @@ export SCRIPT_NAME=seed.sh
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
+lab_lock
 load_secrets
 echo "---- $(date -u +%FT%TZ) seed.sh start" >>"$RUN/timings.txt"
 if ! holder_alive ctl || ! holder_alive cmp1; then die "the lab is not up: run lab/up.sh"; fi
@@ -44,6 +45,9 @@ MEMBER_ROLE=$(ks_id roles member)
 ADMIN_ROLE=$(ks_id roles admin)
 api PUT "$KEYSTONE_URL/v3/projects/$DEMO_PROJECT/users/$DEMO_USER/roles/$MEMBER_ROLE" >/dev/null
 api PUT "$KEYSTONE_URL/v3/projects/$DEMO_PROJECT/users/$ADMIN_USER/roles/$ADMIN_ROLE" >/dev/null
+# No compute quota on demo: fault server-error must fail in the scheduler
+# (no valid host), not in the API's quota check.
+api PUT "$NOVA_URL/v2.1/os-quota-sets/$DEMO_PROJECT" '{"quota_set":{"instances":-1,"cores":-1,"ram":-1}}' >/dev/null
 DEMO_TOKEN=$(os_token demo "$DEMO_PASS" demo)
 ADMIN_DEMO_TOKEN=$(os_token admin "$ADMIN_PASS" demo)
 if [ -z "$DEMO_TOKEN" ] || [ -z "$ADMIN_DEMO_TOKEN" ]; then die "could not get the demo tokens"; fi

@@ -20,6 +20,7 @@ export SCRIPT_NAME=up.sh
 # shellcheck source=conf.sh
 . "$LAB_DIR/conf.sh"
 need_root
+lab_lock
 mkdir -p "$RUN" "$PIDS" "$STATE"
 echo "---- $(date -u +%FT%TZ) up.sh start" >>"$RUN/timings.txt"
 
@@ -188,6 +189,8 @@ start_holder() {
   binds+=" /var/log/nova=$d/log/nova /var/log/neutron=$d/log/neutron"
   # The host's audit log (fault selinux-evidence writes AVC lines into it).
   binds+=" /var/log/audit/audit.log=$d/audit.log"
+  # The ebtables shim (see lab/bin/sbin/ebtables): first in sudo's PATH.
+  binds+=" /usr/local/sbin=$LAB_DIR/bin/sbin"
   if [ "$h" != ctl ]; then
     binds+=" /etc/nova=$d/etc/nova /etc/neutron=$d/etc/neutron"
     binds+=" /var/lib/nova=$d/var/lib/nova /var/lib/neutron=$d/var/lib/neutron"
@@ -211,7 +214,7 @@ start_holder() {
       fi
       echo $$ >"$pidf.tmp" && mv "$pidf.tmp" "$pidf"
       exec sleep infinity' holder "$pidf" "$h" $binds \
-    >>"$d/log/holder.log" 2>&1 </dev/null &
+    >>"$d/log/holder.log" 2>&1 </dev/null 3>&- 9>&- &
   wait_until 10 "holder of $h" test -s "$pidf" || die "could not start the holder of host $h (see ${d#"$LAB_DIR"/}/log/holder.log)"
   holder_alive "$h" || die "holder of host $h is not in $(ns_of "$h")"
 }
