@@ -118,13 +118,15 @@ func Run(ctx context.Context, o Options) error {
 		term = TerminalFor(o.Stdin)
 	}
 
-	conn, cd, err := dial(ctx, u, addr, &o)
+	netConn := &netConnHolder{}
+	conn, cd, err := dial(ctx, u, addr, &o, netConn)
 	if err != nil {
 		return err
 	}
 	s := &session{
 		o:           &o,
 		conn:        conn,
+		netConn:     netConn,
 		codec:       cd,
 		addr:        addr,
 		interactive: term != nil,
@@ -168,6 +170,7 @@ type inputItem struct {
 type session struct {
 	o           *Options
 	conn        *websocket.Conn
+	netConn     *netConnHolder // the TCP connection under conn
 	codec       codec
 	addr        string
 	interactive bool
@@ -190,16 +193,32 @@ type outcome struct {
 	graceful bool   // send a close frame
 }
 
-func (s *session) run(ctx context.Context, term Terminal) error {
-	ctx, cancel := context.WithCancel(ctx)
+func (s *session) run(parent context.Context, term Terminal) error {
+	// The session's goroutines outlive parent by the close handshake: the
+	// websocket library drops the connection, without a close frame, when
+	// a Read's context ends.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	defer cancel()
+
+	// SIGPIPE is caught so that a closed stdout pipe becomes a write error
+	// (and the terminal is restored) instead of killing the process.
+	// Signals the process was told to ignore (nohup) stay ignored. This
+	// comes before raw mode: a signal in between would kill the process
+	// with the terminal raw.
+	sigs := make(chan os.Signal, 1)
+	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE} {
+		if !signal.Ignored(sig) {
+			signal.Notify(sigs, sig)
+		}
+	}
+	defer signal.Stop(sigs)
 
 	s.say(s.banner())
 	var restore func() error
 	if term != nil {
 		r, err := term.MakeRaw()
 		if err != nil {
-			_ = s.conn.Close(websocket.StatusNormalClosure, "")
+			s.closeGracefully()
 			return fmt.Errorf("set the terminal to raw mode: %w", err)
 		}
 		restore = r
@@ -214,18 +233,9 @@ func (s *session) run(ctx context.Context, term Terminal) error {
 	}
 	defer restoreTerminal()
 
-	// SIGPIPE is caught so that a closed stdout pipe becomes a write error
-	// (and the terminal is restored) instead of killing the process.
-	// Signals the process was told to ignore (nohup) stay ignored.
-	sigs := make(chan os.Signal, 1)
-	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE} {
-		if !signal.Ignored(sig) {
-			signal.Notify(sigs, sig)
-		}
-	}
-	defer signal.Stop(sigs)
-
 	in := newInputReader(s.o.Stdin)
+	inCtx, inCancel := context.WithCancel(ctx)
+	defer inCancel()
 	var wg, inWG sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); s.readRemote(ctx) }()
@@ -238,25 +248,29 @@ func (s *session) run(ctx context.Context, term Terminal) error {
 		if in.waitable {
 			defer inWG.Done()
 		}
-		s.readInput(ctx, in)
+		s.readInput(inCtx, in)
 	}()
 
-	out := s.wait(ctx, sigs)
+	out := s.wait(parent, sigs)
 
+	// Stop reading the terminal and give it back first, so that nothing
+	// below (a slow close on a dead network) can keep it raw.
 	s.closing.Store(true)
-	if out.graceful {
-		_ = s.conn.Close(websocket.StatusNormalClosure, "")
-	} else {
-		_ = s.conn.CloseNow()
-	}
-	cancel()
+	inCancel()
 	in.cancel()
-	wg.Wait()
 	inWG.Wait()
 	if in.waitable {
 		in.close()
 	}
 	restoreTerminal()
+
+	if out.graceful {
+		s.closeGracefully()
+	} else {
+		_ = s.conn.CloseNow()
+	}
+	cancel()
+	wg.Wait()
 	if (out.msg != "" || out.err != nil) && s.gotOutput.Load() && byte(s.lastOut.Load()) != '\n' {
 		// The console left the cursor mid-line (a prompt): start a new one
 		// for the status line or the caller's error message.
@@ -266,6 +280,29 @@ func (s *session) run(ctx context.Context, term Terminal) error {
 		s.say(out.msg)
 	}
 	return out.err
+}
+
+// closeWait bounds the websocket close handshake: a healthy proxy answers at
+// once, a dead connection must not hold the session for long.
+const closeWait = 2 * time.Second
+
+// closeGracefully sends a close frame and waits for the answer, at most
+// closeWait; then it cuts the TCP connection, which makes the websocket
+// library give up at once.
+func (s *session) closeGracefully() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.conn.Close(websocket.StatusNormalClosure, "")
+	}()
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		s.netConn.close()
+		<-done
+	}
 }
 
 // wait returns when the session has to end.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -74,8 +75,16 @@ func originFor(u *url.URL, o string) string {
 
 // dial opens the websocket to the proxy and returns it with the codec for
 // the negotiated subprotocol.
-func dial(ctx context.Context, u *url.URL, addr string, o *Options) (*websocket.Conn, codec, error) {
+func dial(ctx context.Context, u *url.URL, addr string, o *Options, hold *netConnHolder) (*websocket.Conn, codec, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	tr.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, address)
+		if err == nil {
+			hold.set(c)
+		}
+		return c, err
+	}
 	// A websocket upgrade needs HTTP/1.1.
 	tr.ForceAttemptHTTP2 = false
 	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
@@ -135,3 +144,24 @@ func (r *redacted) Error() string {
 }
 
 func (r *redacted) Unwrap() error { return r.err }
+
+// netConnHolder keeps the TCP connection under the websocket, so that a
+// stuck close handshake can be cut short.
+type netConnHolder struct {
+	mu sync.Mutex
+	c  net.Conn
+}
+
+func (h *netConnHolder) set(c net.Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.c = c
+}
+
+func (h *netConnHolder) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.c != nil {
+		_ = h.c.Close()
+	}
+}

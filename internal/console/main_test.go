@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 )
 
@@ -18,8 +20,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// helperIgnoreHUP makes the helper ignore SIGHUP first, as under nohup.
+const helperIgnoreHUP = "HOOFBEAT_CONSOLE_HELPER_NOHUP"
+
 // helperMain exits 0 after a normal end, 3 when interrupted, 1 otherwise.
 func helperMain(url string) int {
+	if os.Getenv(helperIgnoreHUP) != "" {
+		signal.Ignore(syscall.SIGHUP)
+	}
 	err := Run(context.Background(), Options{
 		URL: url, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Escape: DefaultEscape,
 	})

@@ -9,12 +9,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
@@ -136,6 +136,10 @@ func TestInteractiveEscape(t *testing.T) {
 	}
 	pt.waitScreen(t, "Connection to "+p.Addr()+" closed.\r\n")
 	sameTermios(t, "the escape sequence", before, termios(t, pt.tty))
+	waitFor(t, "the close frame", 5*time.Second, func() bool { return len(p.Closes()) == 1 })
+	if c := p.Closes()[0]; c.Code != websocket.StatusNormalClosure {
+		t.Errorf("close frame %v", c)
+	}
 }
 
 func TestInteractiveOtherEscape(t *testing.T) {
@@ -264,6 +268,9 @@ func TestSignalsRestoreTerminal(t *testing.T) {
 			pt.waitScreen(t, "console interrupted: by signal "+sig.String())
 			sameTermios(t, unix.SignalName(sig), before, termios(t, pt.tty))
 			waitFor(t, "the proxy to see the close", 5*time.Second, func() bool { return p.Sessions() == 0 })
+			if c := p.Closes(); len(c) != 1 || c[0].Code != websocket.StatusNormalClosure {
+				t.Errorf("close frames %v, want one 1000", c)
+			}
 		})
 	}
 }
@@ -273,21 +280,22 @@ func TestNohupKeepsSIGHUPIgnored(t *testing.T) {
 	p := startProxy(t, fakeproxy.Config{})
 	pt := openPTY(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+p.URL())
+	// Ignoring SIGHUP here and letting exec pass it on would leave this
+	// process ignoring it (signal.Reset does not undo signal.Ignore).
+	cmd.Env = append(os.Environ(), helperEnv+"="+p.URL(), helperIgnoreHUP+"=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = pt.tty, pt.tty, pt.tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	signal.Ignore(syscall.SIGHUP) // inherited through exec, as nohup does
-	err := cmd.Start()
-	signal.Reset(syscall.SIGHUP)
-	if err != nil {
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	pt.waitRaw(t)
+	pt.typeIn(t, "\r")
+	pt.waitScreen(t, "vm1 login: ") // the session is fully up
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	pt.typeIn(t, "\r")
-	pt.waitScreen(t, "vm1 login: ") // still relaying after the hangup
+	pt.typeIn(t, "again\r")
+	pt.waitScreen(t, "again\r\nvm1 login: ") // still relaying after the hangup
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	var exit *exec.ExitError
 	if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 3 {

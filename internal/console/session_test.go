@@ -453,6 +453,9 @@ func TestContextCancel(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	waitFor(t, "the proxy to see the close", 5*time.Second, func() bool { return p.Sessions() == 0 })
+	if c := p.Closes(); len(c) != 1 || c[0].Code != websocket.StatusNormalClosure {
+		t.Errorf("close frames %v, want one 1000", c)
+	}
 }
 
 func TestLog(t *testing.T) {
@@ -563,4 +566,32 @@ func TestTerminalOption(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	waitFor(t, "the proxy to see the close", 5*time.Second, func() bool { return p.Sessions() == 0 })
+}
+
+// A proxy that stops answering cannot hold the session in its close
+// handshake for long.
+func TestCloseOnDeadPeerIsBounded(t *testing.T) {
+	hold := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"binary"}})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		<-hold // never reads: the close frame goes unanswered
+	}))
+	defer srv.Close()
+	defer close(hold)
+	r, _ := pipeStdin(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := runAsync(t, ctx, Options{URL: strings.Replace(srv.URL, "http://", "ws://", 1), Stdin: r, Keepalive: -1})
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	if err := wait(10 * time.Second); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v", err)
+	}
+	if el := time.Since(start); el > closeWait+time.Second || el < closeWait {
+		t.Errorf("closing took %v, want about %v", el, closeWait)
+	}
 }

@@ -35,6 +35,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -114,6 +115,7 @@ type Proxy struct {
 	origins   []string
 	protocols []string
 	sessions  map[*session]struct{}
+	closes    []websocket.CloseError
 
 	pings      atomic.Int64
 	textFrames atomic.Int64
@@ -232,6 +234,13 @@ func (p *Proxy) Protocols() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.protocols)
+}
+
+// Closes are the close frames clients sent, in order.
+func (p *Proxy) Closes() []websocket.CloseError {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.closes)
 }
 
 // Sessions is the number of live sessions.
@@ -436,6 +445,12 @@ func (p *Proxy) relay(ws *websocket.Conn, b64 bool) {
 	for {
 		typ, data, err := ws.Read(ctx)
 		if err != nil {
+			var ce websocket.CloseError
+			if errors.As(err, &ce) {
+				p.mu.Lock()
+				p.closes = append(p.closes, ce)
+				p.mu.Unlock()
+			}
 			break
 		}
 		if typ == websocket.MessageText && !b64 {
