@@ -35,6 +35,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -175,6 +176,16 @@ func (p *Proxy) ClientTLS() *tls.Config {
 		pool.AddCert(c)
 	}
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}
+
+// CACertPEM is the proxy's certificate in PEM, for clients configured with
+// a CA file (--os-cacert); nil without TLS.
+func (p *Proxy) CACertPEM() []byte {
+	c := p.srv.Certificate()
+	if c == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
 
 // Received is everything the guest received, over all sessions.
