@@ -91,6 +91,8 @@ func diagnose(t *testing.T, cloud, server string, extra ...string) (report, int)
 	cmd := exec.Command(args[0], args[1:]...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
+	// hoofbeat starts no daemon, but a stray inherited pipe must not hang the suite.
+	cmd.WaitDelay = 10 * time.Second
 	start := time.Now()
 	err := cmd.Run()
 	code := 0
@@ -107,12 +109,21 @@ func diagnose(t *testing.T, cloud, server string, extra ...string) (report, int)
 	return r, code
 }
 
+// lab runs a lab script. Its output goes to a file, not a pipe: daemons the
+// script (re)starts must not hold the test's pipe open after it exits.
 func lab(t *testing.T, args ...string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(repo, "lab", args[0]), args[1:]...)
-	out, err := cmd.CombinedOutput()
+	out, err := os.CreateTemp(t.TempDir(), "lab-*.log")
 	if err != nil {
-		t.Fatalf("lab/%s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command(filepath.Join(repo, "lab", args[0]), args[1:]...)
+	cmd.Stdout, cmd.Stderr = out, out
+	err = cmd.Run()
+	if err != nil {
+		b, _ := os.ReadFile(out.Name())
+		t.Fatalf("lab/%s: %v\n%s", strings.Join(args, " "), err, b)
 	}
 }
 
