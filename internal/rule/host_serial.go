@@ -89,19 +89,24 @@ var hostSerialConsoleConfig = &Rule{
 	Severity: Warning,
 	Title:    "nova.conf [serial_console] on a compute host cannot work",
 	Doc: `For "openstack console url show --serial" to reach a guest, each compute
-host's nova.conf [serial_console] must have enabled = true; listen on an
-address the proxy can reach (the default 127.0.0.1 only works when
-nova-serialproxy runs on the same host); proxyclient_address an address of
-this host (the proxy connects to it); base_url the proxy's address as the
-clients reach it (not 127.0.0.1 in a multi-host cloud); and port_range
-(default 10000:20000), where the guests' consoles listen, admitted by the
-host's firewall from the proxy's host.
+host's nova.conf [serial_console] must have enabled = true and
+proxyclient_address set to an address of this host that the proxy can reach:
+current Nova binds each guest's serial port to proxyclient_address (from
+port_range, default 10000:20000) and tells nova-serialproxy to connect there.
+Its default, 127.0.0.1, only works when the proxy runs on the same host: the
+classic "console listens on loopback" fault. base_url must be the proxy's
+address as clients reach it (not 127.0.0.1 in a multi-host cloud), and the
+host's firewall must admit TCP to port_range from the proxy's host.
+
+Older guides set [serial_console] listen; Nova no longer has that option
+(Zed reads only proxyclient_address), so a listen line is quoted as evidence
+but never trusted: a cloud old enough to read it bound its consoles there.
 
 hoofbeat reads nova.conf (and the files nova-compute was started with) on
-the compute hosts, compares listen and proxyclient_address with the host's
-addresses, and evaluates the firewall for TCP to both ends of port_range
-from the address base_url names.`,
-	Fix:   "Fix [serial_console] in nova.conf on the compute host and restart nova-compute; instances started before keep the old listen address (host/serial-console-stale-listen).",
+the compute hosts, compares proxyclient_address with the host's addresses,
+and evaluates the firewall for TCP to both ends of port_range from the
+address base_url names.`,
+	Fix:   "Fix [serial_console] in nova.conf on the compute host and restart nova-compute; instances started before keep their old console address (host/serial-console-stale-listen).",
 	Needs: []string{snapshot.SourceHosts},
 	Hop:   HopHosts,
 	Check: func(in *Input) []Finding {
@@ -129,7 +134,6 @@ from the address base_url names.`,
 				problems = append(problems, fmt.Sprintf("the serial console is disabled (enabled = %s)", or(nc.Enabled, "false, the default")))
 				set("enabled", "true", "")
 			} else {
-				listen := or(nc.Listen, serialDefaultListen)
 				proxyHost, _ := baseURLHostPort(or(nc.BaseURL, serialDefaultBaseURL))
 				proxyElsewhere := !isLoopback(proxyHost) && !hostHasAddr(h, proxyHost)
 				multi := multiHost(s) || proxyElsewhere
@@ -137,16 +141,16 @@ from the address base_url names.`,
 				if myIP == "" || !hostHasAddr(h, myIP) {
 					myIP = "<this host's management address>"
 				}
-				if isLoopback(listen) && multi {
-					problems = append(problems, fmt.Sprintf("listen = %s: the guests' consoles listen on loopback, where nova-serialproxy on %s cannot connect", listen, or(proxyHost, "another host")))
-					set("listen", myIP, "")
-				} else if !isLoopback(listen) && listen != "0.0.0.0" && listen != "::" && !hostHasAddr(h, listen) && h.LinksError == "" {
-					problems = append(problems, fmt.Sprintf("listen = %s is not an address of this host", listen))
-					set("listen", myIP, "")
+				if nc.Listen != "" {
+					evidence = append(evidence, fmt.Sprintf("listen = %s is ignored: current Nova has no such option and binds the consoles to proxyclient_address", nc.Listen))
 				}
 				pca := or(nc.ProxyClientAddress, serialDefaultListen)
 				if isLoopback(pca) && multi {
-					problems = append(problems, fmt.Sprintf("proxyclient_address = %s: the proxy is told to connect to its own loopback", pca))
+					unset := ""
+					if nc.ProxyClientAddress == "" {
+						unset = " (unset: the default)"
+					}
+					problems = append(problems, fmt.Sprintf("proxyclient_address = %s%s: the guests' consoles bind to loopback and nova-serialproxy on %s is sent to its own loopback", pca, unset, or(proxyHost, "another host")))
 					set("proxyclient_address", myIP, "")
 				} else if !isLoopback(pca) && !hostHasAddr(h, pca) && h.LinksError == "" {
 					problems = append(problems, fmt.Sprintf("proxyclient_address = %s is not an address of this host", pca))
@@ -311,17 +315,17 @@ var hostSerialConsoleStaleListen = &Rule{
 	NoServer: true,
 	Severity: Warning,
 	Title:    "Instances still listen on 127.0.0.1 for their serial console after a config change",
-	Doc: `The serial console's listen address is written into each guest's domain
-definition when it starts. After [serial_console] listen is changed from
+	Doc: `The serial console's address is written into each guest's domain definition
+when it starts. After [serial_console] proxyclient_address is changed from
 127.0.0.1 to a real address, guests that were already running keep
 listening on loopback: their consoles stay unreachable from the proxy until
 they are re-deployed (hard reboot, which regenerates the domain, or a
 migration).
 
 hoofbeat reads the listening TCP sockets on the compute host and reports
-qemu processes listening on loopback inside port_range while nova.conf says
-listen is a real address.`,
-	Fix:   "Hard-reboot or migrate each listed instance so that its domain is regenerated with the new listen address.",
+qemu processes listening on loopback inside port_range while nova.conf's
+proxyclient_address is a real address.`,
+	Fix:   "Hard-reboot or migrate each listed instance so that its domain is regenerated with the new address.",
 	Needs: []string{snapshot.SourceHosts},
 	Hop:   HopHosts,
 	Check: func(in *Input) []Finding {
@@ -330,7 +334,7 @@ listen is a real address.`,
 			if !isCompute(h) || h.NovaConf == nil || !isTrueString(h.NovaConf.Enabled) {
 				continue
 			}
-			listen := or(h.NovaConf.Listen, serialDefaultListen)
+			listen := or(h.NovaConf.ProxyClientAddress, serialDefaultListen)
 			if isLoopback(listen) {
 				continue
 			}
@@ -376,7 +380,7 @@ listen is a real address.`,
 				fixes = []string{"openstack server reboot --hard SERVER   # for each instance listed"}
 			}
 			out = append(out, Finding{Subject: hostSubject(h),
-				Summary:     fmt.Sprintf("%d instance console(s) on host %s still listen on loopback although nova.conf now says listen = %s", len(stale), h.Name, listen),
+				Summary:     fmt.Sprintf("%d instance console(s) on host %s still listen on loopback although nova.conf now says proxyclient_address = %s", len(stale), h.Name, listen),
 				Evidence:    stale,
 				Remediation: fixes,
 				Verify:      []string{onHost(fmt.Sprintf("ss -lntp | grep -E '127.0.0.1:(%d|1[0-9]{4})'", lo), h.Name)},

@@ -208,12 +208,21 @@ func hostCases() []ruleCase {
 				fix:     []string{"systemctl restart neutron-linuxbridge-agent   # on host cmp1"}}},
 		},
 		{
-			name:   "lab fault serial-listen-loopback",
+			// Current Nova has no [serial_console] listen: a listen line alone
+			// changes nothing, and saying otherwise would be a false fault.
+			name:   "legacy listen = 127.0.0.1 is ignored",
 			mutate: withLab("vm3", ctlFor("healthy"), cmp1For("serial-listen-loopback")),
+			absent: []string{"host/serial-console-config"},
+		},
+		{
+			name: "proxyclient_address unset on a compute host",
+			mutate: then(withLab("vm3", ctlFor("healthy"), cmp1For("serial-listen-loopback")), func(s *snapshot.Snapshot) {
+				labHost(s, "cmp1").NovaConf.ProxyClientAddress = ""
+			}),
 			want: []expect{{rule: "host/serial-console-config", severity: Warning,
-				summary:  []string{"compute host cmp1", "listen = 127.0.0.1"},
-				evidence: []string{"listen=127.0.0.1", "addresses of cmp1: 127.0.0.1, ::1, 192.0.2.11"},
-				fix:      []string{"crudini --set /etc/nova/nova.conf serial_console listen 192.0.2.11", "systemctl restart nova-compute   # on host cmp1"}}},
+				summary:  []string{"compute host cmp1", "proxyclient_address = 127.0.0.1 (unset: the default)"},
+				evidence: []string{"listen = 127.0.0.1 is ignored", "addresses of cmp1: 127.0.0.1, ::1, 192.0.2.11"},
+				fix:      []string{"crudini --set /etc/nova/nova.conf serial_console proxyclient_address 192.0.2.11", "systemctl restart nova-compute   # on host cmp1"}}},
 			first: "host/serial-console-config",
 		},
 		{
