@@ -38,7 +38,7 @@ VXLAN_RULE=(INPUT -s "${HOST_IP[ctl]}/32" -p udp -m udp --dport 4789 -j DROP)
 
 usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 fault_names() { local f; for f in "${FAULTS[@]}"; do echo "${f%%|*}"; done; }
-known() { fault_names | grep -qxF -- "$1"; }
+known() { local f; for f in "${FAULTS[@]}"; do [ "${f%%|*}" = "$1" ] && return 0; done; return 1; }
 
 # ---- lookups -------------------------------------------------------------------
 DEMO_TOKEN=
@@ -108,7 +108,7 @@ agent_dead() { ! agent_alive "$@"; }
 ns_procs() { # NETNS PROGRAM: PIDs of PROGRAM in NETNS
   local p; ns_exists "$1" || return 0
   for p in $(ip netns pids "$1"); do
-    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "^\(/usr/s\?bin/\)\?$2 "; then echo "$p"; fi
+    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep "^\(/usr/s\?bin/\)\?$2 " >/dev/null; then echo "$p"; fi
   done
   return 0
 }
@@ -123,8 +123,8 @@ dhcp_ok() {
     dnsmasq_running
 }
 dhcp_stable() { dhcp_ok && sleep 2 && dhcp_ok; }
-qr_dev() { ip -n "qrouter-$ROUTER" -j link 2>/dev/null | jq -r '.[] | select(.ifname | startswith("qr-")) | .ifname' | head -n1; }
-qr_ok() { local d; d=$(qr_dev); [ -n "$d" ] && ip -n "qrouter-$ROUTER" -4 addr show dev "$d" | grep -q 'inet 10\.0\.0\.1/'; }
+qr_dev() { { ip -n "qrouter-$ROUTER" -j link 2>/dev/null || echo '[]'; } | jq -r 'first(.[] | select(.ifname | startswith("qr-")) | .ifname) // empty'; }
+qr_ok() { local d; d=$(qr_dev); [ -n "$d" ] && ip -n "qrouter-$ROUTER" -4 addr show dev "$d" | grep 'inet 10\.0\.0\.1/' >/dev/null; }
 router_ports_active() {
   as_admin
   [ "$(api GET "$NEUTRON_URL/v2.0/ports?device_id=$ROUTER" | jq '[.ports[] | select(.status!="ACTIVE")] | length')" = 0 ]
@@ -140,7 +140,7 @@ compute_fresh() {
 vm_ip() { awk -v n="$1" '$1==n {print $5}' "$RUN/seed/vms.txt"; }
 pings() { ip netns exec "labvm-$1" ping -c1 -W1 "$2" >/dev/null 2>&1; }
 ping_blocked() { ! pings "$@"; }
-serialproxy_listening() { nsx ctl ss -lnt 'sport = :6083' | grep -q LISTEN; }
+serialproxy_listening() { nsx ctl ss -lnt 'sport = :6083' | grep LISTEN >/dev/null; }
 
 # ---- the faults: <name>_inject, <name>_heal, <name>_active -------------------
 icmp_ingress_active() { [ "$(sg_rules | jq '[.security_group_rules[] | select(.direction=="ingress" and .protocol=="icmp")] | length')" = 0 ]; }
@@ -294,7 +294,7 @@ vxlan_blocked_heal() {
 
 CMP1_NOVA_CONF=$HOSTS_DIR/cmp1/etc/nova/nova.conf
 serial_listen_loopback_active() {
-  awk '/^\[/{s=$0} s=="[serial_console]" && $1=="listen" {print $3}' "$CMP1_NOVA_CONF" | grep -qx 127.0.0.1
+  awk '/^\[/{s=$0} s=="[serial_console]" && $1=="listen" {print $3}' "$CMP1_NOVA_CONF" | grep -x 127.0.0.1 >/dev/null
 }
 restart_cmp1_compute() {
   local t; t=$(date +%s)
@@ -378,8 +378,8 @@ selinux_evidence_inject() {
   selinux_evidence_active && return 0
   local t dp hp lp n=$((RANDOM % 900 + 100))
   t=$(date +%s)
-  dp=$(dnsmasq_pids | head -n1); dp=${dp:-4242}
-  hp=$(ns_procs "qrouter-$ROUTER" haproxy | head -n1); hp=${hp:-4343}
+  dp=$(dnsmasq_pids); dp=${dp%%$'\n'*}; dp=${dp:-4242}
+  hp=$(ns_procs "qrouter-$ROUTER" haproxy); hp=${hp%%$'\n'*}; hp=${hp:-4343}
   lp=$(svc_pid ctl neutron-l3-agent); lp=${lp:-4444}
   add_lines "$AUDIT_LOG" selinux <<EOF
 type=AVC msg=audit($t.112:$((n + 1))): avc:  denied  { write } for  pid=$dp comm="dnsmasq" name="leases" dev="dm-0" ino=1443062 scontext=system_u:system_r:dnsmasq_t:s0 tcontext=system_u:object_r:neutron_var_lib_t:s0 tclass=file permissive=0

@@ -49,13 +49,16 @@ mark() {
 
 # lab_lock: one lab-changing script at a time (up, seed, down, fault, record):
 # concurrent users of the lab (tests) queue instead of interleaving.
+# A script run by one that holds the lock (LAB_LOCK_HELD) runs under it.
 lab_lock() {
+  [ -n "${LAB_LOCK_HELD:-}" ] && return 0
   mkdir -p "$RUN"
   exec 9>>"$RUN/lab.lock"
   if ! flock -n 9; then
     log "waiting for another lab script to finish (lock $RUN/lab.lock)"
     flock -w "${LAB_LOCK_WAIT:-900}" 9 || die "the lab stayed locked for ${LAB_LOCK_WAIT:-900}s"
   fi
+  export LAB_LOCK_HELD=1
 }
 
 need_root() { [ "$(id -u)" = 0 ] || die "run me as root"; }

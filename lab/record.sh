@@ -19,7 +19,8 @@ export SCRIPT_NAME=record.sh
 need_root
 load_secrets
 if [ "${1:-}" = --all ]; then
-  # healthy, then for every fault: inject, record, heal.
+  # healthy, then for every fault: inject, record, heal; all under one lock.
+  lab_lock
   "$0" healthy
   for f in $("$LAB_DIR/fault.sh" list | awk '{print $1}'); do
     "$LAB_DIR/fault.sh" "$f"
@@ -36,6 +37,17 @@ API_DIR=$REPO/internal/openstack/testdata/lab/$SCENARIO
 HOST_DIR=$REPO/internal/host/testdata/lab/$SCENARIO
 echo "---- $(date -u +%FT%TZ) record.sh $SCENARIO" >>"$RUN/timings.txt"
 if ! holder_alive ctl || ! holder_alive cmp1; then die "the lab is not up: run lab/up.sh and lab/seed.sh"; fi
+
+# The lab must show exactly the scenario: no fault for healthy; the fault
+# (and only faults it implies) otherwise.
+active=$("$LAB_DIR/fault.sh" status | awk '$2=="ACTIVE" {print $1}' | sort | paste -sd, -)
+case "$SCENARIO" in
+  healthy) want= ;;
+  router-interface) want=qr-device-deleted,router-interface ;;  # its qr- device goes too
+  dhcp-disabled) want=dhcp-disabled,dnsmasq-killed ;;           # the agent stops dnsmasq
+  *) want=$SCENARIO ;;
+esac
+[ "$active" = "$want" ] || die "the lab shows faults [${active}], scenario $SCENARIO needs [${want}]"
 
 # The server a scenario is about (the others are recorded for vm1 only).
 case "$SCENARIO" in
@@ -167,9 +179,8 @@ record_host() { # HOST
   local pids; pids=$(host_pids "$h" | paste -sd, -)
   hrec "$h" ps.txt ps -o pid,user,args -p "${pids:-1}"
   local f
-  for f in /var/log/neutron/*.log /var/log/nova/*.log; do
-    onh "$h" test -f "$f" || continue
-    hrec "$h" "log_$(basename "$f" .log).txt" tail -n 300 "$f"
+  for f in $(onh "$h" sh -c 'ls /var/log/neutron/*.log /var/log/nova/*.log 2>/dev/null' || true); do
+    hrec "$h" "log_$(basename "$f" .log).txt" tail -n 100 "$f"
   done
   jq -s . "$HOUT/.index.jsonl" >"$HOUT/index.json"
   rm -f "$HOUT/.index.jsonl"
@@ -177,10 +188,10 @@ record_host() { # HOST
 }
 
 redact() { # DIR: replace the lab's secrets in every file
-  local v val
+  local v val f
   for v in ADMIN_PASS DEMO_PASS SERVICE_PASS DB_PASS RABBIT_PASS METADATA_SECRET; do
     val=${!v}
-    grep -rlF -- "$val" "$1" 2>/dev/null | while read -r f; do sed -i "s|$val|REDACTED-$v|g" "$f"; done
+    for f in $(grep -rlF -- "$val" "$1" || true); do sed -i "s|$val|REDACTED-$v|g" "$f"; done
   done
 }
 
