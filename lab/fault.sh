@@ -25,7 +25,7 @@ FAULTS=(
   "qr-device-deleted|delete router1's qr- device inside its qrouter namespace"
   "port-admin-down|vm1's port admin_state_up=false"
   "vxlan-blocked|on cmp1: iptables -I INPUT -s 192.0.2.10 -p udp --dport 4789 -j DROP"
-  "serial-listen-loopback|cmp1's nova.conf [serial_console] listen = 127.0.0.1, nova-compute restarted"
+  "serial-listen-loopback|cmp1's nova.conf [serial_console] listen and proxyclient_address = 127.0.0.1, nova-compute restarted"
   "serialproxy-stopped|stop nova-serialproxy on ctl"
   "server-error|a server vm-broken in ERROR (no valid host for flavor lab.huge)"
   "selinux-evidence|AVC denials for neutron/dnsmasq/haproxy domains in an audit log (simulated; LAB_AUDIT_LOG, default run/hosts/ctl/audit.log)"
@@ -293,28 +293,34 @@ vxlan_blocked_heal() {
 }
 
 CMP1_NOVA_CONF=$HOSTS_DIR/cmp1/etc/nova/nova.conf
+serial_opt() { # KEY: its value in cmp1's nova.conf [serial_console]
+  awk -v k="$1" '/^\[/{s=$0} s=="[serial_console]" && $1==k {print $3}' "$CMP1_NOVA_CONF"
+}
+# Zed reads proxyclient_address (the console binds there); `listen` is the
+# legacy option older guides set. The fault sets both to loopback.
 serial_listen_loopback_active() {
-  awk '/^\[/{s=$0} s=="[serial_console]" && $1=="listen" {print $3}' "$CMP1_NOVA_CONF" | grep -x 127.0.0.1 >/dev/null
+  [ "$(serial_opt proxyclient_address)" = 127.0.0.1 ] || [ "$(serial_opt listen)" = 127.0.0.1 ]
 }
 restart_cmp1_compute() {
-  local t; t=$(date +%s)
+  local t
   stop_svc cmp1 nova-compute
+  t=$(date +%s)
   start_nova_compute cmp1
   wait_until 120 "cmp1's nova-compute to report up after its restart" compute_fresh cmp1 "$t"
 }
-set_serial_listen() { # ADDRESS: in place, keeping everything else
+set_serial() { # ADDRESS: listen and proxyclient_address, in place, keeping everything else
   local tmp; tmp=$(mktemp)
-  awk -v a="$1" '/^\[/{s=$0} s=="[serial_console]" && $1=="listen" {$0="listen = " a} {print}' "$CMP1_NOVA_CONF" >"$tmp"
+  awk -v a="$1" '/^\[/{s=$0} s=="[serial_console]" && ($1=="listen" || $1=="proxyclient_address") {$0=$1 " = " a} {print}' "$CMP1_NOVA_CONF" >"$tmp"
   cat "$tmp" >"$CMP1_NOVA_CONF"; rm -f "$tmp"
 }
 serial_listen_loopback_inject() {
-  serial_listen_loopback_active && return 0
-  set_serial_listen 127.0.0.1
+  [ "$(serial_opt proxyclient_address)" = 127.0.0.1 ] && [ "$(serial_opt listen)" = 127.0.0.1 ] && return 0
+  set_serial 127.0.0.1
   restart_cmp1_compute
 }
 serial_listen_loopback_heal() {
   serial_listen_loopback_active || return 0
-  set_serial_listen "${HOST_IP[cmp1]}"
+  set_serial "${HOST_IP[cmp1]}"
   restart_cmp1_compute
 }
 
