@@ -29,7 +29,7 @@ PACKAGES=(
   neutron-server neutron-linuxbridge-agent neutron-dhcp-agent neutron-l3-agent neutron-metadata-agent
   nova-api nova-conductor nova-scheduler nova-compute nova-compute-ironic nova-consoleproxy
   python3-openstackclient mariadb-server rabbitmq-server uwsgi-core uwsgi-plugin-python3
-  haproxy dnsmasq-base iptables ebtables conntrack iproute2 busybox iputils-ping curl jq sudo
+  haproxy dnsmasq-base iptables ebtables conntrack iproute2 busybox iputils-ping curl jq sudo openssh-client
 )
 
 # ---- 1. packages --------------------------------------------------------------
