@@ -115,7 +115,7 @@ write_ctl_api_configs() {
   local f
   for f in /etc/keystone/keystone.conf /etc/glance/glance-api.conf /etc/placement/placement.conf \
     /etc/neutron/neutron.conf /etc/neutron/plugins/ml2/ml2_conf.ini \
-    /etc/neutron/plugins/ml2/linuxbridge_agent.ini /etc/neutron/dhcp_agent.ini \
+    /etc/neutron/plugins/ml2/linuxbridge_agent.ini /etc/neutron/plugins/ml2/openvswitch_agent.ini /etc/neutron/dhcp_agent.ini \
     /etc/neutron/l3_agent.ini /etc/neutron/metadata_agent.ini /etc/nova/nova.conf \
     /etc/nova/nova-compute.conf; do
     save_dist "$f"
@@ -237,7 +237,7 @@ EOF
 [ml2]
 type_drivers = flat,vxlan
 tenant_network_types = vxlan
-mechanism_drivers = linuxbridge,l2population
+mechanism_drivers = $([ "$LAB_L2" = ovs ] && echo openvswitch || echo linuxbridge),l2population
 extension_drivers = port_security
 
 [ml2_type_flat]
@@ -246,11 +246,11 @@ flat_networks = physnet1
 [ml2_type_vxlan]
 vni_ranges = 1:1000
 EOF
-  linuxbridge_agent_ini ctl | put /etc/neutron/plugins/ml2/linuxbridge_agent.ini root:neutron 0640
+  l2_agent_ini ctl | put "/etc/neutron/plugins/ml2/$L2_INI" root:neutron 0640
 
   put /etc/neutron/dhcp_agent.ini root:neutron 0640 <<EOF
 [DEFAULT]
-interface_driver = linuxbridge
+$(interface_driver)
 dhcp_driver = neutron.agent.linux.dhcp.Dnsmasq
 enable_isolated_metadata = true
 # dnsmasq gets --no-resolv (dnsmasq_local_resolv is false) and no upstream servers.
@@ -258,7 +258,7 @@ dnsmasq_local_resolv = false
 EOF
   put /etc/neutron/l3_agent.ini root:neutron 0640 <<EOF
 [DEFAULT]
-interface_driver = linuxbridge
+$(interface_driver)
 agent_mode = legacy
 EOF
   put /etc/neutron/metadata_agent.ini root:neutron 0640 <<EOF
@@ -273,6 +273,44 @@ EOF
   nova_conf ctl full | put /etc/nova/nova.conf root:nova 0640
   nova_conf ctl compute | put /etc/nova/nova-cpu.conf root:nova 0640
   nova_compute_conf | put /etc/nova/nova-compute.conf root:nova 0640
+}
+
+interface_driver() {
+  if [ "$LAB_L2" = ovs ]; then
+    # veth pairs rather than OVS internal ports: internal ports of the
+    # userspace (netdev) datapath do not survive a move into a namespace.
+    printf 'interface_driver = openvswitch\novs_use_veth = true\n'
+  else
+    echo "interface_driver = linuxbridge"
+  fi
+}
+l2_agent_ini() { # HOST
+  if [ "$LAB_L2" = ovs ]; then ovs_agent_ini "$1"; else linuxbridge_agent_ini "$1"; fi
+}
+ovs_agent_ini() { # HOST: Open vSwitch agent on the userspace datapath (no kernel module here)
+  cat <<EOF
+[ovs]
+datapath_type = netdev
+integration_bridge = br-int
+tunnel_bridge = br-tun
+local_ip = ${HOST_IP[$1]}
+ovsdb_connection = tcp:127.0.0.1:6640
+EOF
+  if [ "$1" = ctl ]; then
+    echo "bridge_mappings = physnet1:br-ex"
+  fi
+  cat <<EOF
+
+[agent]
+tunnel_types = vxlan
+vxlan_udp_port = 4789
+l2_population = true
+arp_responder = true
+
+[securitygroup]
+enable_security_group = true
+firewall_driver = openvswitch
+EOF
 }
 
 linuxbridge_agent_ini() { # HOST
@@ -381,7 +419,7 @@ write_compute_host_configs() {
   # files; the controller-only configs are left out.
   tar -C /etc/nova --exclude=./nova.conf --exclude=./nova-cpu.conf -cf - . | tar -C "$d/etc/nova" -xf -
   tar -C /etc/neutron --exclude=./neutron.conf --exclude=./plugins/ml2/ml2_conf.ini \
-    --exclude=./plugins/ml2/linuxbridge_agent.ini --exclude=./dhcp_agent.ini \
+    --exclude=./plugins/ml2/linuxbridge_agent.ini --exclude=./plugins/ml2/openvswitch_agent.ini --exclude=./dhcp_agent.ini \
     --exclude=./l3_agent.ini --exclude=./metadata_agent.ini -cf - . | tar -C "$d/etc/neutron" -xf -
   { cat <<EOF
 [DEFAULT]
@@ -404,7 +442,7 @@ check_child_processes_interval = 0
 lock_path = /var/lib/neutron/lock
 EOF
   } | put "$d/etc/neutron/neutron.conf" root:neutron 0640
-  linuxbridge_agent_ini "$h" | put "$d/etc/neutron/plugins/ml2/linuxbridge_agent.ini" root:neutron 0640
+  l2_agent_ini "$h" | put "$d/etc/neutron/plugins/ml2/$L2_INI" root:neutron 0640
   nova_conf "$h" compute | put "$d/etc/nova/nova.conf" root:nova 0640
   nova_compute_conf | put "$d/etc/nova/nova-compute.conf" root:nova 0640
   chown nova:nova "$d/var/lib/nova" "$d/log/nova"

@@ -30,6 +30,17 @@ PLACEMENT_URL=http://$CTL_IP:8778
 PUBLIC_CIDR=172.24.4.0/24
 PUBLIC_GW=172.24.4.1
 
+# L2 flavour: linuxbridge (default) or ovs (Open vSwitch, userspace datapath).
+# up.sh records the running lab's flavour in run/l2; the other scripts follow it.
+if [ -z "${LAB_L2:-}" ] && [ -f "$RUN/l2" ]; then LAB_L2=$(cat "$RUN/l2"); fi
+LAB_L2=${LAB_L2:-linuxbridge}
+case "$LAB_L2" in linuxbridge|ovs) ;; *) echo "LAB_L2 must be linuxbridge or ovs" >&2; exit 2 ;; esac
+if [ "$LAB_L2" = ovs ]; then
+  L2_AGENT=neutron-openvswitch-agent L2_AGENT_TYPE="Open vSwitch agent" L2_INI=openvswitch_agent.ini
+else
+  L2_AGENT=neutron-linuxbridge-agent L2_AGENT_TYPE="Linux bridge agent" L2_INI=linuxbridge_agent.ini
+fi
+
 T0=${T0:-$(date +%s.%N)}
 export SCRIPT_NAME=${SCRIPT_NAME:-$(basename "$0")}
 
@@ -146,8 +157,8 @@ start_os() {
 # The services of a host that tests and faults restart.
 start_agents() { # HOST: the neutron agents of HOST
   local h=$1
-  start_os "$h" neutron-linuxbridge-agent neutron \
-    --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/linuxbridge_agent.ini
+  start_os "$h" "$L2_AGENT" neutron \
+    --config-file /etc/neutron/neutron.conf --config-file "/etc/neutron/plugins/ml2/$L2_INI"
   [ "$h" = ctl ] || return 0
   start_dhcp_agent
   start_l3_agent
@@ -165,6 +176,9 @@ start_nova_compute() { # HOST. ctl's nova-compute reads nova-cpu.conf: nova.conf
   [ "$1" = ctl ] && conf=/etc/nova/nova-cpu.conf
   start_os "$1" nova-compute nova --config-file "$conf" --config-file /etc/nova/nova-compute.conf
 }
+# ovs HOST ARGS...: ovs-vsctl on HOST (its own OVSDB).
+ovs() { local h=$1; shift; onh "$h" ovs-vsctl --timeout=20 "$@"; }
+
 start_serialproxy() { start_os ctl nova-serialproxy nova --config-file /etc/nova/nova.conf; }
 
 # assert_started_alive: every service with a pidfile still runs; otherwise
@@ -187,12 +201,12 @@ $(tail -n 5 "$out" 2>/dev/null | cut -c1-400)"
 alive_and() { assert_started_alive; "$@"; }
 
 # ---- health of the running lab (API views) ----------------------------------
-# agents_ok: the 5 agents alive (ctl: linuxbridge, DHCP, L3, metadata; cmp1: linuxbridge).
+# agents_ok: the 5 agents alive (ctl: L2, DHCP, L3, metadata; cmp1: L2).
 agents_ok() {
   local a
   a=$(API_QUIET=1 api GET "$NEUTRON_URL/v2.0/agents") || return 1
-  [ "$(jq '[.agents[] | select(.alive and .admin_state_up) | "\(.host)/\(.agent_type)"] | sort | join(",")' <<<"$a")" = \
-    '"cmp1/Linux bridge agent,ctl/DHCP agent,ctl/L3 agent,ctl/Linux bridge agent,ctl/Metadata agent"' ]
+  [ "$(jq -r '[.agents[] | select(.alive and .admin_state_up) | "\(.host)/\(.agent_type)"] | sort | join(",")' <<<"$a")" = \
+    "cmp1/$L2_AGENT_TYPE,ctl/DHCP agent,ctl/L3 agent,ctl/$L2_AGENT_TYPE,ctl/Metadata agent" ]
 }
 # services_ok: conductor, scheduler and both nova-computes up.
 services_ok() {

@@ -196,11 +196,20 @@ wire_vm() {
   ip -n "$vns" link set eth0 up
   ip -n "$vns" route replace default via 10.0.0.1
   ip -n "$hns" link set "$tap" up
-  # The linuxbridge agent creates brq<net> on first use but leaves compute
-  # ports to the hypervisor (it logs "added elsewhere"): enslave the tap.
-  WAIT_HINT="see run/hosts/$host/log/neutron/neutron-linuxbridge-agent.log" \
-    wait_until 60 "bridge $brq on $host" link_in "$hns" "$brq" || die "no $brq on $host"
-  ip -n "$hns" link set "$tap" master "$brq"
+  if [ "$LAB_L2" = ovs ]; then
+    # What os-vif does for OVS: the port on br-int, named by its Neutron port.
+    WAIT_HINT="see run/hosts/$host/log/neutron/$L2_AGENT.log" \
+      wait_until 60 "br-int on $host" ovs "$host" br-exists br-int || die "no br-int on $host"
+    ovs "$host" --may-exist add-port br-int "$tap" -- set Interface "$tap" \
+      "external-ids:iface-id=$pid" external-ids:iface-status=active \
+      "external-ids:attached-mac=$mac" "external-ids:vm-uuid=${VM_ID[$vm]}"
+  else
+    # The linuxbridge agent creates brq<net> on first use but leaves compute
+    # ports to the hypervisor (it logs "added elsewhere"): enslave the tap.
+    WAIT_HINT="see run/hosts/$host/log/neutron/$L2_AGENT.log" \
+      wait_until 60 "bridge $brq on $host" link_in "$hns" "$brq" || die "no $brq on $host"
+    ip -n "$hns" link set "$tap" master "$brq"
+  fi
   echo "$vm ${VM_ID[$vm]} $pid $mac $ip $host $tap $brq" >>"$RUN/seed/vms.txt.new"
 }
 rm -f "$RUN/seed/vms.txt.new"

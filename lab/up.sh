@@ -22,7 +22,11 @@ export SCRIPT_NAME=up.sh
 need_root
 lab_lock
 mkdir -p "$RUN" "$PIDS" "$STATE"
-echo "---- $(date -u +%FT%TZ) up.sh start" >>"$RUN/timings.txt"
+echo "---- $(date -u +%FT%TZ) up.sh start (LAB_L2=$LAB_L2)" >>"$RUN/timings.txt"
+if [ -f "$RUN/l2" ] && [ "$(cat "$RUN/l2")" != "$LAB_L2" ] && { [ -f "$STATE/db-synced" ] || ls "$PIDS"/*.pid >/dev/null 2>&1; }; then
+  die "the lab in run/ is a $(cat "$RUN/l2") lab: run lab/down.sh (without --keep-state) before LAB_L2=$LAB_L2 lab/up.sh"
+fi
+echo "$LAB_L2" >"$RUN/l2"
 
 PACKAGES=(
   keystone glance-api placement-api
@@ -31,6 +35,7 @@ PACKAGES=(
   python3-openstackclient mariadb-server rabbitmq-server uwsgi-core uwsgi-plugin-python3
   haproxy dnsmasq-base iptables ebtables conntrack iproute2 busybox iputils-ping curl jq sudo openssh-client
 )
+[ "$LAB_L2" = ovs ] && PACKAGES+=(openvswitch-switch neutron-openvswitch-agent)
 
 # ---- 1. packages --------------------------------------------------------------
 install_packages() {
@@ -158,17 +163,47 @@ setup_netns() {
   fi
   for h in "${LAB_HOSTS[@]}"; do
     ns=$(ns_of "$h")
-    ip -n "$ns" addr replace "${HOST_IP[$h]}/$MGMT_PREFIX" dev mgmt0
     ip -n "$ns" link set mgmt0 up
+    # With OVS the underlay address sits on the OVS bridge br-phy (userspace
+    # VXLAN needs it there); see start_ovs.
+    [ "$LAB_L2" = ovs ] || ip -n "$ns" addr replace "${HOST_IP[$h]}/$MGMT_PREFIX" dev mgmt0
     # Security groups filter bridged traffic through iptables.
     nsx "$h" sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
   done
   # The flat provider network physnet1: a bridge with the gateway address and
-  # no uplink, on the network node only.
-  ip -n hb-ctl link show br-ex >/dev/null 2>&1 || ip -n hb-ctl link add br-ex type bridge
-  ip -n hb-ctl addr replace "$PUBLIC_GW/24" dev br-ex
-  ip -n hb-ctl link set br-ex up
+  # no uplink, on the network node only (with OVS: an OVS bridge, start_ovs).
+  if [ "$LAB_L2" != ovs ]; then
+    ip -n hb-ctl link show br-ex >/dev/null 2>&1 || ip -n hb-ctl link add br-ex type bridge
+    ip -n hb-ctl addr replace "$PUBLIC_GW/24" dev br-ex
+    ip -n hb-ctl link set br-ex up
+  fi
   check_isolation
+}
+
+# start_ovs HOST: the host's own ovsdb-server and ovs-vswitchd (userspace
+# datapath: this kernel has no openvswitch module), br-phy carrying the
+# underlay (mgmt0 + the host's address) and, on ctl, br-ex with 172.24.4.1.
+start_ovs() {
+  local h=$1 d=$HOSTS_DIR/$1/ovs
+  [ -f "$d/etc/conf.db" ] || ovsdb-tool create "$d/etc/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+  start_svc "$h" ovsdb-server root "$d/log/ovsdb-server.out" ovsdb-server /etc/openvswitch/conf.db \
+    --remote=punix:/run/openvswitch/db.sock --remote=db:Open_vSwitch,Open_vSwitch,manager_options \
+    --pidfile=/run/openvswitch/ovsdb-server.pid --log-file=/var/log/openvswitch/ovsdb-server.log
+  wait_until 30 "ovsdb-server on $h" test -S "$d/run/db.sock" || die "ovsdb-server did not start on $h"
+  ovs "$h" --no-wait init
+  start_svc "$h" ovs-vswitchd root "$d/log/ovs-vswitchd.out" ovs-vswitchd unix:/run/openvswitch/db.sock \
+    --pidfile=/run/openvswitch/ovs-vswitchd.pid --log-file=/var/log/openvswitch/ovs-vswitchd.log
+  ovs "$h" --may-exist add-br br-phy -- set Bridge br-phy datapath_type=netdev -- --may-exist add-port br-phy mgmt0
+  wait_until 30 "br-phy on $h" ip -n "$(ns_of "$h")" link show br-phy || die "no br-phy on $h"
+  ip -n "$(ns_of "$h")" addr del "${HOST_IP[$h]}/$MGMT_PREFIX" dev mgmt0 2>/dev/null || true
+  ip -n "$(ns_of "$h")" addr replace "${HOST_IP[$h]}/$MGMT_PREFIX" dev br-phy
+  ip -n "$(ns_of "$h")" link set br-phy up
+  if [ "$h" = ctl ]; then
+    ovs ctl --may-exist add-br br-ex -- set Bridge br-ex datapath_type=netdev
+    wait_until 30 "br-ex on ctl" ip -n hb-ctl link show br-ex || die "no br-ex on ctl"
+    ip -n hb-ctl addr replace "$PUBLIC_GW/24" dev br-ex
+    ip -n hb-ctl link set br-ex up
+  fi
 }
 
 # A long-lived holder process per host owns its mount and UTS namespaces:
@@ -191,6 +226,9 @@ start_holder() {
   binds+=" /var/log/audit/audit.log=$d/audit.log"
   # The ebtables shim (see lab/bin/sbin/ebtables): first in sudo's PATH.
   binds+=" /usr/local/sbin=$LAB_DIR/bin/sbin"
+  if [ "$LAB_L2" = ovs ]; then # each host its own Open vSwitch
+    binds+=" /etc/openvswitch=$d/ovs/etc /run/openvswitch=$d/ovs/run /var/log/openvswitch=$d/ovs/log"
+  fi
   if [ "$h" != ctl ]; then
     binds+=" /etc/nova=$d/etc/nova /etc/neutron=$d/etc/neutron"
     binds+=" /var/lib/nova=$d/var/lib/nova /var/lib/neutron=$d/var/lib/neutron"
@@ -233,7 +271,15 @@ setup_netns
 write_infra_configs
 write_ctl_api_configs
 write_compute_host_configs cmp1
+if [ "$LAB_L2" = ovs ]; then
+  mkdir -p /etc/openvswitch /run/openvswitch /var/log/openvswitch
+  for h in "${LAB_HOSTS[@]}"; do mkdir -p "$HOSTS_DIR/$h/ovs/etc" "$HOSTS_DIR/$h/ovs/run" "$HOSTS_DIR/$h/ovs/log"; done
+fi
 for h in "${LAB_HOSTS[@]}"; do start_holder "$h"; done
+if [ "$LAB_L2" = ovs ]; then
+  for h in "${LAB_HOSTS[@]}"; do start_ovs "$h"; done
+  check_isolation
+fi
 mark "namespaces and hosts"
 
 # ---- 4. MariaDB and RabbitMQ on ctl -------------------------------------------
