@@ -20,6 +20,8 @@ type CollectOptions struct {
 	Cloud        cloudFlags
 	Out          string
 	ConsoleLines int
+	// HostChecks are --hosts and how to reach the hosts (host.go).
+	HostChecks hostFlags
 }
 
 // NewCmdCollect builds "hoofbeat collect SERVER --out FILE". connect may be
@@ -34,8 +36,8 @@ func NewCmdCollect(io *IOStreams, connect func(context.Context, openstack.Option
 		Short: "Save what the cloud says about a server to a snapshot file, for diagnose --from",
 		Long: `Read everything diagnose reads about a server — the server, its ports,
 security groups, subnets, networks, agents, routers, floating IPs, the
-guest's console log — and write it to a snapshot file, with what could not
-be read and why. "hoofbeat diagnose --from FILE" then gives the same verdict
+guest's console log, and with --hosts what the hosts serving it show — and
+write it to a snapshot file, with what could not be read and why. "hoofbeat diagnose --from FILE" then gives the same verdict
 anywhere, offline, without credentials: attach the file to a ticket, or
 diagnose a customer's cloud from your desk.
 
@@ -68,6 +70,9 @@ authentication failed.`,
 	fl.DurationVar(&o.Cloud.Timeout, "timeout", openstack.DefaultTimeout, "deadline for each API request")
 	fl.StringVarP(&o.Out, "out", "O", "", "the snapshot file to write (- for stdout; .gz compresses)")
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
+	o.HostChecks.Getenv = io.Getenv
+	o.HostChecks.register(cmd)
+	fl.BoolVar(&o.HostChecks.Enabled, "hosts", false, "also read the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts): this machine directly, others with --ssh")
 	return cmd
 }
 
@@ -86,6 +91,11 @@ func collectRun(cmd *cobra.Command, o *CollectOptions) error {
 	snap, err := c.Collect(ctx, o.Server, openstack.CollectOptions{RemoteGroups: true, ConsoleLines: consoleLines(o.ConsoleLines)})
 	if err != nil {
 		return cloudError(err)
+	}
+	if o.HostChecks.Enabled {
+		if err := o.HostChecks.attachHosts(ctx, snap, map[string]bool{}); err != nil {
+			return err
+		}
 	}
 	if err := writeSnapshotFile(o.Out, snap, o.IO, strings.HasSuffix(o.Out, ".gz")); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}

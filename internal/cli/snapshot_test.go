@@ -171,3 +171,29 @@ func TestSnapshotBadFiles(t *testing.T) {
 		t.Errorf("files left: %v", names)
 	}
 }
+
+// TestSnapshotWithHosts: collect --hosts writes the hosts' facts, and
+// diagnose --from finds what they show, offline.
+func TestSnapshotWithHosts(t *testing.T) {
+	c := fakeos.Start(t, fakeos.Standard())
+	path := collectTo(t, c, t.TempDir(), "vm1.json", "--hosts",
+		"--replay", fakeos.ComputeHost+"="+filepath.Join(hostRecordings, "vxlan-blocked", "cmp1"),
+		"--replay", fakeos.NetworkHost+"="+filepath.Join(hostRecordings, "healthy", "ctl"))
+	c.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := snapshot.Read(f)
+	if err != nil || len(s.Hosts) != 2 {
+		t.Fatalf("snapshot: %v, %d hosts", err, len(s.Hosts))
+	}
+	code, out, errOut := run(t, nil, "diagnose", "--from", path, "-o", "json")
+	if r := decode(t, out); code != ExitFindings || !r.has("host/tunnel-peer-blocked") {
+		t.Errorf("exit %d, findings %+v\n%s", code, r.Findings, errOut)
+	}
+	if code, _, errOut := run(t, nil, "diagnose", "--from", path, "--hosts"); code != ExitUsage || !strings.Contains(errOut, "--hosts would do nothing") {
+		t.Errorf("--from with --hosts: exit %d %q", code, errOut)
+	}
+}
