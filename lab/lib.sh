@@ -206,7 +206,7 @@ agents_ok() {
   local a
   a=$(API_QUIET=1 api GET "$NEUTRON_URL/v2.0/agents") || return 1
   [ "$(jq -r '[.agents[] | select(.alive and .admin_state_up) | "\(.host)/\(.agent_type)"] | sort | join(",")' <<<"$a")" = \
-    "cmp1/$L2_AGENT_TYPE,ctl/DHCP agent,ctl/L3 agent,ctl/$L2_AGENT_TYPE,ctl/Metadata agent" ]
+    "$(printf '%s\n' "cmp1/$L2_AGENT_TYPE" "ctl/DHCP agent" "ctl/L3 agent" "ctl/$L2_AGENT_TYPE" "ctl/Metadata agent" | LC_ALL=C sort | paste -sd, -)" ]
 }
 # services_ok: conductor, scheduler and both nova-computes up.
 services_ok() {

@@ -127,30 +127,43 @@ server_get() { # NAME: print the server JSON of the demo project's server NAME, 
   api GET "$NOVA_URL/v2.1/servers/detail?all_tenants=1&project_id=$DEMO_PROJECT&name=^$1\$" | jq -c '.servers[0] // empty'
 }
 TOKEN=$ADMIN_DEMO_TOKEN
-for vm in vm1 vm2 vm3; do
-  s=$(server_get "$vm")
-  if [ -n "$s" ] && { [ "$(jq -r .status <<<"$s")" = ERROR ] || [ "$(jq -r '."OS-EXT-SRV-ATTR:host"' <<<"$s")" != "${VM_HOST[$vm]}" ]; }; then
-    log "$vm is $(jq -r .status <<<"$s") on $(jq -r '."OS-EXT-SRV-ATTR:host"' <<<"$s"): recreating it"
-    api DELETE "$NOVA_URL/v2.1/servers/$(jq -r .id <<<"$s")" >/dev/null
-    gone() { [ -z "$(server_get "$1")" ]; }
-    wait_until 60 "$vm to be deleted" gone "$vm" || die "could not delete $vm"
-    s=
-  fi
-  if [ -z "$s" ]; then
-    VM_ID[$vm]=$(api POST "$NOVA_URL/v2.1/servers" "$(jq -nc --arg n "$vm" --arg i "$IMAGE" --arg f "$FLAVOR" --arg p "${VM_PORT[$vm]}" --arg az "nova:${VM_HOST[$vm]}" \
-      '{server:{name:$n,imageRef:$i,flavorRef:$f,networks:[{port:$p}],key_name:"lab-key",availability_zone:$az}}')" | jq -r .server.id)
-    log "created $vm (${VM_ID[$vm]}) on ${VM_HOST[$vm]}"
-  else
-    VM_ID[$vm]=$(jq -r .id <<<"$s")
-  fi
-done
-server_active() {
-  local st; st=$(api GET "$NOVA_URL/v2.1/servers/$1" | jq -r .server.status)
-  [ "$st" = ERROR ] && die "server $1 went to ERROR: $(api GET "$NOVA_URL/v2.1/servers/$1" | jq -c .server.fault)"
-  [ "$st" = ACTIVE ]
+gone() { [ -z "$(server_get "$1")" ]; }
+# ensure_servers: every server exists on its host, not in ERROR (recreated
+# if so); new ones are created now. Leaves their IDs in VM_ID.
+ensure_servers() {
+  local vm s
+  for vm in vm1 vm2 vm3; do
+    s=$(server_get "$vm")
+    if [ -n "$s" ] && { [ "$(jq -r .status <<<"$s")" = ERROR ] || [ "$(jq -r '."OS-EXT-SRV-ATTR:host"' <<<"$s")" != "${VM_HOST[$vm]}" ]; }; then
+      log "$vm is $(jq -r .status <<<"$s") on $(jq -r '."OS-EXT-SRV-ATTR:host"' <<<"$s") ($(api GET "$NOVA_URL/v2.1/servers/$(jq -r .id <<<"$s")" | jq -r '.server.fault.message // "no fault"')): recreating it"
+      api DELETE "$NOVA_URL/v2.1/servers/$(jq -r .id <<<"$s")" >/dev/null
+      wait_until 60 "$vm to be deleted" gone "$vm" || die "could not delete $vm"
+      s=
+    fi
+    if [ -z "$s" ]; then
+      VM_ID[$vm]=$(api POST "$NOVA_URL/v2.1/servers" "$(jq -nc --arg n "$vm" --arg i "$IMAGE" --arg f "$FLAVOR" --arg p "${VM_PORT[$vm]}" --arg az "nova:${VM_HOST[$vm]}" \
+        '{server:{name:$n,imageRef:$i,flavorRef:$f,networks:[{port:$p}],key_name:"lab-key",availability_zone:$az}}')" | jq -r .server.id)
+      log "created $vm (${VM_ID[$vm]}) on ${VM_HOST[$vm]}"
+    else
+      VM_ID[$vm]=$(jq -r .id <<<"$s")
+    fi
+  done
 }
-for vm in vm1 vm2 vm3; do
-  wait_until 120 "$vm to be ACTIVE" server_active "${VM_ID[$vm]}" || die "$vm is not ACTIVE"
+server_settled() { # ID: ACTIVE or ERROR
+  local st; st=$(api GET "$NOVA_URL/v2.1/servers/$1" | jq -r .server.status)
+  [ "$st" = ACTIVE ] || [ "$st" = ERROR ]
+}
+# A boot can fail for a passing reason (seen once: placement answered the
+# scheduler 401 while two boots ran at once): retry such servers twice.
+for attempt in 1 2 3; do
+  ensure_servers
+  all_active=1
+  for vm in vm1 vm2 vm3; do
+    wait_until 120 "$vm to be ACTIVE or ERROR" server_settled "${VM_ID[$vm]}" || die "$vm is stuck in $(api GET "$NOVA_URL/v2.1/servers/${VM_ID[$vm]}" | jq -r .server.status)"
+    [ "$(api GET "$NOVA_URL/v2.1/servers/${VM_ID[$vm]}" | jq -r .server.status)" = ACTIVE ] || all_active=
+  done
+  [ -n "$all_active" ] && break
+  [ "$attempt" = 3 ] && die "servers still in ERROR after 3 attempts: $(api GET "$NOVA_URL/v2.1/servers/detail?all_tenants=1&project_id=$DEMO_PROJECT" | jq -c '[.servers[] | {name,status,fault:.fault.message}]')"
 done
 mark "servers ACTIVE"
 

@@ -475,7 +475,7 @@ mark "flavors, image, public network"
 
 # ---- 9. readiness: agents alive, computes up and mapped into cell1 ------------
 WAIT_HINT="agents log to run/hosts/<host>/log/neutron/; check with: lab/on.sh ctl openstack network agent list" \
-  wait_until 150 "all 5 neutron agents alive (ctl: linuxbridge, DHCP, L3, metadata; cmp1: linuxbridge)" alive_and agents_ok ||
+  wait_until 150 "all 5 neutron agents alive (ctl: $L2_AGENT_TYPE, DHCP, L3, metadata; cmp1: $L2_AGENT_TYPE)" alive_and agents_ok ||
   die "neutron agents not alive: $(api GET "$NEUTRON_URL/v2.0/agents" | jq -c '[.agents[] | {host,agent_type,alive}]')"
 mark "neutron agents alive"
 
