@@ -86,7 +86,7 @@ if [ -d "$HOSTS_DIR" ]; then
   done
 fi
 if [ -z "$keep" ]; then
-  rm -rf "$STATE" "$HOSTS_DIR"/*/var "$HOSTS_DIR"/*/ovs "$RUN/seed"
+  rm -rf "$STATE" "$HOSTS_DIR"/*/var "$HOSTS_DIR"/*/ovs "$RUN/seed" "$RUN/l2"
   # Agent state of the network node that pointed at the wiped resources.
   rm -rf /var/lib/neutron/dhcp /var/lib/neutron/external /var/lib/neutron/ns-metadata-proxy /var/lib/neutron/ha_confs
   log "state wiped (secrets kept in run/secrets.env)"
