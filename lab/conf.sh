@@ -342,7 +342,9 @@ nova_compute_conf() {
   cat <<EOF
 [DEFAULT]
 # The lab has no hypervisor: instances exist only in nova-compute's memory.
-compute_driver = fake.FakeDriver
+# FakeDriver plus a real serial port per instance, bound like libvirt's
+# (lab/bin/hoofbeat_lab_virt.py), so that console bytes really flow.
+compute_driver = hoofbeat_lab_virt.SerialFakeDriver
 EOF
 }
 
@@ -456,9 +458,6 @@ write_host_files() { # HOST: /etc/hosts and /etc/resolv.conf of the lab host
 ::1 localhost ip6-localhost ip6-loopback
 ${HOST_IP[ctl]} ctl
 ${HOST_IP[cmp1]} cmp1
-# nova's FakeDriver hard-codes this host for serial consoles; keep its
-# resolution inside the lab (a fake console listens on 127.0.0.1:6969).
-127.0.0.1 fakerdpconsole.com
 EOF
   # No resolver outside the lab: a lookup that misses /etc/hosts goes to the
   # host's own loopback, where nothing answers.

@@ -33,7 +33,7 @@ PACKAGES=(
   neutron-server neutron-linuxbridge-agent neutron-dhcp-agent neutron-l3-agent neutron-metadata-agent
   nova-api nova-conductor nova-scheduler nova-compute nova-compute-ironic nova-consoleproxy
   python3-openstackclient mariadb-server rabbitmq-server uwsgi-core uwsgi-plugin-python3
-  haproxy dnsmasq-base iptables ebtables conntrack iproute2 busybox iputils-ping curl jq sudo openssh-client
+  haproxy dnsmasq-base iptables ebtables conntrack iproute2 busybox iputils-ping curl jq sudo openssh-client openssh-server
 )
 [ "$LAB_L2" = ovs ] && PACKAGES+=(openvswitch-switch neutron-openvswitch-agent)
 
@@ -412,10 +412,13 @@ start_svc ctl placement root "$CTL_LOG/placement.log" uwsgi --ini "$RUN/etc/plac
 start_svc ctl glance-api glance "$CTL_LOG/glance-api.log" glance-api --config-file /etc/glance/glance-api.conf
 start_os ctl neutron-server neutron \
   --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini
+# nova-compute loads compute_driver from the nova.virt package only: the lab's
+# driver (FakeDriver with real serial ports) goes there, fresh every run.
+install -m 0644 "$LAB_DIR/bin/hoofbeat_lab_virt.py" \
+  "$(/usr/bin/python3 -c 'import nova.virt, os; print(os.path.dirname(nova.virt.__file__))')/hoofbeat_lab_virt.py"
 for s in nova-api nova-conductor nova-scheduler nova-serialproxy; do
   start_os ctl "$s" nova --config-file /etc/nova/nova.conf
 done
-start_svc ctl fake-serial-console nova "$CTL_LOG/fake-serial-console.log" /usr/bin/python3 "$LAB_DIR/bin/fake_serial_console.py" 127.0.0.1 6969
 mark "API services started"
 
 # The agents' first RPC call is lost if it is published before neutron-server's
