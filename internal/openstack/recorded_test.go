@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hoofbeat/hoofbeat/internal/openstack/fakeos"
+	"github.com/hoofbeat/hoofbeat/internal/rule"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -160,6 +161,63 @@ func TestRecordedLab(t *testing.T) {
 				if scenario == "healthy" && len(s.Gaps) > 0 {
 					t.Errorf("%s: gaps in the healthy lab: %+v", id, s.Gaps)
 				}
+			}
+		})
+	}
+}
+
+// TestRecordedLabVerdicts runs the rules over what the real lab answered in
+// each API-level fault: the fake serves the recordings, and the verdict must
+// be the one the e2e suite gets from the live lab.
+func TestRecordedLabVerdicts(t *testing.T) {
+	cases := []struct{ scenario, server, first string }{
+		{"healthy", "vm1", ""},
+		{"icmp-ingress", "vm1", "security-group/icmp-ingress-missing"},
+		{"egress", "vm1", "security-group/egress-missing"},
+		{"router-interface", "vm1", "router/missing"},
+		{"router-gateway", "vm1", "router/no-gateway"},
+		{"dhcp-disabled", "vm1", "subnet/dhcp-disabled"},
+		{"dhcp-agent-stopped", "vm1", "agent/dhcp-down"},
+		{"port-admin-down", "vm1", "port/admin-down"},
+		{"server-error", "vm-broken", "instance/not-active"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.scenario, func(t *testing.T) {
+			w, err := fakeos.LoadRecorded(filepath.Join("testdata", "lab", tc.scenario))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var id string
+			for _, srv := range w.Raw["servers"] {
+				if srv["name"] == tc.server {
+					id = fmt.Sprint(srv["id"])
+				}
+			}
+			if id == "" {
+				t.Fatalf("the recording holds no server %s", tc.server)
+			}
+			var admin string
+			for _, u := range w.Users {
+				if slices.Contains(u.Roles, "admin") {
+					admin = u.Name
+				}
+			}
+			fc := fakeos.Start(t, w)
+			env := with(fc.PasswordEnv(admin), "OS_PASSWORD", fakeos.RecordedPassword, "OS_REGION_NAME", "")
+			c, err := Connect(context.Background(), testOptions(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := c.Collect(context.Background(), id, CollectOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := rule.Evaluate(&rule.Input{Snapshot: s}, rule.Options{})
+			switch {
+			case tc.first == "" && res.Worst() >= rule.Warning:
+				t.Errorf("healthy lab: %+v", res.Findings)
+			case tc.first != "" && (len(res.Findings) == 0 || res.Findings[0].Rule != tc.first || res.Findings[0].Severity < rule.Warning):
+				t.Errorf("first finding is not %s at warning or error: %+v", tc.first, res.Findings)
 			}
 		})
 	}
