@@ -115,8 +115,15 @@ func orBytes(a netip.Addr, b []byte) netip.Addr {
 	return out
 }
 
-// Contains reports whether addr is in the network.
-func (in Info) Contains(addr netip.Addr) bool { return in.Network.Contains(addr.Unmap()) }
+// Contains reports whether addr is in the network. An IPv4-mapped address
+// counts for an IPv4 network only: in an IPv6 network, ::ffff:a.b.c.d is
+// just another IPv6 address (the last one of ::/80, for instance).
+func (in Info) Contains(addr netip.Addr) bool {
+	if in.Network.Addr().Is4() {
+		addr = addr.Unmap()
+	}
+	return in.Network.Contains(addr)
+}
 
 // IfcfgLines are the lines of a RHEL-style ifcfg file (network-scripts) that
 // configure dev statically with this address and gateway gw (none when
