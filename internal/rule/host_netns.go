@@ -97,16 +97,8 @@ ports on the server's subnets and its external gateway.`,
 		var out []Finding
 		for _, at := range serverRouters(s) {
 			for _, host := range l3Hosts(s, at.id) {
-				h := reachedNamed(in, host)
-				if h == nil || !partOK(in, h, "namespaces", h.NamespacesError) {
-					continue
-				}
-				ns := namespace(h, "qrouter-"+at.id)
+				ns := readableNamespace(in, host, "qrouter-"+at.id)
 				if ns == nil {
-					continue // host/netns-missing
-				}
-				if ns.Error != "" {
-					in.uncheck("host %s: could not read the devices of %s: %s", host, ns.Name, ns.Error)
 					continue
 				}
 				var problems, evidence []string
@@ -195,16 +187,8 @@ compares them with the network's DHCP ports bound to that host.`,
 		var out []Finding
 		for _, n := range dhcpNetworks(in) {
 			for _, host := range dhcpHosts(s, n.ID) {
-				h := reachedNamed(in, host)
-				if h == nil || !partOK(in, h, "namespaces", h.NamespacesError) {
-					continue
-				}
-				ns := namespace(h, "qdhcp-"+n.ID)
+				ns := readableNamespace(in, host, "qdhcp-"+n.ID)
 				if ns == nil {
-					continue // host/netns-missing
-				}
-				if ns.Error != "" {
-					in.uncheck("host %s: could not read the devices of %s: %s", host, ns.Name, ns.Error)
 					continue
 				}
 				var problems, evidence []string

@@ -62,6 +62,25 @@ func partOK(in *Input, h *snapshot.Host, what, errText string) bool {
 	return true
 }
 
+// readableNamespace returns the namespace name on host when its devices
+// were read; nil when the host or the namespace is missing
+// (host/netns-missing says so) or could not be read (noted as not checked).
+func readableNamespace(in *Input, host, name string) *snapshot.Namespace {
+	h := reachedNamed(in, host)
+	if h == nil || !partOK(in, h, "namespaces", h.NamespacesError) {
+		return nil
+	}
+	ns := namespace(h, name)
+	if ns == nil {
+		return nil
+	}
+	if ns.Error != "" {
+		in.uncheck("host %s: could not read the devices of %s: %s", host, ns.Name, ns.Error)
+		return nil
+	}
+	return ns
+}
+
 func namespace(h *snapshot.Host, name string) *snapshot.Namespace {
 	for i := range h.Namespaces {
 		if h.Namespaces[i].Name == name {
