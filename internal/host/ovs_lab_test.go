@@ -1,0 +1,57 @@
+package host
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestParseOVSLabRecordings parses what the lab's Open vSwitch flavour
+// (LAB_L2=ovs: ovs-vswitchd on the userspace datapath, the OVS agent) really
+// answered to ovs-vsctl --format=json list Bridge/Port/Interface, on both
+// hosts and in every recorded scenario: the agent's bridges are there, no
+// interface is in error, and each host has a VXLAN tunnel to the other.
+func TestParseOVSLabRecordings(t *testing.T) {
+	peer := map[string]string{"ctl": "192.0.2.11", "cmp1": "192.0.2.10"}
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "lab", "ovs-*", "*"))
+	if len(dirs) == 0 {
+		t.Fatal("no OVS lab recordings under testdata/lab/ovs-*")
+	}
+	for _, dir := range dirs {
+		host := filepath.Base(dir)
+		t.Run(filepath.Base(filepath.Dir(dir))+"/"+host, func(t *testing.T) {
+			read := func(name string) []byte {
+				b, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+			ovs, err := ParseOVS(read("ovs_bridge.json"), read("ovs_port.json"), read("ovs_interface.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bridges := map[string]bool{}
+			for _, b := range ovs.Bridges {
+				bridges[b.Name] = true
+			}
+			for _, want := range []string{"br-int", "br-tun"} {
+				if !bridges[want] {
+					t.Errorf("no bridge %s in %+v", want, ovs.Bridges)
+				}
+			}
+			tunnel := false
+			for _, i := range ovs.Interfaces {
+				if i.Error != "" || i.OFPort < 0 {
+					t.Errorf("interface %s in error in a lab that works: %+v", i.Name, i)
+				}
+				if i.Type == "vxlan" && i.RemoteIP == peer[host] {
+					tunnel = true
+				}
+			}
+			if !tunnel {
+				t.Errorf("no vxlan interface to %s among %+v", peer[host], ovs.Interfaces)
+			}
+		})
+	}
+}
