@@ -103,16 +103,22 @@ func (v *view) heading() string {
 	return "hoofbeat report: " + name
 }
 
+// userLine names the user and whether it could see what only admins see;
+// every renderer says it the same way.
+func (v *view) userLine() string {
+	if v.Cloud.User == "" {
+		return ""
+	}
+	if v.Cloud.Admin {
+		return "user " + v.Cloud.User + " (admin)"
+	}
+	return "user " + v.Cloud.User + " (not admin: agents, hosts and provider fields were hidden)"
+}
+
 // byLine says who checked: user, admin or not, and project.
 func (v *view) byLine() string {
 	var by []string
-	if v.Cloud.User != "" {
-		u := "user " + v.Cloud.User
-		if v.Cloud.Admin {
-			u += " (admin)"
-		} else {
-			u += " (not admin: agents, hosts and provider fields were hidden)"
-		}
+	if u := v.userLine(); u != "" {
 		by = append(by, u)
 	}
 	if v.Cloud.Project != "" {

@@ -79,13 +79,7 @@ func (t *textWriter) header(v *view) {
 	if v.Cloud.Project != "" {
 		c = append(c, "project "+v.Cloud.Project)
 	}
-	if v.Cloud.User != "" {
-		u := "user " + v.Cloud.User
-		if v.Cloud.Admin {
-			u += " (admin)"
-		} else {
-			u += " (not admin: agents, hosts and provider fields are hidden)"
-		}
+	if u := v.userLine(); u != "" {
 		c = append(c, u)
 	}
 	if v.Cloud.Region != "" {
