@@ -1,8 +1,6 @@
 package host
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"regexp"
 	"sort"
@@ -21,8 +19,7 @@ var (
 // AVC denials, in order.
 func ParseAudit(b []byte) ([]snapshot.AVC, error) {
 	var out []snapshot.AVC
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc := lines(b)
 	for sc.Scan() {
 		line := sc.Text()
 		if !strings.Contains(line, "type=AVC") && !strings.Contains(line, "avc:") {

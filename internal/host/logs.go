@@ -1,8 +1,6 @@
 package host
 
 import (
-	"bufio"
-	"bytes"
 	"regexp"
 	"strings"
 
@@ -47,8 +45,7 @@ const LogTailLines = 2000
 func ScanLog(file string, b []byte) []snapshot.LogLine {
 	var out []snapshot.LogLine
 	idx := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc := lines(b)
 	for sc.Scan() {
 		line := sc.Text()
 		if !strings.Contains(line, "ERROR") && !strings.Contains(line, "CRITICAL") && !strings.Contains(line, "RTNETLINK") {

@@ -195,3 +195,14 @@ func FuzzOVS(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { ParseOVS(b, b, b) })
 }
+
+// TestScanLogPastAHugeLine: a line longer than the scanner's limit must not
+// end the scan and hide the error lines after it.
+func TestScanLogPastAHugeLine(t *testing.T) {
+	log := strings.Repeat("x", 2*maxLine) + "\n" +
+		"2026-11-21 11:41:07.311 29388 ERROR neutron.agent.linux.utils [-] Exit code: 2; Stderr: RTNETLINK answers: File exists\n"
+	got := ScanLog("l3-agent.log", []byte(log))
+	if len(got) != 1 || got[0].Pattern != "rtnetlink" {
+		t.Fatalf("ScanLog after a %d-byte line = %+v, want the rtnetlink line", 2*maxLine, got)
+	}
+}

@@ -1,8 +1,6 @@
 package host
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -18,8 +16,7 @@ var PSArgs = []string{"ps", "-e", "-ww", "-o", "pid=,user=,args="}
 // ParsePS reads `ps -e -ww -o pid=,user=,args=`.
 func ParsePS(b []byte) ([]snapshot.Process, error) {
 	var out []snapshot.Process
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc := lines(b)
 	n := 0
 	for sc.Scan() {
 		n++
@@ -51,8 +48,7 @@ var ssUser = regexp.MustCompile(`\("([^"]*)",pid=(\d+)`)
 // processes (the processes are only shown to root).
 func ParseSS(b []byte) ([]snapshot.Listener, error) {
 	var out []snapshot.Listener
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc := lines(b)
 	n := 0
 	for sc.Scan() {
 		n++
