@@ -35,13 +35,16 @@ func consoleInput(in *Input) *consoleScan {
 		in.uncheck("the console log is empty: the guest writes nothing to its serial console (is console=ttyS0 on its kernel command line?)")
 		return nil
 	}
-	macs := map[string]bool{}
-	for _, p := range s.Ports {
-		if p.MACAddress != "" {
-			macs[strings.ToLower(p.MACAddress)] = true
+	if in.scan == nil {
+		macs := map[string]bool{}
+		for _, p := range s.Ports {
+			if p.MACAddress != "" {
+				macs[strings.ToLower(p.MACAddress)] = true
+			}
 		}
+		in.scan = scanConsole(log, macs)
 	}
-	return scanConsole(log, macs)
+	return in.scan
 }
 
 func consoleVerify(srv *snapshot.Server) string {

@@ -156,6 +156,17 @@ var consolePatterns = []consolePattern{
 	}},
 }
 
+// consoleLiterals holds, for each of consolePatterns, the literal its match
+// must start with (empty when it has none): a substring test first spares
+// the regexp engine most lines, which a fuzzer or a long tail feels.
+var consoleLiterals = func() []string {
+	lits := make([]string, len(consolePatterns))
+	for i, p := range consolePatterns {
+		lits[i], _ = p.re.LiteralPrefix()
+	}
+	return lits
+}()
+
 // metadataCause names why a metadata request failed, from cloud-init's
 // message.
 func metadataCause(text string) string {
@@ -196,7 +207,7 @@ var virtualNIC = regexp.MustCompile(`^(lo|docker\d*|virbr\d*|br-\S+|veth\S*|cni\
 func scanConsole(log *snapshot.ConsoleLog, macs map[string]bool) *consoleScan {
 	sc := &consoleScan{total: len(log.Lines), boot: 1}
 	for i, l := range log.Lines {
-		if kernelStart.MatchString(l) {
+		if strings.Contains(l, "Linux version") && kernelStart.MatchString(l) {
 			sc.boot = i + 1
 		}
 	}
@@ -215,7 +226,8 @@ func scanConsole(log *snapshot.ConsoleLog, macs map[string]bool) *consoleScan {
 	for i := sc.boot - 1; i < len(log.Lines); i++ {
 		text := log.Lines[i]
 		h := consoleHit{line: i + 1, text: strings.TrimSpace(text)}
-		if m := ciTable.FindStringSubmatch(text); m != nil {
+		ci := strings.Contains(text, "ci-info:")
+		if m := ciMatch(ci, ciTable, text); m != nil {
 			closeTable()
 			table = m[1]
 			if table == "Route IPv4 info" {
@@ -224,12 +236,12 @@ func scanConsole(log *snapshot.ConsoleLog, macs map[string]bool) *consoleScan {
 			}
 			continue
 		}
-		if ciNoInfo.MatchString(text) {
+		if ci && ciNoInfo.MatchString(text) {
 			closeTable()
 			table = ""
 			continue
 		}
-		if m := ciRow.FindStringSubmatch(text); m != nil {
+		if m := ciMatch(ci, ciRow, text); m != nil {
 			h.source = "cloud-init"
 			cols := strings.Split(m[1], "|")
 			for j := range cols {
@@ -274,11 +286,11 @@ func scanConsole(log *snapshot.ConsoleLog, macs map[string]bool) *consoleScan {
 			}
 			continue
 		}
-		if table != "" && !strings.Contains(text, "ci-info:") {
+		if table != "" && !ci {
 			closeTable()
 			table = ""
 		}
-		if m := cirrosIf.FindStringSubmatch(text); m != nil {
+		if m := ciMatch(strings.Contains(text, "if-info:"), cirrosIf, text); m != nil {
 			h.source, h.iface = "cirros", m[1]
 			if virtualNIC.MatchString(m[1]) {
 				continue
@@ -294,7 +306,7 @@ func scanConsole(log *snapshot.ConsoleLog, macs map[string]bool) *consoleScan {
 			}
 			continue
 		}
-		if m := cirrosRoute.FindStringSubmatch(text); m != nil {
+		if m := ciMatch(strings.Contains(text, "ip-route:"), cirrosRoute, text); m != nil {
 			h.source = "cirros"
 			sc.routes = append(sc.routes, h)
 			if m[1] == "default" {
@@ -302,7 +314,10 @@ func scanConsole(log *snapshot.ConsoleLog, macs map[string]bool) *consoleScan {
 			}
 			continue
 		}
-		for _, p := range consolePatterns {
+		for i, p := range consolePatterns {
+			if !strings.Contains(text, consoleLiterals[i]) {
+				continue
+			}
 			if m := p.re.FindStringSubmatch(text); m != nil {
 				h.source = p.source
 				p.add(sc, h, m)
@@ -312,6 +327,15 @@ func scanConsole(log *snapshot.ConsoleLog, macs map[string]bool) *consoleScan {
 	}
 	closeTable()
 	return sc
+}
+
+// ciMatch matches re only when the line holds the marker the pattern needs
+// (ok), which spares the regexp engine the other lines.
+func ciMatch(ok bool, re *regexp.Regexp, text string) []string {
+	if !ok {
+		return nil
+	}
+	return re.FindStringSubmatch(text)
 }
 
 // lastLine is the line of the last hit, 0 without any.

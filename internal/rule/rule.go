@@ -149,6 +149,8 @@ type Input struct {
 
 	// unchecked collects, while one rule runs, what it could not check.
 	unchecked []string
+	// scan is the console log's reading, done once for all console rules.
+	scan *consoleScan
 }
 
 // uncheck records that part of what the running rule looks at could not be
@@ -250,6 +252,7 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 		run := *in
 		run.unchecked = nil
 		fs := r.Check(&run)
+		in.scan = run.scan // the next console rule reuses this one's reading
 		for _, u := range run.unchecked {
 			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: u, Partial: true})
 		}
