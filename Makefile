@@ -20,7 +20,7 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 fuzz:
-	FUZZTIME=$${FUZZTIME:-10s} scripts/fuzz.sh
+	scripts/fuzz.sh
 
 # e2e brings the lab up (installing OpenStack on first use), seeds it and
 # runs the end-to-end suite against it.
