@@ -24,7 +24,8 @@ FAULTS=(
   "dnsmasq-killed|kill the dnsmasq of private's qdhcp namespace"
   "qr-device-deleted|delete router1's qr- device inside its qrouter namespace"
   "port-admin-down|vm1's port admin_state_up=false"
-  "vxlan-blocked|on cmp1: iptables -I INPUT -s 192.0.2.10 -p udp --dport 4789 -j DROP"
+  "vxlan-blocked|on cmp1: iptables -I INPUT -s 192.0.2.10 -p udp --dport 4789 -j DROP (linuxbridge only)"
+  "ovs-tunnel-deleted|on cmp1: ovs-vsctl del-port br-tun for its VXLAN port to ctl; healed by restarting the agent (LAB_L2=ovs only)"
   "serial-listen-loopback|cmp1's nova.conf [serial_console] listen and proxyclient_address = 127.0.0.1, nova-compute restarted"
   "serialproxy-stopped|stop nova-serialproxy on ctl"
   "server-error|a server vm-broken in ERROR (no valid host for flavor lab.huge)"
@@ -34,6 +35,9 @@ FAULTS=(
 AUDIT_LOG=${LAB_AUDIT_LOG:-$HOSTS_DIR/ctl/audit.log}
 L3_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-l3-agent.log
 FDIR=$RUN/faults
+# cmp1's br-tun port to ctl, named by the agent after ctl's tunnel address.
+# shellcheck disable=SC2086  # the address's dots split it into four bytes
+OVS_TUN_PORT=$(IFS=. && printf 'vxlan-%02x%02x%02x%02x' ${HOST_IP[ctl]})
 VXLAN_RULE=(INPUT -s "${HOST_IP[ctl]}/32" -p udp -m udp --dport 4789 -j DROP)
 
 usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -293,6 +297,30 @@ vxlan_blocked_inject() {
 vxlan_blocked_heal() {
   while vxlan_blocked_active; do nsx cmp1 iptables -D "${VXLAN_RULE[@]}"; done
   wait_until 30 "vm1 to ping vm3" pings vm1 "$(vm_ip vm3)"
+}
+
+# An operator's ovs-vsctl del-port (or a crashed agent's half-done cleanup):
+# the agent does not notice a tunnel port gone until it restarts.
+ovs_tun_present() { ovs cmp1 port-to-br "$OVS_TUN_PORT" >/dev/null 2>&1; }
+ovs_tunnel_deleted_active() { [ "$LAB_L2" = ovs ] && ! ovs_tun_present; }
+ovs_tunnel_deleted_inject() {
+  [ "$LAB_L2" = ovs ] || die "ovs-tunnel-deleted needs LAB_L2=ovs (this lab is $LAB_L2)"
+  ovs_tunnel_deleted_active || ovs cmp1 del-port br-tun "$OVS_TUN_PORT"
+  wait_until 10 "vm1's pings to vm3 to be dropped" ping_blocked vm1 "$(vm_ip vm3)"
+}
+cmp1_ports_active() {
+  as_admin
+  [ "$(api GET "$NEUTRON_URL/v2.0/ports?binding:host_id=cmp1" | jq '[.ports[] | select(.status!="ACTIVE")] | length')" = 0 ]
+}
+ovs_tunnel_deleted_heal() {
+  ovs_tunnel_deleted_active || return 0
+  # hoofbeat's fix for it: the agent re-creates its tunnels when it starts.
+  stop_svc cmp1 "$L2_AGENT"
+  start_agents cmp1
+  wait_until 120 "cmp1's $OVS_TUN_PORT back on br-tun" alive_and ovs_tun_present
+  wait_until 60 "cmp1's ports ACTIVE" cmp1_ports_active
+  wait_until 60 "vm1 to ping vm3" pings vm1 "$(vm_ip vm3)"
+  wait_until 60 "cmp1's $L2_AGENT_TYPE alive" agent_alive cmp1 "$L2_AGENT_TYPE"
 }
 
 CMP1_NOVA_CONF=$HOSTS_DIR/cmp1/etc/nova/nova.conf
