@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/hoofbeat
 
-.PHONY: build unit lint fuzz e2e test bench demo
+.PHONY: build unit lint fuzz e2e e2e-ovs test bench demo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hoofbeat
@@ -22,14 +22,24 @@ unit:
 fuzz:
 	scripts/fuzz.sh
 
-# e2e brings the lab up (installing OpenStack on first use), seeds it and
-# runs the end-to-end suite against it.
+# e2e brings the Linux bridge lab up (installing OpenStack on first use),
+# seeds it and runs the end-to-end suite against it.
 e2e: build
-	lab/up.sh
+	LAB_L2=linuxbridge lab/up.sh
 	lab/seed.sh
 	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
 
-test: lint unit fuzz e2e
+# e2e-ovs runs the same suite against the Open vSwitch flavour, so that the
+# OVS rules meet a real OVS: a lab has one flavour, hence a full down.sh
+# before and after.
+e2e-ovs: build
+	lab/down.sh
+	LAB_L2=ovs lab/up.sh
+	lab/seed.sh
+	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
+	lab/down.sh
+
+test: lint unit fuzz e2e e2e-ovs
 
 bench:
 	bench/run.sh
@@ -44,7 +54,7 @@ demo: build
 	lab/fault.sh heal icmp-ingress; [ $$status -le 1 ]
 
 # ---- the lab (lab/README.md): a real OpenStack Zed in network namespaces ----
-.PHONY: lab lab-down seed record
+.PHONY: lab lab-down seed record examples
 
 # lab: install (first time) and start the two-host lab, wait until healthy.
 lab:
@@ -60,3 +70,10 @@ seed: lab
 # (inject, record, heal), into internal/{openstack,host}/testdata/lab/.
 record: seed
 	lab/record.sh --all
+
+# examples: re-collect examples/snapshots/ (one per fault, and healthy) by
+# running the e2e suite, which then also writes what "hoofbeat collect"
+# sees of each scenario, hosts included. On the Linux bridge lab it writes
+# every fault's; on the Open vSwitch lab (LAB_L2=ovs) those only it has.
+examples: seed
+	$(GO) test -tags e2e -count=1 -timeout 40m -run 'TestHealthyLab|TestFaults' ./e2e/... -args -examples $(CURDIR)/examples/snapshots

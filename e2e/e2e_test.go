@@ -11,6 +11,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,6 +25,11 @@ import (
 var (
 	repo string
 	bin  string
+	// l2 is the running lab's flavour (lab/run/l2): linuxbridge or ovs.
+	l2 string
+	// examples, when set, is where each scenario's snapshot goes (make
+	// examples): what hoofbeat collect saw of it, hosts included.
+	examples = flag.String("examples", "", "write each scenario's snapshot (hoofbeat collect) to this directory")
 )
 
 func TestMain(m *testing.M) {
@@ -35,6 +41,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = filepath.Join(dir, "hoofbeat")
+	l2 = "linuxbridge"
+	if b, err := os.ReadFile(filepath.Join(repo, "lab/run/l2")); err == nil && strings.TrimSpace(string(b)) != "" {
+		l2 = strings.TrimSpace(string(b))
+	}
+	fmt.Printf("e2e against the %s lab\n", l2)
 	build := exec.Command("go", "build", "-o", bin, "./cmd/hoofbeat")
 	build.Dir, build.Stdout, build.Stderr = repo, os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
@@ -109,6 +120,27 @@ func diagnose(t *testing.T, cloud, server string, extra ...string) (report, int)
 	return r, code
 }
 
+// collect writes what hoofbeat collect sees of server to the examples
+// directory as scenario.json, when the suite was asked to (-examples). The
+// examples are the Linux bridge lab's, plus the faults only the Open
+// vSwitch lab has (onlyIn).
+func collect(t *testing.T, scenario, server, onlyIn string) {
+	t.Helper()
+	from := "linuxbridge"
+	if onlyIn != "" {
+		from = onlyIn
+	}
+	if *examples == "" || l2 != from {
+		return
+	}
+	out := filepath.Join(*examples, scenario+".json")
+	args := append([]string{"ctl", "env", "OS_CLOUD=lab-admin", bin, "collect", server, "--out", out}, hostArgs...)
+	if b, err := exec.Command(filepath.Join(repo, "lab/on.sh"), args...).CombinedOutput(); err != nil {
+		t.Fatalf("hoofbeat collect %s: %v\n%s", server, err, b)
+	}
+	t.Logf("wrote %s", out)
+}
+
 // lab runs a lab script. Its output goes to a file, not a pipe: daemons the
 // script (re)starts must not hold the test's pipe open after it exits.
 func lab(t *testing.T, args ...string) {
@@ -140,6 +172,7 @@ func healthy(t *testing.T) {
 
 func TestHealthyLab(t *testing.T) {
 	healthy(t)
+	collect(t, "healthy", "vm1", "")
 }
 
 func TestNonAdminSkipsWithReason(t *testing.T) {
@@ -172,12 +205,14 @@ func TestFlowCheck(t *testing.T) {
 }
 
 // faults lists every lab fault with the rule hoofbeat must name for it.
-// waits names the issue a fault's rule is waiting for.
+// waits names the issue a fault's rule is waiting for; l2, the one lab
+// flavour the fault is real in.
 var faults = []struct {
 	name   string
 	server string
 	rule   string
 	waits  string
+	l2     string
 }{
 	{name: "icmp-ingress", server: "vm1", rule: "security-group/icmp-ingress-missing"},
 	{name: "egress", server: "vm1", rule: "security-group/egress-missing"},
@@ -189,7 +224,9 @@ var faults = []struct {
 	{name: "server-error", server: "vm-broken", rule: "instance/not-active"},
 	{name: "dnsmasq-killed", server: "vm1", rule: "host/dnsmasq-not-running"},
 	{name: "qr-device-deleted", server: "vm1", rule: "host/router-interface-missing"},
-	{name: "vxlan-blocked", server: "vm3", rule: "host/tunnel-peer-blocked"},
+	// The userspace datapath takes tunnel packets before netfilter sees them.
+	{name: "vxlan-blocked", server: "vm3", rule: "host/tunnel-peer-blocked", l2: "linuxbridge"},
+	{name: "ovs-tunnel-deleted", server: "vm3", rule: "host/ovs-port-error", l2: "ovs"},
 	{name: "serial-listen-loopback", server: "vm3", rule: "host/serial-console-config"},
 	{name: "serialproxy-stopped", server: "vm1", rule: "host/serialproxy-not-running"},
 	{name: "selinux-evidence", server: "vm1", rule: "host/selinux-denial"},
@@ -201,6 +238,9 @@ func TestFaults(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			if f.waits != "" {
 				t.Skipf("%s is not implemented yet: waits for %s", f.rule, f.waits)
+			}
+			if f.l2 != "" && f.l2 != l2 {
+				t.Skipf("%s is real only in the %s lab (this one is %s)", f.name, f.l2, l2)
 			}
 			start := time.Now()
 			lab(t, "fault.sh", f.name)
@@ -236,6 +276,7 @@ func TestFaults(t *testing.T) {
 			if want := len(r.errors()) > 0; want != (code == 1) {
 				t.Errorf("%s: exit %d does not match the error findings %v", f.name, code, r.errors())
 			}
+			collect(t, f.name, f.server, f.l2)
 
 			heal()
 			healthy(t)
