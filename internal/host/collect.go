@@ -344,7 +344,7 @@ func (c *collector) procsAndNova(ctx context.Context) {
 			h.ProcessesError = reason(err)
 			return
 		}
-		h.Processes = procs
+		h.Processes = EvidenceProcesses(procs)
 	})
 	files := c.opt.NovaConf
 	if files == nil {

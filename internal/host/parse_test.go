@@ -6,8 +6,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -204,5 +207,35 @@ func TestScanLogPastAHugeLine(t *testing.T) {
 	got := ScanLog("l3-agent.log", []byte(log))
 	if len(got) != 1 || got[0].Pattern != "rtnetlink" {
 		t.Fatalf("ScanLog after a %d-byte line = %+v, want the rtnetlink line", 2*maxLine, got)
+	}
+}
+
+// Only the processes rules read leave the host, without credentials.
+func TestEvidenceProcesses(t *testing.T) {
+	in := []snapshot.Process{
+		{PID: 1, User: "root", Args: "/sbin/init"},
+		{PID: 2, User: "mysql", Args: "mysql -uroot -pS3cret nova"},
+		{PID: 3, User: "nobody", Args: "dnsmasq --no-hosts --pid-file=/var/lib/neutron/dhcp/n1/pid"},
+		{PID: 4, User: "nova", Args: "/usr/bin/python3 /usr/bin/nova-compute --config-file /etc/nova/nova.conf"},
+		{PID: 5, User: "neutron", Args: "neutron-server: rpc worker (/usr/bin/python3 /usr/bin/neutron-server)"},
+		{PID: 6, User: "libvirt-qemu", Args: "/usr/bin/qemu-system-x86_64 -name guest=instance-1 -uuid 3f2a -object secret,id=masterKey0,format=raw,file=/var/lib/libvirt/qemu/k -object secret,id=disk0-secret0,data=c2VjcmV0,keyid=masterKey0,iv=aXY= -spice port=5900,password=hunter2"},
+		{PID: 7, User: "root", Args: "curl -u admin:pw http://10.0.0.1/"},
+		{PID: 8, User: "root", Args: "/usr/bin/python3 /usr/local/bin/my-dnsmasq-wrapper"},
+	}
+	got := EvidenceProcesses(in)
+	var pids []int
+	for _, p := range got {
+		pids = append(pids, p.PID)
+		for _, secret := range []string{"S3cret", "c2VjcmV0", "hunter2", "admin:pw"} {
+			if strings.Contains(p.Args, secret) {
+				t.Errorf("pid %d keeps %q: %s", p.PID, secret, p.Args)
+			}
+		}
+	}
+	if !slices.Equal(pids, []int{3, 4, 5, 6}) {
+		t.Errorf("kept %v, want dnsmasq, nova-compute, neutron-server, qemu", pids)
+	}
+	if q := got[len(got)-1].Args; !strings.Contains(q, "-uuid 3f2a") || !strings.Contains(q, "data=REDACTED,keyid=masterKey0") {
+		t.Errorf("qemu: %s", q)
 	}
 }

@@ -39,6 +39,38 @@ func ParsePS(b []byte) ([]snapshot.Process, error) {
 	return out, nil
 }
 
+// evidenceProgram names the programs the host rules read about (dnsmasq per
+// network, nova-compute, nova-serialproxy, qemu's -uuid behind a console
+// socket) and their neighbours an operator reads beside them, as a path's
+// last element: the program, or the script an interpreter runs, or
+// setproctitle's "neutron-server:".
+var evidenceProgram = regexp.MustCompile(`^(?:\S*/)?(?:dnsmasq|nova-[\w-]+|neutron-[\w-]+|qemu[\w.-]*|haproxy|keepalived|libvirtd|ovs-vswitchd|ovsdb-server):?$`)
+
+// secretArg matches an argument value that is a credential: libvirt's
+// "-object secret,…,data=…" and any password=, passwd=, secret= or token=.
+var secretArg = regexp.MustCompile(`(?i)\b(data|password|passwd|secret|token)=[^,\s]+`)
+
+// EvidenceProcesses keeps the processes a rule can read and masks
+// credentials in their arguments. The rest of the process table stays on
+// the host: it is no evidence, and other programs' command lines (mysql
+// -p…, curl -u …) must not travel in a snapshot.
+func EvidenceProcesses(procs []snapshot.Process) []snapshot.Process {
+	var out []snapshot.Process
+	for _, p := range procs {
+		f := strings.Fields(p.Args)
+		keep := false
+		for i := 0; i < len(f) && i < 2 && !keep; i++ {
+			keep = evidenceProgram.MatchString(f[i])
+		}
+		if !keep {
+			continue
+		}
+		p.Args = secretArg.ReplaceAllString(p.Args, "${1}=REDACTED")
+		out = append(out, p)
+	}
+	return out
+}
+
 // SSArgs is the ss invocation ParseSS reads.
 var SSArgs = []string{"ss", "-H", "-l", "-n", "-t", "-p"}
 
