@@ -32,6 +32,7 @@ type jsonReport struct {
 	Findings []struct {
 		Rule     string `json:"rule"`
 		Severity string `json:"severity"`
+		Summary  string `json:"summary"`
 	} `json:"findings"`
 	Skipped []struct {
 		Rule   string `json:"rule"`

@@ -8,18 +8,34 @@ import (
 )
 
 // exampleFirst is the first finding each recorded lab fault must give:
-// examples/snapshots/<fault>.json, collected with "hoofbeat collect" from
-// the lab with the fault injected (lab/fault.sh).
+// examples/snapshots/<fault>.json, collected with "hoofbeat collect
+// --hosts" from the lab with the fault injected (make examples), the same
+// rule the e2e suite expects first.
 var exampleFirst = map[string]string{
-	"healthy":            "",
-	"icmp-ingress":       "security-group/icmp-ingress-missing",
-	"egress":             "security-group/egress-missing",
-	"router-interface":   "router/missing",
-	"router-gateway":     "router/no-gateway",
-	"dhcp-disabled":      "subnet/dhcp-disabled",
-	"dhcp-agent-stopped": "agent/dhcp-down",
-	"port-admin-down":    "port/admin-down",
-	"server-error":       "instance/not-active",
+	"healthy":                "",
+	"icmp-ingress":           "security-group/icmp-ingress-missing",
+	"egress":                 "security-group/egress-missing",
+	"router-interface":       "router/missing",
+	"router-gateway":         "router/no-gateway",
+	"dhcp-disabled":          "subnet/dhcp-disabled",
+	"dhcp-agent-stopped":     "agent/dhcp-down",
+	"port-admin-down":        "port/admin-down",
+	"server-error":           "instance/not-active",
+	"dnsmasq-killed":         "host/dnsmasq-not-running",
+	"qr-device-deleted":      "host/router-interface-missing",
+	"vxlan-blocked":          "host/tunnel-peer-blocked",
+	"ovs-tunnel-deleted":     "host/ovs-port-error",
+	"serial-listen-loopback": "host/serial-console-config",
+	"serialproxy-stopped":    "host/serialproxy-not-running",
+	"selinux-evidence":       "host/selinux-denial",
+	"agent-log-error":        "host/agent-log-error",
+}
+
+// exampleSays is what the first finding must say where its rule alone does
+// not pin the fault down (ovs-port-error also means interfaces in error).
+var exampleSays = map[string]string{
+	"ovs-tunnel-deleted": "Open vSwitch on host cmp1: no tunnel port to peer 192.0.2.10",
+	"vxlan-blocked":      "192.0.2.10",
 }
 
 // TestExamples: diagnose --from on every example snapshot, offline, gives
@@ -51,6 +67,9 @@ func TestExamples(t *testing.T) {
 			}
 			if len(r.Findings) == 0 || r.Findings[0].Rule != want {
 				t.Fatalf("first finding %+v, want %s", r.Findings, want)
+			}
+			if says := exampleSays[name]; !strings.Contains(r.Findings[0].Summary, says) {
+				t.Errorf("first finding says %q, want %q in it", r.Findings[0].Summary, says)
 			}
 			if wantCode := map[string]int{"error": ExitFindings, "warning": ExitOK}[r.Findings[0].Severity]; code != wantCode {
 				t.Errorf("exit %d, want %d", code, wantCode)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -365,6 +366,43 @@ func TestOVSAgentHost(t *testing.T) {
 	for _, f := range res.Findings {
 		if f.Rule == "host/ovs-port-error" && !strings.Contains(f.Summary, "the tunnel bridge br-tun is missing") {
 			t.Errorf("br-tun: %s", f.Summary)
+		}
+	}
+}
+
+// TestOVSTunnelDeleted: the Open vSwitch lab with cmp1's tunnel port to ctl
+// deleted (lab/fault.sh ovs-tunnel-deleted, collected with --hosts): the
+// missing peer is named, with the tunnel ports that are there as evidence;
+// the healthy OVS hosts give nothing.
+func TestOVSTunnelDeleted(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "examples", "snapshots", "ovs-tunnel-deleted.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := snapshot.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Finding
+	for _, fd := range Evaluate(&Input{Snapshot: s}, Options{}).Findings {
+		if fd.Rule == "host/ovs-port-error" {
+			got = append(got, fd)
+		}
+	}
+	if len(got) != 1 || got[0].Summary != "Open vSwitch on host cmp1: no tunnel port to peer 192.0.2.10 (tunneling_ip of the Open vSwitch agent on ctl)" ||
+		!slices.Equal(got[0].Evidence, []string{"tunnel ports: none"}) {
+		t.Fatalf("ovs-port-error: %+v", got)
+	}
+	// With the port back (as the agent's restart re-creates it), nothing.
+	for i := range s.Hosts {
+		if s.Hosts[i].Name == "cmp1" {
+			s.Hosts[i].OVS.Interfaces = append(s.Hosts[i].OVS.Interfaces, snapshot.OVSInterface{Name: "vxlan-c000020a", Type: "vxlan", RemoteIP: "192.0.2.10"})
+		}
+	}
+	for _, fd := range Evaluate(&Input{Snapshot: s}, Options{}).Findings {
+		if fd.Rule == "host/ovs-port-error" {
+			t.Errorf("with the tunnel back: %s", fd.Summary)
 		}
 	}
 }

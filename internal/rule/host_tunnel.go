@@ -322,6 +322,13 @@ where Open vSwitch has a br-int.`,
 				}
 			}
 			if isOVS && len(a.TunnelTypes) > 0 && hasBr("br-tun") {
+				var tunnels []string
+				for _, i := range h.OVS.Interfaces {
+					if i.RemoteIP != "" {
+						tunnels = append(tunnels, fmt.Sprintf("%s (%s to %s)", i.Name, orNone(i.Type), i.RemoteIP))
+					}
+				}
+				missing := false
 				for _, p := range ep.peers {
 					found := false
 					for _, i := range h.OVS.Interfaces {
@@ -330,8 +337,13 @@ where Open vSwitch has a br-int.`,
 						}
 					}
 					if !found {
+						missing = true
 						problems = append(problems, fmt.Sprintf("no tunnel port to peer %s (%s)", p.ip, p.why))
 					}
+				}
+				if missing {
+					slices.Sort(tunnels)
+					evidence = append(evidence, "tunnel ports: "+orNone(strings.Join(tunnels, ", ")))
 				}
 			}
 			if len(problems) == 0 {
