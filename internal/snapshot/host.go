@@ -27,6 +27,8 @@ type Host struct {
 	FDB      []FDBEntry `json:"fdb,omitempty"`
 	FDBError string     `json:"fdb_error,omitempty"`
 
+	// Processes are those the rules read, credentials masked
+	// (host.EvidenceProcesses), not the whole table.
 	Processes      []Process `json:"processes,omitempty"`
 	ProcessesError string    `json:"processes_error,omitempty"`
 	// Listeners are the listening TCP sockets of the host's namespace.
