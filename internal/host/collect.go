@@ -313,7 +313,7 @@ func (c *collector) logs(ctx context.Context) {
 	if files == nil {
 		files = AgentLogs
 	}
-	var found []snapshot.LogLine
+	var found, history []snapshot.LogLine
 	var read, failed []string
 	for _, f := range files {
 		out, err := c.run(ctx, "tail", "-n", fmt.Sprint(LogTailLines), "--", f)
@@ -325,10 +325,11 @@ func (c *collector) logs(ctx context.Context) {
 			continue
 		}
 		read = append(read, f)
-		found = append(found, ScanLog(f, out)...)
+		errs, before := ScanLog(f, out)
+		found, history = append(found, errs...), append(history, before...)
 	}
 	c.set(func(h *snapshot.Host) {
-		h.LogErrors, h.LogsRead = found, read
+		h.LogErrors, h.LogErrorsBeforeStart, h.LogsRead = found, history, read
 		h.LogsError = strings.Join(failed, "; ")
 	})
 }

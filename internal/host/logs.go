@@ -2,6 +2,7 @@ package host
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
@@ -40,14 +41,26 @@ var AgentLogs = []string{
 // LogTailLines is how much of each log is read (tail -n).
 const LogTailLines = 2000
 
+// serviceStart is the line a service logs when it starts: neutron's
+// "Logging enabled!", nova's "Starting compute node (version …)" (any
+// binary), nova-serialproxy's "WebSocket server settings:".
+var serviceStart = regexp.MustCompile(`neutron\.common\.config \[[^\]]*\] Logging enabled!|nova\.service \[[^\]]*\] Starting \S+ node \(version|nova\.console\.websocketproxy \[[^\]]*\] WebSocket server settings:`)
+
 // ScanLog finds the known error lines in a log's text: one entry per
-// pattern with the last matching line and the count.
-func ScanLog(file string, b []byte) []snapshot.LogLine {
-	var out []snapshot.LogLine
+// pattern with the last matching line and the count. errs are those since
+// the service last started; beforeStart those from an earlier run of it,
+// which the restart is past (without a start in the tail, all count).
+func ScanLog(file string, b []byte) (errs, beforeStart []snapshot.LogLine) {
+	var cur []snapshot.LogLine
 	idx := map[string]int{}
 	sc := lines(b)
 	for sc.Scan() {
 		line := sc.Text()
+		if strings.Contains(line, "INFO") && serviceStart.MatchString(line) {
+			beforeStart = mergeLogLines(beforeStart, cur)
+			cur, idx = nil, map[string]int{}
+			continue
+		}
 		if !strings.Contains(line, "ERROR") && !strings.Contains(line, "CRITICAL") && !strings.Contains(line, "RTNETLINK") {
 			continue
 		}
@@ -60,14 +73,29 @@ func ScanLog(file string, b []byte) []snapshot.LogLine {
 				l = l[:120] + " … " + l[len(l)-260:]
 			}
 			if i, ok := idx[p.Name]; ok {
-				out[i].Line = l
-				out[i].Count++
+				cur[i].Line = l
+				cur[i].Count++
 			} else {
-				idx[p.Name] = len(out)
-				out = append(out, snapshot.LogLine{File: file, Pattern: p.Name, Line: l, Count: 1})
+				idx[p.Name] = len(cur)
+				cur = append(cur, snapshot.LogLine{File: file, Pattern: p.Name, Line: l, Count: 1})
 			}
 			break
 		}
 	}
-	return out
+	return cur, beforeStart
+}
+
+// mergeLogLines adds later entries to earlier ones of the same file: per
+// pattern, the counts add up and the later line is the last.
+func mergeLogLines(earlier, later []snapshot.LogLine) []snapshot.LogLine {
+	for _, l := range later {
+		i := slices.IndexFunc(earlier, func(e snapshot.LogLine) bool { return e.Pattern == l.Pattern })
+		if i < 0 {
+			earlier = append(earlier, l)
+			continue
+		}
+		earlier[i].Line = l.Line
+		earlier[i].Count += l.Count
+	}
+	return earlier
 }

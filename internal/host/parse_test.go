@@ -32,7 +32,10 @@ var parsers = map[string]func([]byte) (any, error){
 		a, err := ParseAudit(b)
 		return map[string]any{"avcs": a, "audit2allow": Audit2Allow(a)}, err
 	},
-	"logs": func(b []byte) (any, error) { return ScanLog("agent.log", b), nil },
+	"logs": func(b []byte) (any, error) {
+		errs, before := ScanLog("agent.log", b)
+		return map[string]any{"errors": errs, "before_start": before}, nil
+	},
 	"nova-conf": func(b []byte) (any, error) {
 		return ParseNovaConf(map[string][]byte{"nova.conf": b}, []string{"nova.conf"})
 	},
@@ -182,7 +185,14 @@ func FuzzAudit(f *testing.F) {
 
 func FuzzLogs(f *testing.F) {
 	fuzzSeeds(f, "logs")
-	f.Fuzz(func(t *testing.T, b []byte) { ScanLog("x.log", b) })
+	f.Fuzz(func(t *testing.T, b []byte) {
+		errs, before := ScanLog("x.log", b)
+		for _, l := range append(errs, before...) {
+			if l.Count < 1 || l.Line == "" {
+				t.Fatalf("empty entry %+v", l)
+			}
+		}
+	})
 }
 
 func FuzzNovaConf(f *testing.F) {
@@ -204,9 +214,44 @@ func FuzzOVS(f *testing.F) {
 func TestScanLogPastAHugeLine(t *testing.T) {
 	log := strings.Repeat("x", 2*maxLine) + "\n" +
 		"2026-11-21 11:41:07.311 29388 ERROR neutron.agent.linux.utils [-] Exit code: 2; Stderr: RTNETLINK answers: File exists\n"
-	got := ScanLog("l3-agent.log", []byte(log))
+	got, _ := ScanLog("l3-agent.log", []byte(log))
 	if len(got) != 1 || got[0].Pattern != "rtnetlink" {
 		t.Fatalf("ScanLog after a %d-byte line = %+v, want the rtnetlink line", 2*maxLine, got)
+	}
+}
+
+// TestScanLogAcrossRestarts: errors before the agent's last start are
+// history, kept apart and merged per pattern; those after it count.
+func TestScanLogAcrossRestarts(t *testing.T) {
+	log := `2026-11-21 13:25:53.298 5802 ERROR neutron.agent.l3.agent [-] Failed reporting state!: oslo_messaging.exceptions.MessagingTimeout: Timed out
+2026-11-21 13:30:00.001 5802 ERROR neutron.agent.linux.utils [-] Exit code: 2; Stderr: RTNETLINK answers: File exists
+2026-11-21 13:48:13.359 2129 INFO neutron.common.config [-] Logging enabled!
+2026-11-21 13:49:00.000 2129 ERROR neutron.agent.l3.agent [-] Failed reporting state!: oslo_messaging.exceptions.MessagingTimeout: Timed out
+2026-11-21 13:52:08.421 2298 INFO neutron.common.config [-] Logging enabled!
+2026-11-21 13:52:10.000 2298 INFO neutron.agent.l3.agent [-] Agent has just been revived. Doing a full sync.
+2026-11-21 13:55:00.000 2298 ERROR neutron.agent.linux.utils [-] Exit code: 2; Stderr: RTNETLINK answers: Operation not permitted
+`
+	errs, before := ScanLog("l3.log", []byte(log))
+	if len(errs) != 1 || errs[0].Pattern != "rtnetlink" || errs[0].Count != 1 || !strings.Contains(errs[0].Line, "Operation not permitted") {
+		t.Errorf("since the last start: %+v", errs)
+	}
+	want := map[string]int{"agent report failed": 2, "rtnetlink": 1}
+	if len(before) != 2 {
+		t.Fatalf("before the last start: %+v", before)
+	}
+	for _, l := range before {
+		if want[l.Pattern] != l.Count {
+			t.Errorf("before the last start: %s counted %d, want %d", l.Pattern, l.Count, want[l.Pattern])
+		}
+	}
+	if !strings.Contains(before[0].Line, "13:49:00") {
+		t.Errorf("the last line of a pattern is the latest: %s", before[0].Line)
+	}
+	// nova-compute's start.
+	errs, before = ScanLog("nova-compute.log", []byte("2026-11-21 13:40:00.000 1 ERROR nova.compute.manager [-] AMQP server on 192.0.2.10:5672 is unreachable\n"+
+		"2026-11-21 13:48:18.118 2244 INFO nova.service [-] Starting compute node (version 26.2.2)\n"))
+	if len(errs) != 0 || len(before) != 1 {
+		t.Errorf("nova-compute restarted after the error: %+v / %+v", errs, before)
 	}
 }
 

@@ -120,7 +120,9 @@ failed state reports.
 
 hoofbeat reads the last lines of each agent's log on the checked hosts
 and quotes the last line of each known pattern, with how often it
-appears. A line may be old: compare its time with the fault's.`,
+appears, since the agent last started (neutron's "Logging enabled!",
+nova's "Starting … node"): what came before is history the restart is
+past, kept in the snapshot (log_errors_before_start) without a finding.`,
 	Fix:   "Read the quoted line in context and fix its cause; restart the agent when the cause is gone.",
 	Needs: []string{snapshot.SourceHosts},
 	Hop:   HopHosts,

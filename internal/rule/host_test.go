@@ -407,6 +407,19 @@ func TestOVSTunnelDeleted(t *testing.T) {
 	}
 }
 
+// An error from before the agent's last start is history: no finding.
+func TestAgentLogErrorBeforeStart(t *testing.T) {
+	h := agentLogErrorHost()
+	h.LogErrorsBeforeStart, h.LogErrors = h.LogErrors, nil
+	s := labSnap("vm2")
+	s.Hosts = []snapshot.Host{h, cmp1For("healthy")}
+	for _, f := range Evaluate(&Input{Snapshot: s}, Options{}).Findings {
+		if f.Rule == "host/agent-log-error" {
+			t.Errorf("errors before the restart reported: %s", f.Summary)
+		}
+	}
+}
+
 // hoofbeat host: no server, the hosts alone.
 func TestEvaluateHostsWithoutServer(t *testing.T) {
 	s := &snapshot.Snapshot{Version: snapshot.Version, Hosts: []snapshot.Host{cmp1For("vxlan-blocked")}}

@@ -47,8 +47,12 @@ type Host struct {
 
 	SELinux SELinux `json:"selinux"`
 
-	// LogErrors are the known error lines found in the agents' logs.
+	// LogErrors are the known error lines found in the agents' logs, since
+	// each agent last started.
 	LogErrors []LogLine `json:"log_errors,omitempty"`
+	// LogErrorsBeforeStart are those from an earlier run of the agent: the
+	// restart is past them.
+	LogErrorsBeforeStart []LogLine `json:"log_errors_before_start,omitempty"`
 	// LogsRead are the log files read; LogsError says why others were not.
 	LogsRead  []string `json:"logs_read,omitempty"`
 	LogsError string   `json:"logs_error,omitempty"`
