@@ -305,12 +305,8 @@ apply.`,
 			return nil
 		}
 		var out []Finding
-		for _, at := range serverRouters(s) {
+		for _, at := range attachedRouters(in) {
 			r := at.router
-			if r == nil {
-				in.uncheck("router %s on subnet %s is not in the snapshot", at.id, at.subID)
-				continue
-			}
 			hs := routerHostings(s, r.ID)
 			if len(hs) == 0 {
 				continue // router/not-scheduled
