@@ -131,7 +131,7 @@ qr_dev() { { ip -n "qrouter-$ROUTER" -j link 2>/dev/null || echo '[]'; } | jq -r
 qr_ok() { local d; d=$(qr_dev); [ -n "$d" ] && ip -n "qrouter-$ROUTER" -4 addr show dev "$d" | grep 'inet 10\.0\.0\.1/' >/dev/null; }
 router_ports_active() {
   as_admin
-  [ "$(api GET "$NEUTRON_URL/v2.0/ports?device_id=$ROUTER" | jq '[.ports[] | select(.status!="ACTIVE")] | length')" = 0 ]
+  ports_active "device_id=$ROUTER"
 }
 # compute_fresh HOST T: nova-compute on HOST has reported (updated_at) after epoch T and is up.
 compute_fresh() {
@@ -308,10 +308,7 @@ ovs_tunnel_deleted_inject() {
   ovs_tunnel_deleted_active || ovs cmp1 del-port br-tun "$OVS_TUN_PORT"
   wait_until 10 "vm1's pings to vm3 to be dropped" ping_blocked vm1 "$(vm_ip vm3)"
 }
-cmp1_ports_active() {
-  as_admin
-  [ "$(api GET "$NEUTRON_URL/v2.0/ports?binding:host_id=cmp1" | jq '[.ports[] | select(.status!="ACTIVE")] | length')" = 0 ]
-}
+cmp1_ports_active() { as_admin; ports_active "binding:host_id=cmp1"; }
 ovs_tunnel_deleted_heal() {
   ovs_tunnel_deleted_active || return 0
   # hoofbeat's fix for it: the agent re-creates its tunnels when it starts.

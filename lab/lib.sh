@@ -280,6 +280,10 @@ api() {
   printf '%s' "$out"
 }
 
+# ports_active QUERY: every Neutron port matching the filter QUERY is ACTIVE.
+ports_active() {
+  [ "$(api GET "$NEUTRON_URL/v2.0/ports?$1" | jq '[.ports[] | select(.status!="ACTIVE")] | length')" = 0 ]
+}
 http_code() { nsx ctl curl -s -m 5 -o /dev/null -w '%{http_code}' "$1" 2>/dev/null; }
 http_ok() { local c; c=$(http_code "$1"); [ -n "$c" ] && [ "$c" != 000 ] && [ "$c" -lt 500 ]; }
 

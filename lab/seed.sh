@@ -228,13 +228,8 @@ wire_vm() {
 rm -f "$RUN/seed/vms.txt.new"
 for vm in vm1 vm2 vm3; do wire_vm "$vm"; done
 mv "$RUN/seed/vms.txt.new" "$RUN/seed/vms.txt"
-ports_active() {
-  local n
-  n=$(api GET "$NEUTRON_URL/v2.0/ports?network_id=$NET" | jq '[.ports[] | select(.status!="ACTIVE")] | length')
-  [ "$n" = 0 ]
-}
 WAIT_HINT="ports: lab/on.sh ctl openstack --os-cloud lab-admin port list --network private --long" \
-  wait_until 90 "every port of private ACTIVE" ports_active || die "ports not ACTIVE: $(api GET "$NEUTRON_URL/v2.0/ports?network_id=$NET" | jq -c '[.ports[] | {id,device_owner,status}]')"
+  wait_until 90 "every port of private ACTIVE" ports_active "network_id=$NET" || die "ports not ACTIVE: $(api GET "$NEUTRON_URL/v2.0/ports?network_id=$NET" | jq -c '[.ports[] | {id,device_owner,status}]')"
 mark "fake VMs wired, ports ACTIVE"
 
 # ---- dataplane checks ---------------------------------------------------------
