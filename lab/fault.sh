@@ -34,6 +34,7 @@ FAULTS=(
 )
 AUDIT_LOG=${LAB_AUDIT_LOG:-$HOSTS_DIR/ctl/audit.log}
 L3_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-l3-agent.log
+DHCP_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-dhcp-agent.log
 FDIR=$RUN/faults
 # cmp1's br-tun port to ctl, named by the agent after ctl's tunnel address.
 # shellcheck disable=SC2086  # the address's dots split it into four bytes
@@ -233,11 +234,22 @@ dhcp_agent_stopped_inject() {
   stop_svc ctl neutron-dhcp-agent
   wait_until 60 "the API to report ctl's DHCP agent dead" agent_dead ctl "DHCP agent"
 }
-dhcp_agent_stopped_heal() {
+# start_dhcp_agent_synced: start ctl's DHCP agent and wait until its first
+# resync is over. That resync restarts a dnsmasq that outlived the agent
+# (neutron's Dnsmasq._enable stops an active one, re-plugs, spawns anew):
+# checking dnsmasq before it ends can pass on the old process, and hoofbeat
+# then finds none (rehearsal: dnsmasq-not-running on the healed lab).
+start_dhcp_agent_synced() {
+  local off; off=$(stat -c %s "$DHCP_LOG" 2>/dev/null || echo 0)
   start_dhcp_agent
+  wait_until 120 "ctl's DHCP agent to log 'Synchronizing state complete'" \
+    alive_and logged_since "$DHCP_LOG" "$off" "Synchronizing state complete"
   wait_until 90 "ctl's DHCP agent alive" agent_alive ctl "DHCP agent"
   wait_until 90 "DHCP for private served again (agent, port, dnsmasq)" dhcp_stable
 }
+# logged_since FILE OFFSET TEXT: TEXT is in FILE after byte OFFSET.
+logged_since() { tail -c +"$(($2 + 1))" "$1" 2>/dev/null | grep -qF "$3"; }
+dhcp_agent_stopped_heal() { start_dhcp_agent_synced; }
 
 dnsmasq_killed_active() { ! dnsmasq_running; }
 dnsmasq_killed_inject() {
@@ -253,9 +265,7 @@ dnsmasq_killed_heal() {
   # The agent only logs a dead child (check_child_processes_action=log):
   # a restart makes it resync and spawn dnsmasq again.
   stop_svc ctl neutron-dhcp-agent
-  start_dhcp_agent
-  wait_until 90 "ctl's DHCP agent alive" agent_alive ctl "DHCP agent"
-  wait_until 90 "DHCP for private served again (agent, port, dnsmasq)" dhcp_stable
+  start_dhcp_agent_synced
 }
 
 qr_device_deleted_active() { ! qr_ok; }
