@@ -3,9 +3,11 @@ package report
 import (
 	"encoding/json"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/hoofbeat/hoofbeat/internal/rule"
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -207,11 +209,11 @@ func icmpAndNoRouter() *Report {
 			"default: ingress IPv4 any from group default, ingress IPv6 any from group default",
 			"lab-sg: ingress IPv4 tcp 22 from 0.0.0.0/0",
 		},
-		Remediation: []string{"openstack security group rule create --ingress --ethertype IPv4 --protocol icmp --remote-ip 0.0.0.0/0 lab-sg"},
-		Verify: []string{
+		Remediation: lines("openstack security group rule create --ingress --ethertype IPv4 --protocol icmp --remote-ip 0.0.0.0/0 lab-sg"),
+		Verify: lines(
 			"openstack security group rule list lab-sg --protocol icmp --ingress",
-			"ping -c 3 10.0.0.12   # from the DHCP namespace: ip netns exec qdhcp-" + privateNetID + " ping -c 3 10.0.0.12",
-		},
+			"ping -c 3 10.0.0.12   # from the DHCP namespace: ip netns exec qdhcp-"+privateNetID+" ping -c 3 10.0.0.12",
+		),
 	}
 	missing := rule.Finding{
 		Rule: "router/missing", Severity: rule.Error, Domain: "router",
@@ -221,19 +223,19 @@ func icmpAndNoRouter() *Report {
 			"private-subnet 10.0.0.0/24 gateway 10.0.0.1: no port with device_owner network:router_interface* holds 10.0.0.1",
 			"router1 (" + routerID + ") has its gateway on public but no interface on private-subnet",
 		},
-		Remediation: []string{"openstack router add subnet router1 private-subnet"},
-		Verify:      []string{"openstack port list --router router1 --fixed-ip subnet=private-subnet"},
+		Remediation: lines("openstack router add subnet router1 private-subnet"),
+		Verify:      lines("openstack port list --router router1 --fixed-ip subnet=private-subnet"),
 	}
 	none := rule.Finding{
 		Rule: "floating-ip/none", Severity: rule.Info, Domain: "floating-ip",
 		Subject:  rule.Subject{Kind: "port", ID: portID},
 		Summary:  "web1 has no floating IP: from outside private it is unreachable by design",
 		Evidence: []string{"no floating IP has port_id " + portID},
-		Remediation: []string{
+		Remediation: lines(
 			"openstack floating ip create public",
-			"openstack server add floating ip web1 <the new address>",
-		},
-		Verify: []string{"openstack floating ip list --port " + portID},
+			"openstack server add floating ip web1 NEW_ADDRESS",
+		),
+		Verify: lines("openstack floating ip list --port " + portID),
 	}
 	return &Report{
 		Snapshot: s,
@@ -318,21 +320,21 @@ func serverError() *Report {
 			"status: ERROR",
 			"fault (500): No valid host was found. There are not enough hosts available.",
 		},
-		Remediation: []string{
-			"openstack server show " + errID + " -c fault",
-			"openstack server rebuild " + errID + "   # or delete and re-create once the fault's cause is fixed",
-		},
-		Verify: []string{"openstack server show " + errID + " -c status"},
+		Remediation: lines(
+			"openstack server show "+errID+" -c fault",
+			"openstack server rebuild "+errID+"   # or delete and re-create once the fault's cause is fixed",
+		),
+		Verify: lines("openstack server show " + errID + " -c status"),
 	}
 	noPort := rule.Finding{
 		Rule: "instance/no-network-port", Severity: rule.Warning, Domain: "instance",
 		Subject:  rule.Subject{Kind: "server", ID: errID, Name: "web-err"},
 		Summary:  "server web-err has no network port",
 		Evidence: []string{"GET /v2.0/ports?device_id=" + errID + " returned no port"},
-		Remediation: []string{
+		Remediation: lines(
 			"openstack server add network web-err private   # once the server is ACTIVE",
-		},
-		Verify: []string{"openstack port list --server web-err"},
+		),
+		Verify: lines("openstack port list --server web-err"),
 	}
 	return &Report{
 		Snapshot: s,
@@ -375,11 +377,11 @@ func twoPorts() *Report {
 			"port " + port2ID + " status DOWN, admin_state_up true, binding:host_id cmp1, binding:vif_type ovs",
 			"Open vSwitch agent on cmp1 (" + agentOVSCmp1 + ") is alive",
 		},
-		Remediation: []string{
-			"ssh cmp1 journalctl -u neutron-openvswitch-agent --since -1h | grep " + port2ID[:11],
+		Remediation: lines(
+			"ssh cmp1 journalctl -u neutron-openvswitch-agent --since -1h | grep "+port2ID[:11],
 			"ssh cmp1 systemctl restart neutron-openvswitch-agent",
-		},
-		Verify: []string{"openstack port show " + port2ID + " -c status"},
+		),
+		Verify: lines("openstack port show " + port2ID + " -c status"),
 	}
 	return &Report{
 		Snapshot: s,
@@ -411,4 +413,23 @@ var cases = []struct {
 	{"non-admin", nonAdmin},
 	{"server-error", serverError},
 	{"two-ports", twoPorts},
+}
+
+// lines builds command lines from their printed form, for fixtures: words
+// split at spaces, " | " between commands, "   # " before a comment.
+func lines(ls ...string) []shell.Cmd {
+	var out []shell.Cmd
+	for _, l := range ls {
+		l, comment, _ := strings.Cut(l, "   # ")
+		var c shell.Cmd
+		for i, stage := range strings.Split(l, " | ") {
+			if i == 0 {
+				c = shell.Command(strings.Fields(stage)...)
+			} else {
+				c = c.Pipe(strings.Fields(stage)...)
+			}
+		}
+		out = append(out, c.Comment(comment))
+	}
+	return out
 }

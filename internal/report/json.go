@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"time"
+
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 )
 
 // SchemaVersion is the version of the JSON document (docs/output-json.md).
@@ -181,8 +183,8 @@ func toJSON(v *view) jsonDoc {
 			Subject:     jsonResource{Kind: f.Subject.Kind, ID: f.Subject.ID, Name: f.Subject.Name},
 			Summary:     f.Summary,
 			Evidence:    nonNil(f.Evidence),
-			Remediation: nonNil(f.Remediation),
-			Verify:      nonNil(f.Verify),
+			Remediation: nonNil(shell.Strings(f.Remediation)),
+			Verify:      nonNil(shell.Strings(f.Verify)),
 		})
 	}
 	for _, s := range v.Skipped {

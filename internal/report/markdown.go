@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hoofbeat/hoofbeat/internal/rule"
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 )
 
 // Markdown writes the report as an incident report to paste into a ticket
@@ -289,8 +290,8 @@ func writeMarkdown(w io.Writer, v *view) error {
 					p("- %s\n", md(e))
 				}
 			}
-			mdCommands(&b, "Fix", f.Remediation)
-			mdCommands(&b, "Verify", f.Verify)
+			mdCommands(&b, "Fix", shell.Strings(f.Remediation))
+			mdCommands(&b, "Verify", shell.Strings(f.Verify))
 		}
 	}
 

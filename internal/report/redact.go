@@ -7,9 +7,12 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/hoofbeat/hoofbeat/internal/rule"
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -30,7 +33,7 @@ func Redact(r *Report) *Report {
 	}
 	out := &Report{Tool: r.Tool}
 	out.Snapshot = deepCopy(r.Snapshot)
-	out.Result = *deepCopy(&r.Result)
+	out.Result = copyResult(r.Result)
 	m := newMasker()
 	project, user := m.learn(out.Snapshot)
 	m.walk(reflect.ValueOf(out.Snapshot))
@@ -63,6 +66,25 @@ func deepCopy[T any](v *T) *T {
 	}
 	return c
 }
+
+// copyResult copies a result deep enough for walk to mask it in place
+// (commands are values: walk replaces them whole).
+func copyResult(r rule.Result) rule.Result {
+	out := rule.Result{
+		Findings: make([]rule.Finding, len(r.Findings)),
+		Skipped:  slices.Clone(r.Skipped),
+		Passed:   slices.Clone(r.Passed),
+	}
+	for i, f := range r.Findings {
+		f.Evidence = slices.Clone(f.Evidence)
+		f.Remediation = slices.Clone(f.Remediation)
+		f.Verify = slices.Clone(f.Verify)
+		out.Findings[i] = f
+	}
+	return out
+}
+
+var cmdType = reflect.TypeFor[shell.Cmd]()
 
 type masker struct {
 	// words are whole-word values (host names, project IDs) and their masks,
@@ -148,6 +170,12 @@ func (m *masker) learn(s *snapshot.Snapshot) (project, user string) {
 
 // walk masks every string reachable from v, in place.
 func (m *masker) walk(v reflect.Value) {
+	if v.Type() == cmdType {
+		if v.CanSet() {
+			v.Set(reflect.ValueOf(v.Interface().(shell.Cmd).Map(m.mask)))
+		}
+		return
+	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {

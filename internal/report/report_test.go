@@ -8,8 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -129,7 +132,7 @@ func TestWrapsToWidth(t *testing.T) {
 func isCommand(r *Report, l string) bool {
 	l = strings.TrimSpace(l)
 	for _, f := range r.Result.Findings {
-		for _, c := range append(append([]string{}, f.Remediation...), f.Verify...) {
+		for _, c := range shell.Strings(slices.Concat(f.Remediation, f.Verify)) {
 			if l == c {
 				return true
 			}

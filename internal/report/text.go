@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/hoofbeat/hoofbeat/internal/rule"
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 )
 
 // ANSI styles; used only when TextOptions.Color is set.
@@ -190,11 +192,8 @@ func (v *view) fullIDsShown() func(string) bool {
 		for _, l := range f.Evidence {
 			b.WriteString(l + "\n")
 		}
-		for _, l := range f.Remediation {
-			b.WriteString(l + "\n")
-		}
-		for _, l := range f.Verify {
-			b.WriteString(l + "\n")
+		for _, l := range slices.Concat(f.Remediation, f.Verify) {
+			b.WriteString(l.String() + "\n")
 		}
 	}
 	all := b.String()
@@ -245,8 +244,8 @@ func (t *textWriter) findings(v *view) {
 			t.para(in, indent, t.paint(styleDim, "on "+subj))
 		}
 		t.list(in, "Evidence:", f.Evidence, true)
-		t.list(in, "Fix:", f.Remediation, false)
-		t.list(in, "Verify:", f.Verify, false)
+		t.list(in, "Fix:", shell.Strings(f.Remediation), false)
+		t.list(in, "Verify:", shell.Strings(f.Verify), false)
 	}
 }
 

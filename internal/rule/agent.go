@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -13,15 +14,15 @@ func agentSubject(a *snapshot.Agent) Subject {
 
 // enableOrRestart returns the commands that bring an agent back: enable it
 // when it is admin-down, restart its unit when it is dead.
-func enableOrRestart(a *snapshot.Agent, unit string) []string {
-	var out []string
+func enableOrRestart(a *snapshot.Agent, unit string) []shell.Cmd {
+	var out []shell.Cmd
 	if !a.AdminStateUp {
-		out = append(out, "openstack network agent set --enable "+a.ID)
+		out = append(out, cmd("openstack", "network", "agent", "set", "--enable", a.ID))
 	}
 	if !a.Alive {
 		out = append(out,
-			comment("systemctl restart "+unit, "on host "+a.Host),
-			comment("journalctl -u "+unit+" -n 200", "on host "+a.Host+": why it stopped (AMQP unreachable? a crash?)"))
+			onHost(cmd("systemctl", "restart", unit), a.Host),
+			onHost(cmd("journalctl", "-u", unit, "-n", "200"), a.Host+": why it stopped (AMQP unreachable? a crash?)"))
 	}
 	return out
 }
@@ -83,10 +84,10 @@ since this explains them.`,
 			if first == nil {
 				f.Summary = fmt.Sprintf("no L2 agent is registered on host %s, where %s is bound: nothing wires the port", host, strings.Join(labels, ", "))
 				f.Evidence = []string{fmt.Sprintf("agents on host %s of types %s: none", host, strings.Join(l2AgentTypes, ", "))}
-				f.Remediation = []string{
-					comment("systemctl status "+unit, "on host "+host+": is it installed and running? Its configured host name must be "+host),
-					comment("systemctl restart "+unit, "on host "+host),
-				}
+				f.Remediation = cmds(
+					onHost(cmd("systemctl", "status", unit), host+": is it installed and running? Its configured host name must be "+host),
+					onHost(cmd("systemctl", "restart", unit), host),
+				)
 			} else {
 				f.Subject = agentSubject(first)
 				state := "dead"
@@ -97,12 +98,12 @@ since this explains them.`,
 				for _, a := range agentsOn(s, host, l2AgentTypes...) {
 					f.Evidence = append(f.Evidence, fmt.Sprintf("%s: %s", agentLabel(a), agentState(a)))
 				}
-				f.Remediation = append([]string{"openstack network agent list --host " + host}, enableOrRestart(first, unit)...)
+				f.Remediation = append(cmds(cmd("openstack", "network", "agent", "list", "--host", host)), enableOrRestart(first, unit)...)
 			}
 			for _, p := range ports {
 				f.Evidence = append(f.Evidence, fmt.Sprintf("port %s: status %s, binding:host_id %s", p.ID, p.Status, orNone(p.BindingHostID)))
 			}
-			f.Verify = []string{"openstack network agent list --host " + host, "openstack port show " + ports[0].ID + " -c status"}
+			f.Verify = cmds(cmd("openstack", "network", "agent", "list", "--host", host), cmd("openstack", "port", "show", ports[0].ID, "-c", "status"))
 			out = append(out, f)
 		}
 		return out
@@ -154,7 +155,7 @@ is native and there are no DHCP agents: the rule does not apply there.`,
 					fmt.Sprintf("DHCP agents hosting network %s: none", n.ID),
 					fmt.Sprintf("ports with device_owner %s on it: %d", snapshot.OwnerDHCP, len(s.NetworkPortsByOwner(n.ID, snapshot.OwnerDHCP))),
 				},
-				Verify: []string{"openstack network agent list --network " + n.ID},
+				Verify: cmds(cmd("openstack", "network", "agent", "list", "--network", n.ID)),
 			}
 			var live *snapshot.Agent
 			for _, a := range agentsOfType(s, snapshot.AgentTypeDHCP) {
@@ -164,15 +165,15 @@ is native and there are no DHCP agents: the rule does not apply there.`,
 				}
 			}
 			if live != nil {
-				f.Remediation = []string{comment(fmt.Sprintf("openstack network agent add network --dhcp %s %s", live.ID, n.ID), "DHCP agent on "+live.Host)}
+				f.Remediation = cmds(cmd("openstack", "network", "agent", "add", "network", "--dhcp", live.ID, n.ID).Comment("DHCP agent on " + live.Host))
 			} else {
 				f.Evidence = append(f.Evidence, "no DHCP agent is alive and admin-up")
-				f.Remediation = []string{
-					comment("openstack network agent list --agent-type dhcp", "bring a DHCP agent up first (systemctl restart neutron-dhcp-agent on its host)"),
-					comment(fmt.Sprintf("openstack network agent add network --dhcp DHCP_AGENT_ID %s", n.ID), "then schedule the network to it"),
-				}
+				f.Remediation = cmds(
+					cmd("openstack", "network", "agent", "list", "--agent-type", "dhcp").Comment("bring a DHCP agent up first (systemctl restart neutron-dhcp-agent on its host)"),
+					cmd("openstack", "network", "agent", "add", "network", "--dhcp", "DHCP_AGENT_ID", n.ID).Comment("then schedule the network to it"),
+				)
 			}
-			f.Verify = append(f.Verify, fmt.Sprintf("openstack port list --network %s --device-owner %s", n.ID, snapshot.OwnerDHCP))
+			f.Verify = append(f.Verify, cmd("openstack", "port", "list", "--network", n.ID, "--device-owner", snapshot.OwnerDHCP))
 			out = append(out, f)
 		}
 		return out
@@ -213,16 +214,16 @@ network/no-dhcp-port is suppressed then, since this explains it.`,
 					continue
 				}
 				f := Finding{
-					Verify: []string{"openstack network agent list --network " + n.ID, fmt.Sprintf("openstack port list --network %s --device-owner %s", n.ID, snapshot.OwnerDHCP)},
+					Verify: cmds(cmd("openstack", "network", "agent", "list", "--network", n.ID), cmd("openstack", "port", "list", "--network", n.ID, "--device-owner", snapshot.OwnerDHCP)),
 				}
 				if a == nil {
 					f.Subject = Subject{Kind: "agent", ID: id}
 					f.Summary = fmt.Sprintf("DHCP agent %s hosts network %s but is not in the agent list", shortID(id), netLabel(s, n.ID))
 					f.Evidence = []string{"agent " + id + ": not found among the agents"}
-					f.Remediation = []string{
-						comment(fmt.Sprintf("openstack network agent remove network --dhcp %s %s", id, n.ID), "drop the stale hosting"),
-						"openstack network agent list --agent-type dhcp",
-					}
+					f.Remediation = cmds(
+						cmd("openstack", "network", "agent", "remove", "network", "--dhcp", id, n.ID).Comment("drop the stale hosting"),
+						cmd("openstack", "network", "agent", "list", "--agent-type", "dhcp"),
+					)
 				} else {
 					f.Subject = agentSubject(a)
 					state := "dead"
@@ -233,7 +234,7 @@ network/no-dhcp-port is suppressed then, since this explains it.`,
 					}
 					f.Summary = fmt.Sprintf("DHCP agent %s on host %s, which hosts network %s, is %s", shortID(a.ID), a.Host, netLabel(s, n.ID), state)
 					f.Evidence = []string{fmt.Sprintf("%s: %s", agentLabel(a), agentState(a))}
-					f.Remediation = append([]string{"openstack network agent list --network " + n.ID}, enableOrRestart(a, "neutron-dhcp-agent")...)
+					f.Remediation = append(cmds(cmd("openstack", "network", "agent", "list", "--network", n.ID)), enableOrRestart(a, "neutron-dhcp-agent")...)
 				}
 				f.Evidence = append(f.Evidence, fmt.Sprintf("DHCP agents hosting network %s: %d, up: %d", n.ID, len(ids), up))
 				if up > 0 {
@@ -354,7 +355,7 @@ apply.`,
 			}
 			f := Finding{
 				Subject: Subject{Kind: "router", ID: r.ID, Name: r.Name},
-				Verify:  []string{"openstack network agent list --router " + r.ID + " --long"},
+				Verify:  cmds(cmd("openstack", "network", "agent", "list", "--router", r.ID, "--long")),
 			}
 			var hosts []string
 			for _, h := range bad {
@@ -374,7 +375,7 @@ apply.`,
 			for _, h := range hs {
 				f.Evidence = append(f.Evidence, hostingLine(h))
 			}
-			f.Remediation = []string{"openstack network agent list --router " + r.ID + " --long"}
+			f.Remediation = cmds(cmd("openstack", "network", "agent", "list", "--router", r.ID, "--long"))
 			for _, h := range bad {
 				if h.agent != nil {
 					f.Remediation = append(f.Remediation, enableOrRestart(h.agent, "neutron-l3-agent")...)
@@ -383,8 +384,8 @@ apply.`,
 			if kind == "legacy" {
 				if other := liveL3Agent(s, hs); other != nil {
 					f.Remediation = append(f.Remediation,
-						comment(fmt.Sprintf("openstack network agent remove router --l3 %s %s", bad[0].AgentID, r.ID), "or move the router"),
-						comment(fmt.Sprintf("openstack network agent add router --l3 %s %s", other.ID, r.ID), "to the live L3 agent on "+other.Host))
+						cmd("openstack", "network", "agent", "remove", "router", "--l3", bad[0].AgentID, r.ID).Comment("or move the router"),
+						cmd("openstack", "network", "agent", "add", "router", "--l3", other.ID, r.ID).Comment("to the live L3 agent on "+other.Host))
 				}
 			}
 			out = append(out, f)
@@ -544,15 +545,15 @@ in the DHCP agent's configuration.`,
 				Evidence: []string{
 					fmt.Sprintf("metadata path: %s on %s → %s on %s → nova metadata API", p.via, p.host, metaType, p.host),
 				},
-				Verify: []string{
-					fmt.Sprintf("openstack network agent list --host %s", p.host),
-					"curl -s http://169.254.169.254/openstack/latest/meta_data.json   # inside the guest",
-				},
+				Verify: cmds(
+					cmd("openstack", "network", "agent", "list", "--host", p.host),
+					cmd("curl", "-s", "http://169.254.169.254/openstack/latest/meta_data.json").Comment("inside the guest"),
+				),
 			}
 			if len(agents) == 0 {
 				f.Summary = fmt.Sprintf("no %s runs on host %s, which serves metadata for server %s: the guest cannot reach 169.254.169.254", metaType, p.host, s.Server.Name)
 				f.Evidence = append(f.Evidence, fmt.Sprintf("agents of type %s on %s: none", metaType, p.host))
-				f.Remediation = []string{comment("systemctl restart "+unit, "on host "+p.host)}
+				f.Remediation = cmds(onHost(cmd("systemctl", "restart", unit), p.host))
 			} else {
 				f.Subject = agentSubject(agents[0])
 				f.Summary = fmt.Sprintf("the %s on host %s, which serves metadata for server %s, is down: the guest cannot fetch its SSH keys or user data from 169.254.169.254", metaType, p.host, s.Server.Name)
@@ -561,7 +562,7 @@ in the DHCP agent's configuration.`,
 				}
 				f.Remediation = enableOrRestart(agents[0], unit)
 			}
-			f.Remediation = append(f.Remediation, comment("openstack server reboot "+s.Server.ID, "cloud-init fetches the metadata again"))
+			f.Remediation = append(f.Remediation, cmd("openstack", "server", "reboot", s.Server.ID).Comment("cloud-init fetches the metadata again"))
 			out = append(out, f)
 		}
 		return out

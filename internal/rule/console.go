@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/ipcalc"
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -47,8 +48,13 @@ func consoleInput(in *Input) *consoleScan {
 	return in.scan
 }
 
-func consoleVerify(srv *snapshot.Server) string {
-	return fmt.Sprintf("openstack console log show --lines 60 %s", srv.ID)
+func consoleVerify(srv *snapshot.Server) shell.Cmd {
+	return cmd("openstack", "console", "log", "show", "--lines", "60", srv.ID)
+}
+
+// explainCmd points at the rule whose fix applies.
+func explainCmd(rule string) shell.Cmd {
+	return cmd("hoofbeat", "explain", rule).Comment("the fix is there")
 }
 
 // explained turns a console finding into the confirmation of an API-side
@@ -176,7 +182,7 @@ the guest.`,
 			Subject:  serverSubject(srv),
 			Summary:  fmt.Sprintf("the guest of %s got no DHCP lease (%s): it has no address to answer on", srv.Name, sources(fails)),
 			Evidence: sc.quotes(fails, 5),
-			Verify:   []string{consoleVerify(srv)},
+			Verify:   cmds(consoleVerify(srv)),
 		}
 		var mac string
 		for _, p := range s.Ports {
@@ -186,25 +192,25 @@ the guest.`,
 		}
 		if rule, why := dhcpCause(s); rule != "" {
 			explained(&f, rule, why)
-			f.Remediation = []string{comment("hoofbeat explain "+rule, "the fix is there")}
+			f.Remediation = cmds(explainCmd(rule))
 			return []Finding{f}
 		}
 		for _, id := range serverNetworkIDs(s) {
 			hosts := dhcpAgentHosts(s, id)
 			f.Remediation = append(f.Remediation,
-				comment(fmt.Sprintf("ip netns exec qdhcp-%s tcpdump -lnei any port 67 or port 68", id), onHosts(hosts, "DHCP agent")+"; then reboot the guest: does its DISCOVER arrive, does an OFFER leave?"))
+				cmd("ip", "netns", "exec", "qdhcp-"+id, "tcpdump", "-lnei", "any", "port", "67", "or", "port", "68").Comment(onHosts(hosts, "DHCP agent")+"; then reboot the guest: does its DISCOVER arrive, does an OFFER leave?"))
 			if mac != "" {
 				f.Remediation = append(f.Remediation,
-					comment(fmt.Sprintf("grep -i %s /var/lib/neutron/dhcp/%s/host", mac, id), onHosts(hosts, "DHCP agent")+": dnsmasq knows the port"))
+					cmd("grep", "-i", mac, "/var/lib/neutron/dhcp/"+id+"/host").Comment(onHosts(hosts, "DHCP agent")+": dnsmasq knows the port"))
 			}
 			f.Remediation = append(f.Remediation,
-				comment(fmt.Sprintf("openstack network agent list --network %s", id), "the DHCP agents hosting it, alive?"))
+				cmd("openstack", "network", "agent", "list", "--network", id).Comment("the DHCP agents hosting it, alive?"))
 		}
 		if srv.Host != "" {
 			f.Remediation = append(f.Remediation,
-				comment("tcpdump -lnei any port 67 or port 68", "on host "+srv.Host+", the compute node: does the request leave it? If it leaves and never arrives, look at the overlay/VLAN between the hosts"))
+				cmd("tcpdump", "-lnei", "any", "port", "67", "or", "port", "68").Comment("on host "+srv.Host+", the compute node: does the request leave it? If it leaves and never arrives, look at the overlay/VLAN between the hosts"))
 		}
-		f.Remediation = append(f.Remediation, comment("openstack server reboot "+srv.ID, "to ask again once fixed"))
+		f.Remediation = append(f.Remediation, cmd("openstack", "server", "reboot", srv.ID).Comment("to ask again once fixed"))
 		return []Finding{f}
 	},
 }
@@ -260,51 +266,51 @@ names it.`,
 			Subject:  serverSubject(srv),
 			Summary:  fmt.Sprintf("the guest of %s could not reach the metadata service at 169.254.169.254 (%s): no SSH key, no user data", srv.Name, how),
 			Evidence: sc.quotes(fails, 5),
-			Verify:   []string{consoleVerify(srv), comment("curl -s http://169.254.169.254/openstack/latest/meta_data.json", "inside the guest")},
+			Verify:   cmds(consoleVerify(srv), cmd("curl", "-s", "http://169.254.169.254/openstack/latest/meta_data.json").Comment("inside the guest")),
 		}
 		if rule, why := metadataExplanation(s, sc); rule != "" {
 			explained(&f, rule, why)
-			f.Remediation = []string{comment("hoofbeat explain "+rule, "the fix is there")}
+			f.Remediation = cmds(explainCmd(rule))
 			return []Finding{f}
 		}
 		routers := serverRouters(s)
 		for _, c := range causes {
 			switch {
 			case c == "unreachable":
-				f.Remediation = append(f.Remediation, comment("ip route", "inside the guest: without an address or a default route (or a route to 169.254.169.254) it cannot ask"))
+				f.Remediation = append(f.Remediation, cmd("ip", "route").Comment("inside the guest: without an address or a default route (or a route to 169.254.169.254) it cannot ask"))
 			case c == "refused":
 				for _, at := range routers {
-					f.Remediation = append(f.Remediation, comment(fmt.Sprintf("ip netns exec qrouter-%s ss -ltnp", at.id), "on the L3 agent's host: haproxy should listen on 9697"))
+					f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qrouter-"+at.id, "ss", "-ltnp").Comment("on the L3 agent's host: haproxy should listen on 9697"))
 				}
 				for _, id := range serverNetworkIDs(s) {
-					f.Remediation = append(f.Remediation, comment(fmt.Sprintf("ip netns exec qdhcp-%s ss -ltnp", id), onHosts(dhcpAgentHosts(s, id), "DHCP agent")+": with isolated metadata haproxy listens on 169.254.169.254:80"))
+					f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qdhcp-"+id, "ss", "-ltnp").Comment(onHosts(dhcpAgentHosts(s, id), "DHCP agent")+": with isolated metadata haproxy listens on 169.254.169.254:80"))
 				}
-				f.Remediation = append(f.Remediation, comment("systemctl restart neutron-metadata-agent neutron-l3-agent", "on the network node: the agents respawn the proxies"))
+				f.Remediation = append(f.Remediation, cmd("systemctl", "restart", "neutron-metadata-agent", "neutron-l3-agent").Comment("on the network node: the agents respawn the proxies"))
 			case c == "timed out":
 				if len(routers) == 0 {
-					f.Remediation = append(f.Remediation, comment("grep -E '^(enable_isolated_metadata|force_metadata)' /etc/neutron/dhcp_agent.ini", "on the DHCP agent's host: without a router only the DHCP namespace can answer metadata"))
+					f.Remediation = append(f.Remediation, cmd("grep", "-E", "^(enable_isolated_metadata|force_metadata)", "/etc/neutron/dhcp_agent.ini").Comment("on the DHCP agent's host: without a router only the DHCP namespace can answer metadata"))
 				} else {
 					for _, at := range routers {
-						f.Remediation = append(f.Remediation, comment(fmt.Sprintf("ip netns exec qrouter-%s iptables -t nat -S | grep 169.254.169.254", at.id), "on the L3 agent's host: the redirect to the proxy"))
+						f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qrouter-"+at.id, "iptables", "-t", "nat", "-S").Pipe("grep", "169.254.169.254").Comment("on the L3 agent's host: the redirect to the proxy"))
 					}
 				}
-				f.Remediation = append(f.Remediation, "openstack network agent list --agent-type metadata")
+				f.Remediation = append(f.Remediation, cmd("openstack", "network", "agent", "list", "--agent-type", "metadata"))
 			case strings.HasPrefix(c, "HTTP 5"):
 				f.Remediation = append(f.Remediation,
-					comment("journalctl -u neutron-metadata-agent -n 100", "on the network node"),
-					comment("grep -h metadata_proxy_shared_secret /etc/neutron/metadata_agent.ini /etc/nova/nova.conf", "the secrets must be equal"),
-					comment("journalctl -u nova-api-metadata -n 100", "or nova-api's log where the metadata API runs"))
+					cmd("journalctl", "-u", "neutron-metadata-agent", "-n", "100").Comment("on the network node"),
+					cmd("grep", "-h", "metadata_proxy_shared_secret", "/etc/neutron/metadata_agent.ini", "/etc/nova/nova.conf").Comment("the secrets must be equal"),
+					cmd("journalctl", "-u", "nova-api-metadata", "-n", "100").Comment("or nova-api's log where the metadata API runs"))
 			case strings.HasPrefix(c, "HTTP 4"):
-				f.Remediation = append(f.Remediation, comment("journalctl -u neutron-metadata-agent -n 100", "on the network node: the agent could not match the instance to the request's source address and network"))
+				f.Remediation = append(f.Remediation, cmd("journalctl", "-u", "neutron-metadata-agent", "-n", "100").Comment("on the network node: the agent could not match the instance to the request's source address and network"))
 			}
 		}
 		if len(f.Remediation) == 0 {
-			f.Remediation = append(f.Remediation, "openstack network agent list --agent-type metadata")
+			f.Remediation = append(f.Remediation, cmd("openstack", "network", "agent", "list", "--agent-type", "metadata"))
 			for _, at := range routers {
-				f.Remediation = append(f.Remediation, comment(fmt.Sprintf("ip netns exec qrouter-%s ss -ltnp", at.id), "on the L3 agent's host: haproxy should listen on 9697"))
+				f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qrouter-"+at.id, "ss", "-ltnp").Comment("on the L3 agent's host: haproxy should listen on 9697"))
 			}
 		}
-		f.Remediation = append(f.Remediation, comment("cloud-init clean --reboot", "inside the guest, once fixed: run cloud-init again"))
+		f.Remediation = append(f.Remediation, cmd("cloud-init", "clean", "--reboot").Comment("inside the guest, once fixed: run cloud-init again"))
 		return []Finding{f}
 	},
 }
@@ -385,15 +391,15 @@ cloud-init units. Metadata failures are instance/metadata-unreachable's.`,
 			Subject:  serverSubject(srv),
 			Summary:  fmt.Sprintf("cloud-init %s in the guest of %s: what the user data and cloud config set up may be missing", what, srv.Name),
 			Evidence: ev,
-			Remediation: []string{
-				comment("hoofbeat console "+srv.ID, "log in on the serial console (or SSH if it answers)"),
-				comment("sudo cloud-init status --long", "inside the guest"),
-				comment("sudo grep -nE 'WARNING|ERROR|Traceback' /var/log/cloud-init.log /var/log/cloud-init-output.log", "inside the guest"),
-				comment("sudo journalctl -b -u cloud-init-local -u cloud-init -u cloud-config -u cloud-final", "inside the guest"),
-				comment("sudo cloud-init schema --system --annotate", "inside the guest: is the user data valid?"),
-				comment("sudo cloud-init clean --logs --reboot", "inside the guest, once fixed"),
-			},
-			Verify: []string{consoleVerify(srv), comment("cloud-init status --long", "inside the guest: status: done")},
+			Remediation: cmds(
+				cmd("hoofbeat", "console", srv.ID).Comment("log in on the serial console (or SSH if it answers)"),
+				cmd("sudo", "cloud-init", "status", "--long").Comment("inside the guest"),
+				cmd("sudo", "grep", "-nE", "WARNING|ERROR|Traceback", "/var/log/cloud-init.log", "/var/log/cloud-init-output.log").Comment("inside the guest"),
+				cmd("sudo", "journalctl", "-b", "-u", "cloud-init-local", "-u", "cloud-init", "-u", "cloud-config", "-u", "cloud-final").Comment("inside the guest"),
+				cmd("sudo", "cloud-init", "schema", "--system", "--annotate").Comment("inside the guest: is the user data valid?"),
+				cmd("sudo", "cloud-init", "clean", "--logs", "--reboot").Comment("inside the guest, once fixed"),
+			),
+			Verify: cmds(consoleVerify(srv), cmd("cloud-init", "status", "--long").Comment("inside the guest: status: done")),
 		}
 		return []Finding{f}
 	},
@@ -464,7 +470,7 @@ to compare with the guest's.`,
 		}
 		iface := "eth0"
 		for _, h := range append(append(append([]consoleHit{}, sc.lease...), sc.addr...), sc.dhcpFail...) {
-			if h.iface != "" {
+			if ifaceName(h.iface) {
 				iface = h.iface
 				break
 			}
@@ -474,7 +480,7 @@ to compare with the guest's.`,
 				Subject:  serverSubject(srv),
 				Summary:  summary,
 				Evidence: ev,
-				Verify:   []string{consoleVerify(srv), comment("ip -4 addr show "+iface+"; ip route", "inside the guest")},
+				Verify:   cmds(consoleVerify(srv), cmd("ip", "-4", "addr", "show", iface).Comment("inside the guest"), cmd("ip", "route").Comment("inside the guest")),
 			}
 		}
 
@@ -507,8 +513,8 @@ to compare with the guest's.`,
 			if leased {
 				f.Evidence = append(f.Evidence, "a lease for an address Neutron did not allocate comes from another DHCP server on the network (dnsmasq only answers the ports it knows)")
 				for _, id := range serverNetworkIDs(s) {
-					f.Remediation = append(f.Remediation, comment(fmt.Sprintf("ip netns exec qdhcp-%s tcpdump -lnei any port 67 or port 68", id), onHosts(dhcpAgentHosts(s, id), "DHCP agent")+": which server answers OFFERs besides dnsmasq?"))
-					f.Remediation = append(f.Remediation, comment(fmt.Sprintf("openstack port list --network %s --long", id), "a port with port security off can act as a DHCP server"))
+					f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qdhcp-"+id, "tcpdump", "-lnei", "any", "port", "67", "or", "port", "68").Comment(onHosts(dhcpAgentHosts(s, id), "DHCP agent")+": which server answers OFFERs besides dnsmasq?"))
+					f.Remediation = append(f.Remediation, cmd("openstack", "port", "list", "--network", id, "--long").Comment("a port with port security off can act as a DHCP server"))
 				}
 			}
 			f.Remediation = append(f.Remediation, guestConfigFix(s, iface)...)
@@ -524,7 +530,7 @@ to compare with the guest's.`,
 			f := base(fmt.Sprintf("the guest of %s has no default route: it cannot answer anything outside its subnet", srv.Name), ev)
 			if gwless := gatewaylessSubnets(s); len(gwless) > 0 {
 				explained(&f, "subnet/no-gateway", strings.Join(gwless, ", ")+" has no gateway_ip")
-				f.Remediation = []string{comment("hoofbeat explain subnet/no-gateway", "the fix is there")}
+				f.Remediation = cmds(explainCmd("subnet/no-gateway"))
 			} else {
 				f.Remediation = guestConfigFix(s, iface)
 			}
@@ -545,11 +551,15 @@ to compare with the guest's.`,
 				summary = fmt.Sprintf("the guest of %s is configured for %s, a device it does not have: its NIC is left unconfigured", srv.Name, strings.Join(names, ", "))
 			}
 			f := base(summary, sc.quotes(down, 4))
-			f.Remediation = []string{comment("ip -br link", "inside the guest: the NIC's real name (the port's MAC is "+portMACs(s)+")")}
+			f.Remediation = cmds(cmd("ip", "-br", "link").Comment("inside the guest: the NIC's real name (the port's MAC is " + portMACs(s) + ")"))
 			if len(sc.noDevice) > 0 {
-				f.Remediation = append(f.Remediation, comment("rm -f /etc/udev/rules.d/70-persistent-net.rules", "inside the guest: stale NIC names from the machine the image was built on"))
+				f.Remediation = append(f.Remediation, cmd("rm", "-f", "/etc/udev/rules.d/70-persistent-net.rules").Comment("inside the guest: stale NIC names from the machine the image was built on"))
 			}
-			f.Remediation = append(f.Remediation, guestConfigFix(s, names[0])...)
+			dev := names[0]
+			if !ifaceName(dev) {
+				dev = "IFACE"
+			}
+			f.Remediation = append(f.Remediation, guestConfigFix(s, dev)...)
 			out = append(out, f)
 		}
 		return out
@@ -583,7 +593,7 @@ func portMACs(s *snapshot.Snapshot) string {
 // guestConfigFix are the commands that configure the guest's NIC for the
 // first port's IPv4 address: at once with ip, by DHCP, statically in an
 // ifcfg file (netmask as a dotted quad), and a gratuitous ARP.
-func guestConfigFix(s *snapshot.Snapshot, iface string) []string {
+func guestConfigFix(s *snapshot.Snapshot, iface string) []shell.Cmd {
 	for _, p := range s.Ports {
 		for _, ip := range p.FixedIPs {
 			sn := s.Subnet(ip.SubnetID)
@@ -601,17 +611,35 @@ func guestConfigFix(s *snapshot.Snapshot, iface string) []string {
 				gw = g
 			}
 			inside := "inside the guest"
-			out := []string{comment(fmt.Sprintf("ip link set %s up && ip addr replace %s/%d dev %s", iface, a, pr.Bits(), iface), inside+": at once, until the next boot")}
+			out := cmds(
+				cmd("ip", "link", "set", iface, "up").Comment(inside+": at once, until the next boot"),
+				cmd("ip", "addr", "replace", fmt.Sprintf("%s/%d", a, pr.Bits()), "dev", iface).Comment(inside),
+			)
 			if gw.IsValid() {
-				out = append(out, comment(fmt.Sprintf("ip route replace default via %s dev %s", gw, iface), inside))
+				out = append(out, cmd("ip", "route", "replace", "default", "via", gw.String(), "dev", iface).Comment(inside))
 			}
+			ifcfg := "/etc/sysconfig/network-scripts/ifcfg-" + iface
 			out = append(out,
-				comment(fmt.Sprintf("printf '%%s\\n' DEVICE=%s ONBOOT=yes BOOTPROTO=dhcp > /etc/sysconfig/network-scripts/ifcfg-%s", iface, iface), inside+" (RHEL/CentOS 7-8): by DHCP, as Neutron intends"),
-				comment(fmt.Sprintf("printf '%%s\\n' %s > /etc/sysconfig/network-scripts/ifcfg-%s", strings.Join(info.IfcfgLines(iface, gw), " "), iface), inside+": or statically, with the port's address"),
-				comment(fmt.Sprintf("arping -U -c 3 -I %s %s", iface, a), inside+": announce the address (gratuitous ARP)"),
+				cmd("printf", `%s\n`, "DEVICE="+iface, "ONBOOT=yes", "BOOTPROTO=dhcp").Pipe("tee", ifcfg).Comment(inside+" (RHEL/CentOS 7-8): by DHCP, as Neutron intends"),
+				cmd(append([]string{"printf", `%s\n`}, info.IfcfgLines(iface, gw)...)...).Pipe("tee", ifcfg).Comment(inside+": or statically, with the port's address"),
+				cmd("arping", "-U", "-c", "3", "-I", iface, a.String()).Comment(inside+": announce the address (gratuitous ARP)"),
 			)
 			return out
 		}
 	}
-	return []string{comment("ip addr; ip route", "inside the guest")}
+	return cmds(cmd("ip", "addr").Comment("inside the guest"), cmd("ip", "route").Comment("inside the guest"))
+}
+
+// ifaceName reports a name the kernel would take for a network device
+// (what the guest printed on its console is not trusted to be one).
+func ifaceName(s string) bool {
+	if s == "" || len(s) > 15 || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.@", r)) {
+			return false
+		}
+	}
+	return true
 }

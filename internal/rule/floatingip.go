@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -76,17 +77,17 @@ port's subnet (router/missing, router/no-gateway).`,
 		}
 		ext := externalNetworkFor(s)
 		if ext != "" {
-			f.Remediation = []string{comment(fmt.Sprintf("openstack floating ip create --port %s %s", port.ID, ext), netLabel(s, ext))}
+			f.Remediation = cmds(cmd("openstack", "floating", "ip", "create", "--port", port.ID, ext).Comment(netLabel(s, ext)))
 		} else {
-			f.Remediation = []string{
-				"openstack network list --external",
-				fmt.Sprintf("openstack floating ip create --port %s EXTERNAL_NETWORK", port.ID),
-			}
+			f.Remediation = cmds(
+				cmd("openstack", "network", "list", "--external"),
+				cmd("openstack", "floating", "ip", "create", "--port", port.ID, "EXTERNAL_NETWORK"),
+			)
 		}
 		if !routed(s, port) {
 			f.Evidence = append(f.Evidence, fmt.Sprintf("the port's subnet has no router: attach one first (router/missing), or the association fails"))
 		}
-		f.Verify = []string{"openstack floating ip list --port " + port.ID, "ping -c 3 FLOATING_IP   # the address the create command printed"}
+		f.Verify = cmds(cmd("openstack", "floating", "ip", "list", "--port", port.ID), cmd("ping", "-c", "3", "FLOATING_IP").Comment("the address the create command printed"))
 		return []Finding{f}
 	},
 }
@@ -178,14 +179,14 @@ When the status comes from a dead L3 agent or a router fault, those findings
 				Subject:  fipSubject(fl),
 				Summary:  fmt.Sprintf("floating IP %s of %s %s", fl.FloatingIPAddress, portLabel(p), strings.Join(problems, " and ")),
 				Evidence: ev,
-				Verify:   []string{"openstack floating ip show " + fl.ID + " -c status", "ping -c 3 " + fl.FloatingIPAddress},
+				Verify:   cmds(cmd("openstack", "floating", "ip", "show", fl.ID, "-c", "status"), cmd("ping", "-c", "3", fl.FloatingIPAddress)),
 			}
 			switch {
 			case subnetID == "":
-				f.Remediation = []string{fmt.Sprintf("openstack floating ip set --port %s --fixed-ip-address %s %s", p.ID, firstAddr(p), fl.ID)}
+				f.Remediation = cmds(cmd("openstack", "floating", "ip", "set", "--port", p.ID, "--fixed-ip-address", firstAddr(p), fl.ID))
 			case len(gwRouters) == 0 && !unknown && len(otherRouters) > 0:
 				r := otherRouters[0]
-				f.Remediation = []string{comment(fmt.Sprintf("openstack router set --external-gateway %s %s", fl.FloatingNetworkID, r.ID), routerLabel(r)+" → "+netLabel(s, fl.FloatingNetworkID))}
+				f.Remediation = cmds(cmd("openstack", "router", "set", "--external-gateway", fl.FloatingNetworkID, r.ID).Comment(routerLabel(r) + " → " + netLabel(s, fl.FloatingNetworkID)))
 			case len(gwRouters) == 0 && !unknown:
 				f.Remediation = routeToFloatingNet(s, fl, subnetID)
 			default:
@@ -193,18 +194,18 @@ When the status comes from a dead L3 agent or a router fault, those findings
 				if rid == "" && len(gwRouters) > 0 {
 					rid = gwRouters[0].ID
 				}
-				f.Remediation = []string{"openstack network agent list --router " + rid + " --long"}
+				f.Remediation = cmds(cmd("openstack", "network", "agent", "list", "--router", rid, "--long"))
 				if s.Gap(snapshot.SourceL3Agents) == nil && s.Gap(snapshot.SourceAgents) == nil {
 					for _, h := range routerHostings(s, rid) {
 						if h.agent != nil {
 							f.Evidence = append(f.Evidence, hostingLine(h))
-							f.Remediation = append(f.Remediation, comment("systemctl restart neutron-l3-agent", "on host "+h.agent.Host+" if its log shows the floating IP failing"))
+							f.Remediation = append(f.Remediation, cmd("systemctl", "restart", "neutron-l3-agent").Comment("on host "+h.agent.Host+" if its log shows the floating IP failing"))
 						}
 					}
 				}
 				f.Remediation = append(f.Remediation,
-					comment("openstack floating ip unset --port "+fl.ID, "re-associate to make the agent redo the NAT"),
-					fmt.Sprintf("openstack floating ip set --port %s %s", p.ID, fl.ID))
+					cmd("openstack", "floating", "ip", "unset", "--port", fl.ID).Comment("re-associate to make the agent redo the NAT"),
+					cmd("openstack", "floating", "ip", "set", "--port", p.ID, fl.ID))
 			}
 			out = append(out, f)
 		}
@@ -246,17 +247,17 @@ func firstAddr(p *snapshot.Port) string {
 
 // routeToFloatingNet joins a subnet to a router with a gateway on the
 // floating IP's network.
-func routeToFloatingNet(s *snapshot.Snapshot, fl *snapshot.FloatingIP, subnetID string) []string {
+func routeToFloatingNet(s *snapshot.Snapshot, fl *snapshot.FloatingIP, subnetID string) []shell.Cmd {
 	for i := range s.Routers {
 		r := &s.Routers[i]
 		if r.ExternalGateway != nil && r.ExternalGateway.NetworkID == fl.FloatingNetworkID {
-			return []string{comment(fmt.Sprintf("openstack router add subnet %s %s", r.ID, subnetID), routerLabel(r))}
+			return cmds(cmd("openstack", "router", "add", "subnet", r.ID, subnetID).Comment(routerLabel(r)))
 		}
 	}
-	return []string{
-		comment(fmt.Sprintf("openstack router list --long   # a router with a gateway on %s: openstack router add subnet ROUTER %s", netLabel(s, fl.FloatingNetworkID), subnetID), ""),
-		"openstack router create fip-router",
-		fmt.Sprintf("openstack router set --external-gateway %s fip-router", fl.FloatingNetworkID),
-		fmt.Sprintf("openstack router add subnet fip-router %s", subnetID),
-	}
+	return cmds(
+		cmd("openstack", "router", "list", "--long").Comment(fmt.Sprintf("a router with a gateway on %s: openstack router add subnet ROUTER %s", netLabel(s, fl.FloatingNetworkID), subnetID)),
+		cmd("openstack", "router", "create", "fip-router"),
+		cmd("openstack", "router", "set", "--external-gateway", fl.FloatingNetworkID, "fip-router"),
+		cmd("openstack", "router", "add", "subnet", "fip-router", subnetID),
+	)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/host"
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -86,12 +87,12 @@ the host permissive hides the problem and drops the protection.`,
 			out = append(out, Finding{Severity: sev, Subject: hostSubject(h),
 				Summary:  fmt.Sprintf("SELinux denied %s on host %s %d time(s): Neutron/Nova helpers fail (DHCP, namespaces, metadata)", strings.Join(domains, ", "), h.Name, len(avcs)),
 				Evidence: ev,
-				Remediation: []string{
-					comment("report these denials and the audit2allow lines against your distribution's openstack-selinux policy", "a bug, not a configuration to work around"),
-					onHost("restorecon -Rv /var/lib/neutron /var/lib/nova /run/netns", h.Name+": if files carry the wrong label"),
-					comment("do not set SELinux to permissive as the fix", "it hides the fault and drops the protection"),
-				},
-				Verify: []string{onHost("ausearch -m avc -ts recent", h.Name)},
+				Remediation: cmds(
+					note("report these denials and the audit2allow lines against your distribution's openstack-selinux policy: a bug, not a configuration to work around"),
+					onHost(cmd("restorecon", "-Rv", "/var/lib/neutron", "/var/lib/nova", "/run/netns"), h.Name+": if files carry the wrong label"),
+					note("do not set SELinux to permissive as the fix: it hides the fault and drops the protection"),
+				),
+				Verify: cmds(onHost(cmd("ausearch", "-m", "avc", "-ts", "recent"), h.Name)),
 			})
 		}
 		return out
@@ -135,27 +136,22 @@ past, kept in the snapshot (log_errors_before_start) without a finding.`,
 			if len(h.LogErrors) == 0 {
 				continue
 			}
-			var ev, fixes, pats []string
+			var ev, pats []string
+			var fixes []shell.Cmd
 			for _, l := range h.LogErrors {
 				ev = append(ev, fmt.Sprintf("%s: %s (%d line(s)), last: %s", l.File, l.Pattern, l.Count, l.Line))
 				if !containsStr(pats, l.Pattern) {
 					pats = append(pats, l.Pattern)
 				}
 				unit := strings.TrimSuffix(l.File[strings.LastIndex(l.File, "/")+1:], ".log")
-				fix := onHost(fmt.Sprintf("grep -n -B5 -A20 %q %s | tail -60", logGrepKey(l.Line), l.File), h.Name+": read the error in context")
-				if !containsStr(fixes, fix) {
-					fixes = append(fixes, fix)
-				}
-				restart := onHost("systemctl restart "+unit, h.Name+": once the cause is fixed")
-				if !containsStr(fixes, restart) {
-					fixes = append(fixes, restart)
-				}
+				fixes = appendNew(fixes, onHost(cmd("grep", "-n", "-F", "-B5", "-A20", "-e", logGrepKey(l.Line), l.File).Pipe("tail", "-60"), h.Name+": read the error in context"))
+				fixes = appendNew(fixes, onHost(cmd("systemctl", "restart", unit), h.Name+": once the cause is fixed"))
 			}
 			out = append(out, Finding{Subject: hostSubject(h),
 				Summary:     fmt.Sprintf("agent logs on host %s show known errors: %s", h.Name, strings.Join(pats, ", ")),
 				Evidence:    ev,
 				Remediation: fixes,
-				Verify:      []string{onHost("tail -f "+h.LogErrors[0].File, h.Name+": no new error after the restart")},
+				Verify:      cmds(onHost(cmd("tail", "-f", h.LogErrors[0].File), h.Name+": no new error after the restart")),
 			})
 		}
 		return out
@@ -263,16 +259,16 @@ floating network's subnet.`,
 					for _, r := range h.Routes {
 						routes = append(routes, strings.TrimSpace(r.Dst+" dev "+r.Dev+" "+r.Gateway))
 					}
-					fixes := []string{onHost(fmt.Sprintf("ip addr add %s dev br-ex && ip link set br-ex up", t.fix), h.Name)}
+					fixes := cmds(onHost(cmd("ip", "addr", "add", t.fix, "dev", "br-ex"), h.Name), onHost(cmd("ip", "link", "set", "br-ex", "up"), h.Name))
 					if t.fix == "GATEWAY/PREFIX" {
-						fixes = append([]string{"openstack subnet show " + t.subnetID + " -c gateway_ip -c cidr   # GATEWAY and PREFIX of the floating subnet"}, fixes...)
+						fixes = append(cmds(cmd("openstack", "subnet", "show", t.subnetID, "-c", "gateway_ip", "-c", "cidr").Comment("GATEWAY and PREFIX of the floating subnet")), fixes...)
 					}
-					fixes = append(fixes, fmt.Sprintf("make it persistent: /etc/network/interfaces.d/br-ex (iface br-ex inet static, address %s), or /etc/sysconfig/network-scripts/ifcfg-br-ex, or netplan", t.fix))
+					fixes = append(fixes, note(fmt.Sprintf("make it persistent: /etc/network/interfaces.d/br-ex (iface br-ex inet static, address %s), or /etc/sysconfig/network-scripts/ifcfg-br-ex, or netplan", t.fix)))
 					out = append(out, Finding{Subject: hostSubject(h),
 						Summary:     fmt.Sprintf("all-in-one host %s has no route to the floating network %s (%s): floating IPs do not answer from this host", h.Name, extName, t.label),
 						Evidence:    []string{"routes on " + h.Name + ": " + orNone(strings.Join(routes, "; ")), fmt.Sprintf("router %s's gateway is on %s; its L3 agent and server %s are both on %s", routerLabel(at.router), extName, s.Server.Name, h.Name)},
 						Remediation: fixes,
-						Verify:      []string{onHost("ip route get "+firstFloating(s, gw.NetworkID, t.pfx.Addr().String()), h.Name)},
+						Verify:      cmds(onHost(cmd("ip", "route", "get", firstFloating(s, gw.NetworkID, t.pfx.Addr().String())), h.Name)),
 					})
 				}
 			}

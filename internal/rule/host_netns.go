@@ -44,11 +44,11 @@ Under ML2/OVN there are no such namespaces: the rule does not apply.`,
 			f := Finding{Subject: hostSubject(h),
 				Summary:  fmt.Sprintf("namespace %s is missing on host %s: %s", ns, host, what),
 				Evidence: append([]string{fmt.Sprintf("host %s has %d named network namespaces, none is %s", host, len(h.Namespaces), ns)}, evidence...),
-				Remediation: []string{
-					onHost("systemctl restart "+unit, host),
-					onHost("journalctl -u "+unit+" -n 200 | grep -iE 'error|netns'", host+": why the namespace was not built"),
-				},
-				Verify: []string{onHost("ip netns list | grep "+ns, host)},
+				Remediation: cmds(
+					onHost(cmd("systemctl", "restart", unit), host),
+					onHost(cmd("journalctl", "-u", unit, "-n", "200").Pipe("grep", "-iE", "error|netns"), host+": why the namespace was not built"),
+				),
+				Verify: cmds(onHost(cmd("ip", "netns", "list").Pipe("grep", "-F", "-e", ns), host)),
 			}
 			out = append(out, f)
 		}
@@ -140,11 +140,11 @@ ports on the server's subnets and its external gateway.`,
 				f := Finding{Subject: Subject{Kind: "router", ID: at.id, Name: name},
 					Summary:  fmt.Sprintf("router %s's namespace on host %s: %s", name, host, strings.Join(problems, "; ")),
 					Evidence: append([]string{fmt.Sprintf("devices in %s on %s: %s", ns.Name, host, nsDevices(ns))}, evidence...),
-					Remediation: []string{
-						onHost("systemctl restart neutron-l3-agent", host+": the agent rebuilds the router's devices"),
-						onHost("grep -E 'RTNETLINK|netns' /var/log/neutron/neutron-l3-agent.log | tail", host),
-					},
-					Verify: []string{onHost("ip -n "+ns.Name+" -br addr", host)},
+					Remediation: cmds(
+						onHost(cmd("systemctl", "restart", "neutron-l3-agent"), host+": the agent rebuilds the router's devices"),
+						onHost(cmd("grep", "-E", "RTNETLINK|netns", "/var/log/neutron/neutron-l3-agent.log").Pipe("tail"), host),
+					),
+					Verify: cmds(onHost(cmd("ip", "-n", ns.Name, "-br", "addr"), host)),
 				}
 				out = append(out, f)
 			}
@@ -213,10 +213,10 @@ compares them with the network's DHCP ports bound to that host.`,
 				out = append(out, Finding{Subject: networkSubject(n),
 					Summary:  fmt.Sprintf("network %s's DHCP namespace on host %s: %s", n.Name, host, strings.Join(problems, "; ")),
 					Evidence: append([]string{fmt.Sprintf("devices in %s on %s: %s", ns.Name, host, nsDevices(ns))}, evidence...),
-					Remediation: []string{
-						onHost("systemctl restart neutron-dhcp-agent", host),
-					},
-					Verify: []string{onHost("ip -n "+ns.Name+" -br addr", host)},
+					Remediation: cmds(
+						onHost(cmd("systemctl", "restart", "neutron-dhcp-agent"), host),
+					),
+					Verify: cmds(onHost(cmd("ip", "-n", ns.Name, "-br", "addr"), host)),
 				})
 			}
 		}
@@ -278,11 +278,11 @@ dnsmasq whose arguments name the network's directory.`,
 				out = append(out, Finding{Subject: networkSubject(n),
 					Summary:  fmt.Sprintf("dnsmasq is not running for network %s on host %s: no DHCP answers from there", n.Name, host),
 					Evidence: ev,
-					Remediation: []string{
-						onHost("systemctl restart neutron-dhcp-agent", host+": it restarts dnsmasq"),
-						onHost("grep -i dnsmasq /var/log/neutron/neutron-dhcp-agent.log | tail", host+": why it stopped"),
-					},
-					Verify: []string{onHost("pgrep -af 'dnsmasq.*"+n.ID+"'", host)},
+					Remediation: cmds(
+						onHost(cmd("systemctl", "restart", "neutron-dhcp-agent"), host+": it restarts dnsmasq"),
+						onHost(cmd("grep", "-i", "dnsmasq", "/var/log/neutron/neutron-dhcp-agent.log").Pipe("tail"), host+": why it stopped"),
+					),
+					Verify: cmds(onHost(cmd("pgrep", "-af", "dnsmasq.*"+n.ID), host)),
 				})
 			}
 		}
@@ -348,12 +348,12 @@ unless asked.`,
 					out = append(out, Finding{Subject: Subject{Kind: "server", ID: s.Server.ID, Name: s.Server.Name},
 						Summary:  fmt.Sprintf("server %s (%s) does not answer a ping from its own network's DHCP namespace on %s: look at %s", s.Server.Name, pr.Target, host, next),
 						Evidence: ev,
-						Remediation: []string{
-							onHost("ip netns exec "+pr.Namespace+" ping -c 3 "+pr.Target, host),
-							onHost("ip netns exec "+pr.Namespace+" ip neigh show "+pr.Target, host),
-							"openstack console log show " + s.Server.ID + "   # did the guest configure its interface?",
-						},
-						Verify: []string{onHost("ip netns exec "+pr.Namespace+" ping -c 3 "+pr.Target, host)},
+						Remediation: cmds(
+							onHost(cmd("ip", "netns", "exec", pr.Namespace, "ping", "-c", "3", pr.Target), host),
+							onHost(cmd("ip", "netns", "exec", pr.Namespace, "ip", "neigh", "show", pr.Target), host),
+							cmd("openstack", "console", "log", "show", s.Server.ID).Comment("did the guest configure its interface?"),
+						),
+						Verify: cmds(onHost(cmd("ip", "netns", "exec", pr.Namespace, "ping", "-c", "3", pr.Target), host)),
 					})
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/host/firewall"
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -122,13 +123,14 @@ address base_url names.`,
 			}
 			nc := h.NovaConf
 			files := strings.Join(nc.Files, ", ")
-			var problems, evidence, fixes []string
+			var problems, evidence []string
+			var fixes []shell.Cmd
 			set := func(key, value, why string) {
-				note := h.Name
+				where := h.Name
 				if why != "" {
-					note += ": " + why
+					where += ": " + why
 				}
-				fixes = append(fixes, onHost(fmt.Sprintf("crudini --set /etc/nova/nova.conf serial_console %s %s", key, value), note))
+				fixes = append(fixes, onHost(cmd("crudini", "--set", "/etc/nova/nova.conf", "serial_console", key, value), where))
 			}
 			if !isTrueString(nc.Enabled) {
 				problems = append(problems, fmt.Sprintf("the serial console is disabled (enabled = %s)", or(nc.Enabled, "false, the default")))
@@ -179,7 +181,7 @@ address base_url names.`,
 							if !v.Accepted {
 								problems = append(problems, fmt.Sprintf("the firewall drops tcp/%d (port_range %s) from the proxy at %s", port, pr, proxyHost))
 								evidence = append(evidence, fmt.Sprintf("tcp dport %d from %s: %s", port, proxyHost, v))
-								fixes = append(fixes, onHost(fmt.Sprintf("iptables -I INPUT -s %s -p tcp --dport %d:%d -j ACCEPT", proxyHost, lo, hi), h.Name))
+								fixes = append(fixes, onHost(cmd("iptables", "-I", "INPUT", "-s", proxyHost, "-p", "tcp", "--dport", fmt.Sprintf("%d:%d", lo, hi), "-j", "ACCEPT"), h.Name))
 								break
 							}
 						}
@@ -201,8 +203,8 @@ address base_url names.`,
 			out = append(out, Finding{Subject: hostSubject(h),
 				Summary:     fmt.Sprintf("the serial console cannot work on compute host %s: %s", h.Name, strings.Join(problems, "; ")),
 				Evidence:    append(ev, evidence...),
-				Remediation: append(fixes, onHost("systemctl restart nova-compute", h.Name)),
-				Verify:      []string{"openstack console url show --serial SERVER   # then connect: hoofbeat console SERVER"},
+				Remediation: append(fixes, onHost(cmd("systemctl", "restart", "nova-compute"), h.Name)),
+				Verify:      cmds(cmd("openstack", "console", "url", "show", "--serial", "SERVER").Comment("then connect: hoofbeat console SERVER")),
 			})
 		}
 		return out
@@ -299,11 +301,11 @@ serialproxy) and reads its processes and listening sockets.`,
 			out = append(out, Finding{Subject: hostSubject(h),
 				Summary:  fmt.Sprintf("nova-serialproxy on host %s %s: serial console URLs lead nowhere", h.Name, problem),
 				Evidence: append(ev, fmt.Sprintf("%s is the serial proxy's host (port %d)", h.Name, port)),
-				Remediation: []string{
-					onHost("systemctl restart nova-serialproxy", h.Name),
-					onHost("journalctl -u nova-serialproxy -n 100", h.Name+": why it stopped"),
-				},
-				Verify: []string{onHost(fmt.Sprintf("ss -lntp | grep :%d", port), h.Name)},
+				Remediation: cmds(
+					onHost(cmd("systemctl", "restart", "nova-serialproxy"), h.Name),
+					onHost(cmd("journalctl", "-u", "nova-serialproxy", "-n", "100"), h.Name+": why it stopped"),
+				),
+				Verify: cmds(onHost(cmd("ss", "-lntp").Pipe("grep", fmt.Sprintf(":%d", port)), h.Name)),
 			})
 		}
 		return out
@@ -372,18 +374,18 @@ proxyclient_address is a real address.`,
 			if len(stale) == 0 {
 				continue
 			}
-			var fixes []string
+			var fixes []shell.Cmd
 			for _, u := range uuids {
-				fixes = append(fixes, "openstack server reboot --hard "+u)
+				fixes = append(fixes, cmd("openstack", "server", "reboot", "--hard", u))
 			}
 			if len(fixes) == 0 {
-				fixes = []string{"openstack server reboot --hard SERVER   # for each instance listed"}
+				fixes = cmds(cmd("openstack", "server", "reboot", "--hard", "SERVER").Comment("for each instance listed"))
 			}
 			out = append(out, Finding{Subject: hostSubject(h),
 				Summary:     fmt.Sprintf("%d instance console(s) on host %s still listen on loopback although nova.conf now says proxyclient_address = %s", len(stale), h.Name, listen),
 				Evidence:    stale,
 				Remediation: fixes,
-				Verify:      []string{onHost(fmt.Sprintf("ss -lntp | grep -E '127.0.0.1:(%d|1[0-9]{4})'", lo), h.Name)},
+				Verify:      cmds(onHost(cmd("ss", "-lntp").Pipe("grep", "-E", fmt.Sprintf("127.0.0.1:(%d|1[0-9]{4})", lo)), h.Name)),
 			})
 		}
 		return out

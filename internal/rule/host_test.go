@@ -285,7 +285,7 @@ func hostCases() []ruleCase {
 			}),
 			want: []expect{{rule: "host/floating-network-unroutable", severity: Warning,
 				summary: []string{"all-in-one host ctl has no route to the floating network 1fc4b915… (the router's gateway address 172.24.4.174)"},
-				fix:     []string{"ip addr add GATEWAY/PREFIX dev br-ex && ip link set br-ex up   # on host ctl", "openstack subnet show "}}},
+				fix:     []string{"ip addr add GATEWAY/PREFIX dev br-ex   # on host ctl", "ip link set br-ex up   # on host ctl", "openstack subnet show "}}},
 		},
 		{
 			name:    "a host that could not be reached is a could-not-check, not a failure",

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/host/firewall"
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -163,21 +165,26 @@ forwarding entries.`,
 						Evidence: []string{
 							fmt.Sprintf("udp dport %d from %s (%s) to %s: %s", port, peer.ip, peer.why, orNone(ep.local), v.String()),
 						},
-						Verify: []string{onHost(fmt.Sprintf("iptables -S INPUT; nft list ruleset | grep -n %d", port), h.Name)},
+						Verify: cmds(onHost(cmd("iptables", "-S", "INPUT"), h.Name), onHost(cmd("nft", "list", "ruleset").Pipe("grep", "-n", strconv.Itoa(port)), h.Name)),
 					}
 					for _, n := range v.Notes {
 						f.Evidence = append(f.Evidence, "note: "+n)
 					}
-					if rule, ok := strings.CutPrefix(v.By, "-A "); ok {
+					// The narrow rule for this peer first: deleting a
+					// catch-all REJECT would open the whole host.
+					f.Remediation = append(f.Remediation,
+						onHost(cmd("iptables", "-I", "INPUT", "-s", peer.ip, "-p", "udp", "--dport", strconv.Itoa(port), "-j", "ACCEPT"), h.Name+": admit the peer ahead of the rule that drops it"))
+					if targeted(v.Rule) {
 						table := "filter"
 						if len(v.Path) > 0 {
 							table, _, _ = strings.Cut(v.Path[0], "/")
 						}
-						f.Remediation = append(f.Remediation, onHost("iptables -t "+table+" -D "+rule, h.Name+": remove the rule that drops it"))
+						f.Remediation = append(f.Remediation, onHost(cmd(append([]string{"iptables", "-t", table, "-D"}, v.Rule[1:]...)...), h.Name+": or remove the rule that drops tunnel traffic"))
 					}
 					f.Remediation = append(f.Remediation,
-						onHost(fmt.Sprintf("iptables -I INPUT -s %s -p udp --dport %d -j ACCEPT", peer.ip, port), h.Name+": or admit the peer ahead of it"),
-						"make the change persistent (iptables-save > /etc/iptables/rules.v4, or your firewall manager's configuration)")
+						onHost(cmd("netfilter-persistent", "save"), h.Name+", Debian family: keep it across reboots (/etc/iptables/rules.v4)"),
+						onHost(cmd("service", "iptables", "save"), h.Name+", RHEL family: keep it across reboots (/etc/sysconfig/iptables)"),
+						note("or add it where your firewall manager (firewalld, ufw, puppet…) keeps the rules"))
 					out = append(out, f)
 				}
 			}
@@ -243,8 +250,8 @@ each of the server's networks and its vxlan device.`,
 				out = append(out, Finding{Subject: hostSubject(h),
 					Summary:     fmt.Sprintf("network %s is not wired on host %s: %s", n.Name, h.Name, strings.Join(problems, "; ")),
 					Evidence:    []string{fmt.Sprintf("host %s (%s) runs the %s; network %s is %s", h.Name, strings.Join(h.Roles, ", "), a.AgentType, n.Name, segmentText(n))},
-					Remediation: []string{onHost("systemctl restart neutron-linuxbridge-agent", h.Name)},
-					Verify:      []string{onHost("bridge link show | grep "+br, h.Name)},
+					Remediation: cmds(onHost(cmd("systemctl", "restart", "neutron-linuxbridge-agent"), h.Name)),
+					Verify:      cmds(onHost(cmd("bridge", "link", "show").Pipe("grep", "-F", "-e", br), h.Name)),
 				})
 			}
 		}
@@ -304,7 +311,7 @@ where Open vSwitch has a br-int.`,
 				continue // Open vSwitch is there but not Neutron's
 			}
 			var problems, evidence []string
-			var fixes []string
+			var fixes []shell.Cmd
 			if !hasBr("br-int") {
 				problems = append(problems, "the integration bridge br-int is missing")
 			}
@@ -317,7 +324,7 @@ where Open vSwitch has a br-int.`,
 					problems = append(problems, fmt.Sprintf("interface %s: %s", i.Name, orNone(i.Error)))
 					evidence = append(evidence, fmt.Sprintf("interface %s type %s ofport %d error %q", i.Name, orNone(i.Type), i.OFPort, i.Error))
 					if strings.Contains(i.Error, "No such device") {
-						fixes = append(fixes, onHost("ovs-vsctl del-port "+i.Name, h.Name+": its device is gone"))
+						fixes = append(fixes, onHost(cmd("ovs-vsctl", "del-port", i.Name), h.Name+": its device is gone"))
 					}
 				}
 			}
@@ -352,8 +359,8 @@ where Open vSwitch has a br-int.`,
 			f := Finding{Subject: hostSubject(h),
 				Summary:     fmt.Sprintf("Open vSwitch on host %s: %s", h.Name, strings.Join(problems, "; ")),
 				Evidence:    evidence,
-				Remediation: append(fixes, onHost("systemctl restart neutron-openvswitch-agent", h.Name)),
-				Verify:      []string{onHost("ovs-vsctl --columns=name,ofport,error list Interface", h.Name)},
+				Remediation: append(fixes, onHost(cmd("systemctl", "restart", "neutron-openvswitch-agent"), h.Name)),
+				Verify:      cmds(onHost(cmd("ovs-vsctl", "--columns=name,ofport,error", "list", "Interface"), h.Name)),
 			}
 			if len(f.Evidence) == 0 {
 				var names []string
@@ -366,4 +373,23 @@ where Open vSwitch has a br-int.`,
 		}
 		return out
 	},
+}
+
+// targeted reports an iptables rule (its words, "-A CHAIN …") that matches
+// tunnel traffic in particular, by protocol and port: only such a rule is
+// safe to offer to delete.
+func targeted(words []string) bool {
+	if len(words) < 2 || words[0] != "-A" {
+		return false
+	}
+	var proto, port bool
+	for _, w := range words[2:] {
+		switch w {
+		case "-p", "--protocol":
+			proto = true
+		case "--dport", "--dports", "--destination-port", "--destination-ports":
+			port = true
+		}
+	}
+	return proto && port
 }

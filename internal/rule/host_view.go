@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -208,8 +209,10 @@ func nsDevices(ns *snapshot.Namespace) string {
 	return strings.Join(names, ", ")
 }
 
-// onHost wraps a host command in a remediation line.
-func onHost(cmd, host string) string { return comment(cmd, "on host "+strings.TrimSuffix(host, ": ")) }
+// onHost says on which host to run a command ("HOST: why" adds why).
+func onHost(c shell.Cmd, host string) shell.Cmd {
+	return c.Comment("on host " + strings.TrimSuffix(host, ": "))
+}
 
 // multiHost reports whether the cloud spans several hosts, as far as the
 // snapshot knows (agents on more than one host, or several hosts checked).

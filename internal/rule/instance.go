@@ -27,7 +27,7 @@ Nova recorded.`,
 			Subject:  serverSubject(srv),
 			Summary:  fmt.Sprintf("server %s is %s, not ACTIVE", srv.Name, srv.Status),
 			Evidence: []string{fmt.Sprintf("status: %s", srv.Status)},
-			Verify:   []string{fmt.Sprintf("openstack server show %s -c status", srv.ID)},
+			Verify:   cmds(cmd("openstack", "server", "show", srv.ID, "-c", "status")),
 		}
 		if srv.TaskState != "" {
 			f.Evidence = append(f.Evidence, "task_state: "+srv.TaskState)
@@ -37,20 +37,20 @@ Nova recorded.`,
 		}
 		switch srv.Status {
 		case "SHUTOFF":
-			f.Remediation = []string{"openstack server start " + srv.ID}
+			f.Remediation = cmds(cmd("openstack", "server", "start", srv.ID))
 		case "PAUSED":
-			f.Remediation = []string{"openstack server unpause " + srv.ID}
+			f.Remediation = cmds(cmd("openstack", "server", "unpause", srv.ID))
 		case "SUSPENDED":
-			f.Remediation = []string{"openstack server resume " + srv.ID}
+			f.Remediation = cmds(cmd("openstack", "server", "resume", srv.ID))
 		case "SHELVED", "SHELVED_OFFLOADED":
-			f.Remediation = []string{"openstack server unshelve " + srv.ID}
+			f.Remediation = cmds(cmd("openstack", "server", "unshelve", srv.ID))
 		case "ERROR":
-			f.Remediation = []string{
-				"openstack server show " + srv.ID + " -c fault",
-				"openstack server rebuild " + srv.ID + "   # or delete and re-create once the fault's cause is fixed",
-			}
+			f.Remediation = cmds(
+				cmd("openstack", "server", "show", srv.ID, "-c", "fault"),
+				cmd("openstack", "server", "rebuild", srv.ID).Comment("or delete and re-create once the fault's cause is fixed"),
+			)
 		default:
-			f.Remediation = []string{"openstack server show " + srv.ID + "   # wait for the task to finish; if it is stuck, check nova-compute's log on the host"}
+			f.Remediation = cmds(cmd("openstack", "server", "show", srv.ID).Comment("wait for the task to finish; if it is stuck, check nova-compute's log on the host"))
 		}
 		return []Finding{f}
 	},
@@ -81,7 +81,7 @@ Neutron directly) and its view is stale.`,
 			Subject:  serverSubject(srv),
 			Summary:  fmt.Sprintf("server %s has no network port: it has no NIC to answer on", srv.Name),
 			Evidence: []string{fmt.Sprintf("ports with device_id %s: none", srv.ID)},
-			Verify:   []string{"openstack port list --server " + srv.ID},
+			Verify:   cmds(cmd("openstack", "port", "list", "--server", srv.ID)),
 		}
 		var nets []string
 		for name, addrs := range srv.Addresses {
@@ -95,14 +95,14 @@ Neutron directly) and its view is stale.`,
 		sort.Strings(nets)
 		sort.Strings(f.Evidence[1:])
 		if len(nets) > 0 {
-			f.Remediation = []string{comment(fmt.Sprintf("openstack server add network %s %s", srv.ID, nets[0]), "a new port on the network Nova remembers")}
+			f.Remediation = cmds(cmd("openstack", "server", "add", "network", srv.ID, nets[0]).Comment("a new port on the network Nova remembers"))
 		} else {
-			f.Remediation = []string{
-				"openstack network list",
-				fmt.Sprintf("openstack server add network %s NETWORK", srv.ID),
-			}
+			f.Remediation = cmds(
+				cmd("openstack", "network", "list"),
+				cmd("openstack", "server", "add", "network", srv.ID, "NETWORK"),
+			)
 		}
-		f.Remediation = append(f.Remediation, comment("openstack server reboot "+srv.ID, "if the guest does not configure a hot-plugged NIC"))
+		f.Remediation = append(f.Remediation, cmd("openstack", "server", "reboot", srv.ID).Comment("if the guest does not configure a hot-plugged NIC"))
 		return []Finding{f}
 	},
 }

@@ -47,8 +47,8 @@ this explains them.`,
 				Subject:     networkSubject(n),
 				Summary:     fmt.Sprintf("network %s of server %s is administratively down", netLabel(in.Snapshot, n.ID), in.Snapshot.Server.Name),
 				Evidence:    []string{"admin_state_up: false", "status: " + n.Status},
-				Remediation: []string{"openstack network set --enable " + n.ID},
-				Verify:      []string{"openstack network show " + n.ID + " -c admin_state_up -c status", "openstack port list --server " + in.Snapshot.Server.ID + " -c ID -c Status"},
+				Remediation: cmds(cmd("openstack", "network", "set", "--enable", n.ID)),
+				Verify:      cmds(cmd("openstack", "network", "show", n.ID, "-c", "admin_state_up", "-c", "status"), cmd("openstack", "port", "list", "--server", in.Snapshot.Server.ID, "-c", "ID", "-c", "Status")),
 			})
 		}
 		return out
@@ -76,10 +76,10 @@ admin-down network is reported by network/admin-down instead.`,
 				Subject:  networkSubject(n),
 				Summary:  fmt.Sprintf("network %s of server %s is %s, not ACTIVE", netLabel(in.Snapshot, n.ID), in.Snapshot.Server.Name, orNone(n.Status)),
 				Evidence: []string{"status: " + orNone(n.Status), "admin_state_up: true"},
-				Remediation: []string{
-					comment("grep "+n.ID+" /var/log/neutron/neutron-server.log", "on the controller: why the plugin failed the network"),
-				},
-				Verify: []string{"openstack network show " + n.ID + " -c status"},
+				Remediation: cmds(
+					cmd("grep", "-F", "-e", n.ID, "/var/log/neutron/neutron-server.log").Comment("on the controller: why the plugin failed the network"),
+				),
+				Verify: cmds(cmd("openstack", "network", "show", n.ID, "-c", "status")),
 			})
 		}
 		return out
@@ -146,23 +146,23 @@ reported as not checked.`,
 					"subnets with enable_dhcp: " + strings.Join(names, ", "),
 					fmt.Sprintf("ports with device_owner %s on network %s: none", snapshot.OwnerDHCP, n.ID),
 				},
-				Verify: []string{fmt.Sprintf("openstack port list --network %s --device-owner %s", n.ID, snapshot.OwnerDHCP)},
+				Verify: cmds(cmd("openstack", "port", "list", "--network", n.ID, "--device-owner", snapshot.OwnerDHCP)),
 			}
 			switch {
 			case hostingSeen:
 				for _, a := range live {
 					f.Evidence = append(f.Evidence, fmt.Sprintf("%s hosts the network and is alive: it failed to create its port", agentLabel(a)))
 					f.Remediation = append(f.Remediation,
-						comment(fmt.Sprintf("journalctl -u neutron-dhcp-agent --since -1h | grep %s", n.ID), "on host "+a.Host+": why it has no port (no free address? see subnet/pool-exhausted)"),
-						comment("systemctl restart neutron-dhcp-agent", "on host "+a.Host))
+						onHost(cmd("journalctl", "-u", "neutron-dhcp-agent", "--since", "-1h").Pipe("grep", "-F", "-e", n.ID), a.Host+": why it has no port (no free address? see subnet/pool-exhausted)"),
+						onHost(cmd("systemctl", "restart", "neutron-dhcp-agent"), a.Host))
 				}
 			default:
 				f.Severity = Warning
 				f.Evidence = append(f.Evidence, "agents: not visible, so the hosting DHCP agents are unknown; on ML2/OVN, DHCP has no port and this finding does not apply")
-				f.Remediation = []string{
-					comment("openstack network agent list --network "+n.ID, "as admin: which DHCP agents host it, and are they alive?"),
-					comment(fmt.Sprintf("openstack network agent add network --dhcp DHCP_AGENT_ID %s", n.ID), "as admin, if none does"),
-				}
+				f.Remediation = cmds(
+					cmd("openstack", "network", "agent", "list", "--network", n.ID).Comment("as admin: which DHCP agents host it, and are they alive?"),
+					cmd("openstack", "network", "agent", "add", "network", "--dhcp", "DHCP_AGENT_ID", n.ID).Comment("as admin, if none does"),
+				)
 			}
 			out = append(out, f)
 		}
@@ -210,22 +210,22 @@ attributes are admin-only: without admin the rule is skipped.`,
 					"provider:physical_network: " + orNone(pv.PhysicalNetwork),
 					fmt.Sprintf("mtu: %d", n.MTU),
 				},
-				Verify: []string{fmt.Sprintf("openstack network show %s -c provider:network_type -c provider:segmentation_id -c provider:physical_network -c mtu", n.ID)},
+				Verify: cmds(cmd("openstack", "network", "show", n.ID, "-c", "provider:network_type", "-c", "provider:segmentation_id", "-c", "provider:physical_network", "-c", "mtu")),
 			}
 			name := netLabel(s, n.ID)
 			switch pv.NetworkType {
 			case "vlan":
 				f.Summary = fmt.Sprintf("network %s is VLAN %s on physical network %s: the VLAN must be trunked on every switch port of every host, control plane included", name, seg, pv.PhysicalNetwork)
 				for _, m := range physnetInterfaces(s, pv.PhysicalNetwork) {
-					f.Remediation = append(f.Remediation, comment(fmt.Sprintf("tcpdump -e -n -i %s vlan %s", m.iface, seg), "on host "+m.host+" while pinging: tagged frames must appear on every host"))
+					f.Remediation = append(f.Remediation, onHost(cmd("tcpdump", "-e", "-n", "-i", m.iface, "vlan", seg), m.host+" while pinging: tagged frames must appear on every host"))
 				}
 				if len(f.Remediation) == 0 {
-					f.Remediation = []string{comment(fmt.Sprintf("tcpdump -e -n -i PHYSNET_INTERFACE vlan %s", seg), "on each host while pinging: tagged frames must appear everywhere")}
+					f.Remediation = cmds(cmd("tcpdump", "-e", "-n", "-i", "PHYSNET_INTERFACE", "vlan", seg).Comment("on each host while pinging: tagged frames must appear everywhere"))
 				}
 			case "flat":
 				f.Summary = fmt.Sprintf("network %s is flat (untagged) on physical network %s: every host's interface for it must be on the same L2 segment", name, pv.PhysicalNetwork)
 				for _, m := range physnetInterfaces(s, pv.PhysicalNetwork) {
-					f.Remediation = append(f.Remediation, comment(fmt.Sprintf("tcpdump -e -n -i %s", m.iface), "on host "+m.host+" while pinging"))
+					f.Remediation = append(f.Remediation, onHost(cmd("tcpdump", "-e", "-n", "-i", m.iface), m.host+" while pinging"))
 				}
 			case "vxlan", "geneve", "gre":
 				f.Summary = fmt.Sprintf("network %s is %s segment %s: its traffic tunnels between the hosts' tunnel addresses", name, pv.NetworkType, seg)
@@ -234,8 +234,8 @@ attributes are admin-only: without admin the rule is skipped.`,
 						f.Evidence = append(f.Evidence, fmt.Sprintf("tunneling_ip of %s: %s", agentLabel(&a), a.TunnelingIP))
 					}
 				}
-				filter := map[string]string{"vxlan": "udp port 4789", "geneve": "udp port 6081", "gre": "ip proto 47"}[pv.NetworkType]
-				f.Remediation = []string{comment(fmt.Sprintf("tcpdump -n -i any %s", filter), "on the compute and network hosts while pinging: encapsulated packets must arrive on both")}
+				filter := map[string][]string{"vxlan": {"udp", "port", "4789"}, "geneve": {"udp", "port", "6081"}, "gre": {"ip", "proto", "47"}}[pv.NetworkType]
+				f.Remediation = cmds(cmd(append([]string{"tcpdump", "-n", "-i", "any"}, filter...)...).Comment("on the compute and network hosts while pinging: encapsulated packets must arrive on both"))
 			case "local":
 				f.Summary = fmt.Sprintf("network %s is local: only instances on the same host reach each other", name)
 			default:
@@ -328,15 +328,15 @@ IPv6.`,
 					fmt.Sprintf("underlay MTU: not collected; assuming Neutron's default global_physnet_mtu = %d", defaultPhysnetMTU),
 					fmt.Sprintf("needed underlay MTU: %d", n.MTU+overhead),
 				},
-				Remediation: []string{
-					fmt.Sprintf("openstack network set --mtu %d %s", fits, n.ID),
-					comment("openstack server reboot "+s.Server.ID, "the guest learns the MTU from DHCP"),
-					fmt.Sprintf("# or, if the underlay can carry jumbo frames: set the MTU of every host's tunnel interface and switch port to at least %d, and global_physnet_mtu = %d in neutron.conf", n.MTU+overhead, n.MTU+overhead),
-				},
-				Verify: []string{
-					"openstack network show " + n.ID + " -c mtu",
-					fmt.Sprintf("ip netns exec qdhcp-%s ping -M do -s %d -c 3 %s   # on the DHCP agent's host: the largest unfragmented ping must get through", n.ID, fits-28, firstAddrOn(s, n.ID)),
-				},
+				Remediation: cmds(
+					cmd("openstack", "network", "set", "--mtu", strconv.Itoa(fits), n.ID),
+					cmd("openstack", "server", "reboot", s.Server.ID).Comment("the guest learns the MTU from DHCP"),
+					note(fmt.Sprintf("or, if the underlay can carry jumbo frames: set the MTU of every host's tunnel interface and switch port to at least %d, and global_physnet_mtu = %d in neutron.conf", n.MTU+overhead, n.MTU+overhead)),
+				),
+				Verify: cmds(
+					cmd("openstack", "network", "show", n.ID, "-c", "mtu"),
+					cmd("ip", "netns", "exec", "qdhcp-"+n.ID, "ping", "-M", "do", "-s", strconv.Itoa(fits-28), "-c", "3", firstAddrOn(s, n.ID)).Comment("on the DHCP agent's host: the largest unfragmented ping must get through"),
+				),
 			})
 		}
 		return out

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -32,8 +33,8 @@ Its port/down finding is suppressed then, since this explains it.`,
 				Subject:     portSubject(p),
 				Summary:     fmt.Sprintf("%s of server %s is administratively down", portLabel(p), in.Snapshot.Server.Name),
 				Evidence:    []string{"admin_state_up: false", "status: " + p.Status},
-				Remediation: []string{"openstack port set --enable " + p.ID},
-				Verify:      []string{"openstack port show " + p.ID + " -c admin_state_up -c status   # status turns ACTIVE once the agent rewires it"},
+				Remediation: cmds(cmd("openstack", "port", "set", "--enable", p.ID)),
+				Verify:      cmds(cmd("openstack", "port", "show", p.ID, "-c", "admin_state_up", "-c", "status").Comment("status turns ACTIVE once the agent rewires it")),
 			})
 		}
 		return out
@@ -105,13 +106,13 @@ evidence quotes the L2 agent of the host and its mappings.`,
 			f.Evidence = append(f.Evidence, ev...)
 			f.Remediation = append(f.Remediation, fixes...)
 			if _, down := l2Down(s, target); down && target != "" && s.Gap(snapshot.SourceAgents) == nil {
-				f.Remediation = append(f.Remediation, comment("systemctl restart "+l2Unit(s, target, vif), "on host "+target+", first: its L2 agent is down"))
+				f.Remediation = append(f.Remediation, onHost(cmd("systemctl", "restart", l2Unit(s, target, vif)), target+", first: its L2 agent is down"))
 			}
 			f.Remediation = append(f.Remediation,
-				comment(fmt.Sprintf("openstack port set --host %s %s", target, p.ID), "rebinds the port (ML2 binds it again)"),
-				comment("openstack server reboot --hard "+srv.ID, "re-plugs the VIF"),
+				cmd("openstack", "port", "set", "--host", target, p.ID).Comment("rebinds the port (ML2 binds it again)"),
+				cmd("openstack", "server", "reboot", "--hard", srv.ID).Comment("re-plugs the VIF"),
 			)
-			f.Verify = []string{"openstack port show " + p.ID + " -c binding_vif_type -c binding_host_id -c status"}
+			f.Verify = cmds(cmd("openstack", "port", "show", p.ID, "-c", "binding_vif_type", "-c", "binding_host_id", "-c", "status"))
 			out = append(out, f)
 		}
 		return out
@@ -121,7 +122,7 @@ evidence quotes the L2 agent of the host and its mappings.`,
 // bindingContext quotes what the agents say about binding a port on host:
 // the L2 agents there, their liveness, mappings and tunnel types; and the
 // configuration fixes a missing mapping calls for.
-func bindingContext(s *snapshot.Snapshot, p *snapshot.Port, host string) (ev, fixes []string) {
+func bindingContext(s *snapshot.Snapshot, p *snapshot.Port, host string) (ev []string, fixes []shell.Cmd) {
 	if s.Gap(snapshot.SourceAgents) != nil || host == "" {
 		return nil, nil
 	}
@@ -141,7 +142,7 @@ func bindingContext(s *snapshot.Snapshot, p *snapshot.Port, host string) (ev, fi
 				if _, ok := m[n.Provider.PhysicalNetwork]; !ok {
 					ev = append(ev, fmt.Sprintf("the agent maps no interface or bridge for physical network %s of network %s (mappings: %s)", n.Provider.PhysicalNetwork, netLabel(s, n.ID), mappingList(m)))
 					if where, ok := mappingOption[a.AgentType]; ok {
-						fixes = append(fixes, comment("systemctl restart "+l2Service(a.AgentType), fmt.Sprintf("on host %s, after adding %s:<interface or bridge> to %s", host, n.Provider.PhysicalNetwork, where)))
+						fixes = append(fixes, onHost(cmd("systemctl", "restart", l2Service(a.AgentType)), fmt.Sprintf("%s, after adding %s:<interface or bridge> to %s", host, n.Provider.PhysicalNetwork, where)))
 					}
 				}
 			}
@@ -298,15 +299,15 @@ failed (port/binding-failed), or the L2 agent on its host is dead
 			on := "on the server's compute host"
 			if host != "" {
 				on = "on host " + host
-				f.Remediation = append(f.Remediation, "openstack network agent list --host "+host)
+				f.Remediation = append(f.Remediation, cmd("openstack", "network", "agent", "list", "--host", host))
 			}
 			f.Remediation = append(f.Remediation,
-				comment("ip link show "+tap, on+": the VIF must exist and be on the network's bridge"),
-				comment("journalctl -u "+unit+" --since -1h | grep "+tap, on),
-				comment("systemctl restart "+unit, on),
-				comment("openstack server reboot --hard "+srv.ID, "if the tap is missing: re-plugs the VIF"),
+				cmd("ip", "link", "show", tap).Comment(on+": the VIF must exist and be on the network's bridge"),
+				cmd("journalctl", "-u", unit, "--since", "-1h").Pipe("grep", "-F", "-e", tap).Comment(on),
+				cmd("systemctl", "restart", unit).Comment(on),
+				cmd("openstack", "server", "reboot", "--hard", srv.ID).Comment("if the tap is missing: re-plugs the VIF"),
 			)
-			f.Verify = []string{"openstack port show " + p.ID + " -c status"}
+			f.Verify = cmds(cmd("openstack", "port", "show", p.ID, "-c", "status"))
 			out = append(out, f)
 		}
 		return out
@@ -350,10 +351,10 @@ subnet/pool-exhausted).`,
 			sort.SliceStable(subnets, func(a, b int) bool { return subnets[a].IPVersion < subnets[b].IPVersion })
 			if len(subnets) == 0 {
 				f.Evidence = append(f.Evidence, fmt.Sprintf("network %s has no subnet in the snapshot", netLabel(s, p.NetworkID)))
-				f.Remediation = []string{
-					comment(fmt.Sprintf("openstack subnet create --network %s --subnet-range CIDR %s-subnet", p.NetworkID, netLabel(s, p.NetworkID)), "choose the CIDR"),
-					fmt.Sprintf("openstack port set --fixed-ip subnet=%s-subnet %s", netLabel(s, p.NetworkID), p.ID),
-				}
+				f.Remediation = cmds(
+					cmd("openstack", "subnet", "create", "--network", p.NetworkID, "--subnet-range", "CIDR", netLabel(s, p.NetworkID)+"-subnet").Comment("choose the CIDR"),
+					cmd("openstack", "port", "set", "--fixed-ip", "subnet="+netLabel(s, p.NetworkID)+"-subnet", p.ID),
+				)
 			} else {
 				for _, sn := range subnets {
 					line := "subnet " + subnetLabel(sn)
@@ -367,14 +368,14 @@ subnet/pool-exhausted).`,
 				}
 				for _, sn := range subnets {
 					if used, total, ok := subnetUsage(s, sn.ID); ok && exhausted(used, total) {
-						f.Remediation = append(f.Remediation, comment(fmt.Sprintf("openstack ip availability show %s", p.NetworkID), "first free an address or widen the pool of "+sn.CIDR+": see subnet/pool-exhausted"))
+						f.Remediation = append(f.Remediation, cmd("openstack", "ip", "availability", "show", p.NetworkID).Comment("first free an address or widen the pool of "+sn.CIDR+": see subnet/pool-exhausted"))
 						break
 					}
 				}
-				f.Remediation = append(f.Remediation, fmt.Sprintf("openstack port set --fixed-ip subnet=%s %s", subnets[0].ID, p.ID))
+				f.Remediation = append(f.Remediation, cmd("openstack", "port", "set", "--fixed-ip", "subnet="+subnets[0].ID, p.ID))
 			}
-			f.Remediation = append(f.Remediation, comment("openstack server reboot "+s.Server.ID, "the guest asks DHCP again"))
-			f.Verify = []string{"openstack port show " + p.ID + " -c fixed_ips"}
+			f.Remediation = append(f.Remediation, cmd("openstack", "server", "reboot", s.Server.ID).Comment("the guest asks DHCP again"))
+			f.Verify = cmds(cmd("openstack", "port", "show", p.ID, "-c", "fixed_ips"))
 			out = append(out, f)
 		}
 		return out

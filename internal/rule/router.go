@@ -3,6 +3,7 @@ package rule
 import (
 	"fmt"
 
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -80,9 +81,9 @@ reported as not checked.`,
 						fmt.Sprintf("network %s: router:external false", n.ID),
 						fmt.Sprintf("router interface ports with an address on subnet %s: none", fip.SubnetID),
 					},
-					Verify: []string{
-						fmt.Sprintf("openstack port list --network %s --device-owner network:router_interface", n.ID),
-					},
+					Verify: cmds(
+						cmd("openstack", "port", "list", "--network", n.ID, "--device-owner", "network:router_interface"),
+					),
 				}
 				if sn != nil {
 					f.Subject.Name = sn.Name
@@ -102,7 +103,7 @@ reported as not checked.`,
 				}
 				f.Remediation = addRouterCommands(s, n, fip.SubnetID)
 				if sn != nil && sn.GatewayIP != "" {
-					f.Verify = append(f.Verify, fmt.Sprintf("ip netns exec qdhcp-%s ping -c 3 %s   # on the DHCP agent's host: the router answers on the gateway", n.ID, sn.GatewayIP))
+					f.Verify = append(f.Verify, cmd("ip", "netns", "exec", "qdhcp-"+n.ID, "ping", "-c", "3", sn.GatewayIP).Comment("on the DHCP agent's host: the router answers on the gateway"))
 				}
 				out = append(out, f)
 			}
@@ -113,26 +114,24 @@ reported as not checked.`,
 
 // addRouterCommands attaches a subnet to a router: an existing router of the
 // snapshot with a gateway, else a new one.
-func addRouterCommands(s *snapshot.Snapshot, n *snapshot.Network, subnetID string) []string {
+func addRouterCommands(s *snapshot.Snapshot, n *snapshot.Network, subnetID string) []shell.Cmd {
 	for i := range s.Routers {
 		if r := &s.Routers[i]; r.ExternalGateway != nil && (r.ProjectID == "" || r.ProjectID == n.ProjectID || n.ProjectID == "") {
-			return []string{comment(fmt.Sprintf("openstack router add subnet %s %s", r.ID, subnetID), routerLabel(r))}
+			return cmds(cmd("openstack", "router", "add", "subnet", r.ID, subnetID).Comment(routerLabel(r)))
 		}
 	}
 	name := netLabel(s, n.ID) + "-router"
 	ext := externalNetworkFor(s)
-	gw := fmt.Sprintf("openstack router set --external-gateway %s %s", ext, name)
+	gw := cmd("openstack", "router", "set", "--external-gateway", ext, name).Comment(netLabel(s, ext))
 	if ext == "" {
-		gw = comment(fmt.Sprintf("openstack router set --external-gateway EXTERNAL_NETWORK %s", name), "see openstack network list --external")
-	} else {
-		gw = comment(gw, netLabel(s, ext))
+		gw = cmd("openstack", "router", "set", "--external-gateway", "EXTERNAL_NETWORK", name).Comment("see openstack network list --external")
 	}
-	return []string{
-		comment("openstack router list", "an existing router with an external gateway will do: openstack router add subnet ROUTER "+subnetID),
-		"openstack router create " + name,
+	return cmds(
+		cmd("openstack", "router", "list").Comment("an existing router with an external gateway will do: openstack router add subnet ROUTER "+subnetID),
+		cmd("openstack", "router", "create", name),
 		gw,
-		fmt.Sprintf("openstack router add subnet %s %s", name, subnetID),
-	}
+		cmd("openstack", "router", "add", "subnet", name, subnetID),
+	)
 }
 
 var routerAdminDown = &Rule{
@@ -157,8 +156,8 @@ subnets; router/not-active is suppressed for it.`,
 				Subject:     routerSubject(r),
 				Summary:     fmt.Sprintf("router %s on subnet %s is administratively down: nothing routes for the server", routerLabel(r), subnetOrID(at)),
 				Evidence:    []string{"admin_state_up: false", "status: " + r.Status},
-				Remediation: []string{"openstack router set --enable " + r.ID},
-				Verify:      []string{"openstack router show " + r.ID + " -c admin_state_up -c status"},
+				Remediation: cmds(cmd("openstack", "router", "set", "--enable", r.ID)),
+				Verify:      cmds(cmd("openstack", "router", "show", r.ID, "-c", "admin_state_up", "-c", "status")),
 			})
 		}
 		return out
@@ -188,12 +187,12 @@ router/admin-down instead.`,
 				Subject:  routerSubject(r),
 				Summary:  fmt.Sprintf("router %s on subnet %s is %s, not ACTIVE", routerLabel(r), subnetOrID(at), orNone(r.Status)),
 				Evidence: []string{"status: " + orNone(r.Status), "admin_state_up: true"},
-				Remediation: []string{
-					"openstack network agent list --router " + r.ID + " --long",
-					comment("journalctl -u neutron-l3-agent --since -1h | grep "+r.ID, "on the hosting agent's host: why it failed"),
-					comment("systemctl restart neutron-l3-agent", "on that host, once the cause is fixed"),
-				},
-				Verify: []string{"openstack router show " + r.ID + " -c status"},
+				Remediation: cmds(
+					cmd("openstack", "network", "agent", "list", "--router", r.ID, "--long"),
+					cmd("journalctl", "-u", "neutron-l3-agent", "--since", "-1h").Pipe("grep", "-F", "-e", r.ID).Comment("on the hosting agent's host: why it failed"),
+					cmd("systemctl", "restart", "neutron-l3-agent").Comment("on that host, once the cause is fixed"),
+				),
+				Verify: cmds(cmd("openstack", "router", "show", r.ID, "-c", "status")),
 			})
 		}
 		return out
@@ -237,7 +236,7 @@ Under ML2/OVN routers are not hosted by L3 agents: the rule does not apply.`,
 					fmt.Sprintf("L3 agents hosting router %s: none", r.ID),
 					fmt.Sprintf("router %s: ha %s, distributed %s", r.ID, optBool(r.HA), optBool(r.Distributed)),
 				},
-				Verify: []string{"openstack network agent list --router " + r.ID},
+				Verify: cmds(cmd("openstack", "network", "agent", "list", "--router", r.ID)),
 			}
 			for _, a := range agentsOfType(s, snapshot.AgentTypeL3) {
 				line := fmt.Sprintf("%s: %s", agentLabel(a), agentState(a))
@@ -247,13 +246,13 @@ Under ML2/OVN routers are not hosted by L3 agents: the rule does not apply.`,
 				f.Evidence = append(f.Evidence, line)
 			}
 			if live := liveL3Agent(s, nil); live != nil {
-				f.Remediation = []string{comment(fmt.Sprintf("openstack network agent add router --l3 %s %s", live.ID, r.ID), "L3 agent on "+live.Host)}
+				f.Remediation = cmds(cmd("openstack", "network", "agent", "add", "router", "--l3", live.ID, r.ID).Comment("L3 agent on " + live.Host))
 			} else {
 				f.Evidence = append(f.Evidence, "no L3 agent is alive and admin-up")
-				f.Remediation = []string{
-					comment("openstack network agent list --agent-type l3", "bring an L3 agent up first (systemctl restart neutron-l3-agent on its host)"),
-					fmt.Sprintf("openstack network agent add router --l3 L3_AGENT_ID %s", r.ID),
-				}
+				f.Remediation = cmds(
+					cmd("openstack", "network", "agent", "list", "--agent-type", "l3").Comment("bring an L3 agent up first (systemctl restart neutron-l3-agent on its host)"),
+					cmd("openstack", "network", "agent", "add", "router", "--l3", "L3_AGENT_ID", r.ID),
+				)
 			}
 			out = append(out, f)
 		}
@@ -284,7 +283,7 @@ with an interface on the server's subnets.`,
 				Subject:  routerSubject(r),
 				Summary:  fmt.Sprintf("router %s of subnet %s has no external gateway: the server is unreachable from outside", routerLabel(r), subnetOrID(at)),
 				Evidence: []string{"external_gateway_info: null"},
-				Verify:   []string{"openstack router show " + r.ID + " -c external_gateway_info"},
+				Verify:   cmds(cmd("openstack", "router", "show", r.ID, "-c", "external_gateway_info")),
 			}
 			ext := ""
 			for _, fl := range s.FloatingIPs {
@@ -298,9 +297,9 @@ with an interface on the server's subnets.`,
 				ext = externalNetworkFor(s)
 			}
 			if ext != "" {
-				f.Remediation = []string{comment(fmt.Sprintf("openstack router set --external-gateway %s %s", ext, r.ID), netLabel(s, ext))}
+				f.Remediation = cmds(cmd("openstack", "router", "set", "--external-gateway", ext, r.ID).Comment(netLabel(s, ext)))
 			} else {
-				f.Remediation = []string{comment(fmt.Sprintf("openstack router set --external-gateway EXTERNAL_NETWORK %s", r.ID), "see openstack network list --external")}
+				f.Remediation = cmds(cmd("openstack", "router", "set", "--external-gateway", "EXTERNAL_NETWORK", r.ID).Comment("see openstack network list --external"))
 			}
 			out = append(out, f)
 		}

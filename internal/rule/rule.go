@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -124,10 +125,11 @@ type Finding struct {
 	Subject  Subject  `json:"subject"`
 	Summary  string   `json:"summary"`
 	Evidence []string `json:"evidence"`
-	// Remediation are commands (or short steps) the operator can paste.
-	Remediation []string `json:"remediation,omitempty"`
-	// Verify says how to confirm the fix worked.
-	Verify []string `json:"verify,omitempty"`
+	// Remediation are the command lines the operator can paste, in order
+	// (a step that is not a command is a comment line).
+	Remediation []shell.Cmd `json:"remediation,omitempty"`
+	// Verify are the command lines that confirm the fix worked.
+	Verify []shell.Cmd `json:"verify,omitempty"`
 }
 
 // Skip records a rule that could not be evaluated, and why.

@@ -3,9 +3,12 @@ package rule
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hoofbeat/hoofbeat/internal/shell"
+	"github.com/hoofbeat/hoofbeat/internal/shell/shelltest"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -456,7 +459,7 @@ var ruleCases = []ruleCase{
 		mutate: func(s *snapshot.Snapshot) { dropNetworkPort(s, portDHCP) },
 		want: []expect{{rule: "network/no-dhcp-port", severity: Error,
 			evidence: []string{"on ctl hosts the network and is alive: it failed to create its port"},
-			fix:      []string{"journalctl -u neutron-dhcp-agent --since -1h | grep " + netPrivate}}},
+			fix:      []string{"journalctl -u neutron-dhcp-agent --since -1h | grep -F -e " + netPrivate}}},
 	},
 	{
 		name:   "DHCP port missing, agents hidden",
@@ -792,7 +795,7 @@ func match(res Result, w expect) error {
 			}
 		}
 		for _, x := range w.fix {
-			if !anyContains(f.Remediation, x) {
+			if !anyContains(shell.Strings(f.Remediation), x) {
 				miss = append(miss, fmt.Sprintf("no remediation with %q", x))
 			}
 		}
@@ -905,9 +908,12 @@ func TestFindingsAreComplete(t *testing.T) {
 			if f.Severity > Info && len(f.Remediation) == 0 {
 				t.Errorf("%s / %s: no remediation", c.name, f.Rule)
 			}
-			for _, r := range f.Remediation {
+			for _, r := range shell.Strings(slices.Concat(f.Remediation, f.Verify)) {
 				if strings.Contains(r, "%!") || strings.Contains(r, "<nil>") {
 					t.Errorf("%s / %s: bad remediation %q", c.name, f.Rule, r)
+				}
+				if _, err := shelltest.Parse(r); err != nil {
+					t.Errorf("%s / %s: %v", c.name, f.Rule, err)
 				}
 			}
 		}

@@ -2,8 +2,10 @@ package rule
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -110,12 +112,12 @@ func icmpFinding(s *snapshot.Snapshot, p *snapshot.Port, fam int, groups []*snap
 		f.Summary = fmt.Sprintf("%s has no security group: all inbound %s, ICMP included, is dropped", portLabel(p), et)
 		f.Evidence = append(f.Evidence, "security_groups: none")
 		name := s.Server.Name + "-sg"
-		f.Remediation = []string{
-			"openstack security group create " + name,
-			fmt.Sprintf("openstack security group rule create --ingress --ethertype %s --protocol %s --remote-ip %s %s", et, icmpName, any, name),
-			fmt.Sprintf("openstack port set --security-group %s %s", name, p.ID),
-		}
-		f.Verify = append([]string{"openstack port show " + p.ID + " -c security_group_ids"}, pingVerify(s, p, fam)...)
+		f.Remediation = cmds(
+			cmd("openstack", "security", "group", "create", name),
+			cmd("openstack", "security", "group", "rule", "create", "--ingress", "--ethertype", et, "--protocol", icmpName, "--remote-ip", any, name),
+			cmd("openstack", "port", "set", "--security-group", name, p.ID),
+		)
+		f.Verify = append(cmds(cmd("openstack", "port", "show", p.ID, "-c", "security_group_ids")), pingVerify(s, p, fam)...)
 		return f
 	}
 	f.Summary = fmt.Sprintf("security groups %s of %s admit no ICMP echo request over %s", groupNames(groups), portLabel(p), et)
@@ -145,27 +147,28 @@ func icmpFinding(s *snapshot.Snapshot, p *snapshot.Port, fam int, groups []*snap
 		f.Evidence = append(f.Evidence, "unreadable "+u)
 	}
 	g := targetGroup(groups)
-	f.Remediation = []string{comment(fmt.Sprintf("openstack security group rule create --ingress --ethertype %s --protocol %s --remote-ip %s %s", et, icmpName, any, g.ID), groupLabel(g))}
-	f.Verify = append([]string{fmt.Sprintf("openstack security group rule list %s --ingress --protocol %s", g.ID, icmpName)}, pingVerify(s, p, fam)...)
+	f.Remediation = cmds(cmd("openstack", "security", "group", "rule", "create", "--ingress", "--ethertype", et, "--protocol", icmpName, "--remote-ip", any, g.ID).Comment(groupLabel(g)))
+	f.Verify = append(cmds(cmd("openstack", "security", "group", "rule", "list", g.ID, "--ingress", "--protocol", icmpName)), pingVerify(s, p, fam)...)
 	return f
 }
 
 // pingVerify says how to ping the port: from the DHCP namespace, and at its
 // floating IP when it has one.
-func pingVerify(s *snapshot.Snapshot, p *snapshot.Port, fam int) []string {
-	ping := "ping -c 3 "
+func pingVerify(s *snapshot.Snapshot, p *snapshot.Port, fam int) []shell.Cmd {
+	ping := []string{"ping", "-c", "3"}
 	if fam == 6 {
-		ping = "ping -6 -c 3 "
+		ping = []string{"ping", "-6", "-c", "3"}
 	}
-	var out []string
+	var out []shell.Cmd
 	for _, a := range portAddrs(p, fam) {
-		out = append(out, fmt.Sprintf("ip netns exec qdhcp-%s %s%s   # on the DHCP agent's host", p.NetworkID, ping, a))
+		argv := append(append([]string{"ip", "netns", "exec", "qdhcp-" + p.NetworkID}, ping...), a)
+		out = append(out, cmd(argv...).Comment("on the DHCP agent's host"))
 		break
 	}
 	if fam == 4 {
 		for _, f := range s.FloatingIPs {
 			if f.PortID == p.ID {
-				out = append(out, ping+f.FloatingIPAddress)
+				out = append(out, cmd(append(append([]string(nil), ping...), f.FloatingIPAddress)...))
 			}
 		}
 	}
@@ -253,9 +256,9 @@ func checkIngressFlows(in *Input) []Finding {
 				Subject:  serverSubject(s.Server),
 				Summary:  fmt.Sprintf("no port of server %s has an %s address: %s cannot reach it", s.Server.Name, ethertype(fs.family), fl),
 				Evidence: serverAddrEvidence(s),
-				Remediation: []string{
-					fmt.Sprintf("openstack subnet list --ip-version %d   # add an %s subnet to the server's network, or ask from an %s source", fs.family, ethertype(fs.family), ethertype(otherFamily(fs.family))),
-				},
+				Remediation: cmds(
+					cmd("openstack", "subnet", "list", "--ip-version", strconv.Itoa(fs.family)).Comment(fmt.Sprintf("add an %s subnet to the server's network, or ask from an %s source", ethertype(fs.family), ethertype(otherFamily(fs.family)))),
+				),
 			})
 		}
 	}
@@ -329,25 +332,28 @@ func flowFinding(s *snapshot.Snapshot, p *snapshot.Port, fl Flow, fs flowSpace, 
 	default:
 		f.Summary = fmt.Sprintf("%s is only partly admitted to %s: %d parts of it are not", fl, portLabel(p), len(v.parts))
 	}
-	args := ruleArgs(fl, fs)
+	create := func(group string) shell.Cmd {
+		argv := append([]string{"openstack", "security", "group", "rule", "create", "--ingress", "--ethertype", et}, ruleArgs(fl, fs)...)
+		return cmd(append(argv, "--remote-ip", fl.From.String(), group)...)
+	}
 	if g := targetGroup(groups); g != nil {
-		f.Remediation = []string{comment(fmt.Sprintf("openstack security group rule create --ingress --ethertype %s %s --remote-ip %s %s", et, args, fl.From, g.ID), groupLabel(g))}
-		f.Verify = []string{fmt.Sprintf("openstack security group rule list %s --ingress --long", g.ID)}
+		f.Remediation = cmds(create(g.ID).Comment(groupLabel(g)))
+		f.Verify = cmds(cmd("openstack", "security", "group", "rule", "list", g.ID, "--ingress", "--long"))
 	} else {
 		name := s.Server.Name + "-sg"
-		f.Remediation = []string{
-			"openstack security group create " + name,
-			fmt.Sprintf("openstack security group rule create --ingress --ethertype %s %s --remote-ip %s %s", et, args, fl.From, name),
-			fmt.Sprintf("openstack port set --security-group %s %s", name, p.ID),
-		}
-		f.Verify = []string{"openstack port show " + p.ID + " -c security_group_ids"}
+		f.Remediation = cmds(
+			cmd("openstack", "security", "group", "create", name),
+			create(name),
+			cmd("openstack", "port", "set", "--security-group", name, p.ID),
+		)
+		f.Verify = cmds(cmd("openstack", "port", "show", p.ID, "-c", "security_group_ids"))
 	}
 	for _, r := range maybe {
 		if r.remoteGroup != "" {
-			f.Remediation = append(f.Remediation, comment(fmt.Sprintf("openstack port list --security-group %s -c ID -c \"Fixed IP Addresses\"", r.remoteGroup), "the members rule "+shortID(r.rule.ID)+" admits"))
+			f.Remediation = append(f.Remediation, cmd("openstack", "port", "list", "--security-group", r.remoteGroup, "-c", "ID", "-c", "Fixed IP Addresses").Comment("the members rule "+shortID(r.rule.ID)+" admits"))
 		}
 	}
-	f.Verify = append(f.Verify, fmt.Sprintf("hoofbeat diagnose %s --check %s --from %s", s.Server.ID, fl.Spec, fl.From))
+	f.Verify = append(f.Verify, cmd("hoofbeat", "diagnose", s.Server.ID, "--check", fl.Spec, "--from", fl.From.String()))
 	return f
 }
 
@@ -361,33 +367,29 @@ func containsRule(rs []sgRule, r sgRule) bool {
 }
 
 // ruleArgs renders a flow as openstack security group rule create options.
-func ruleArgs(fl Flow, fs flowSpace) string {
+func ruleArgs(fl Flow, fs flowSpace) []string {
 	if fs.anyProto {
-		return "--protocol any"
+		return []string{"--protocol", "any"}
 	}
+	a := []string{"--protocol", protocolName(fs.proto)}
 	switch {
 	case hasPorts(fs.proto):
-		a := "--protocol " + protocolName(fs.proto)
 		switch {
 		case fs.key == fullKey(fs.proto, fs.family):
 		case fs.key.lo == fs.key.hi:
-			a += fmt.Sprintf(" --dst-port %d", fs.key.lo)
+			a = append(a, "--dst-port", strconv.Itoa(fs.key.lo))
 		default:
-			a += fmt.Sprintf(" --dst-port %d:%d", fs.key.lo, fs.key.hi)
+			a = append(a, "--dst-port", fmt.Sprintf("%d:%d", fs.key.lo, fs.key.hi))
 		}
-		return a
 	case fs.proto == icmpOf(fs.family):
-		a := "--protocol " + protocolName(fs.proto)
 		if fl.PortMin >= 0 {
-			a += fmt.Sprintf(" --icmp-type %d", fl.PortMin)
+			a = append(a, "--icmp-type", strconv.Itoa(fl.PortMin))
 			if fl.PortMax >= 0 {
-				a += fmt.Sprintf(" --icmp-code %d", fl.PortMax)
+				a = append(a, "--icmp-code", strconv.Itoa(fl.PortMax))
 			}
 		}
-		return a
-	default:
-		return "--protocol " + protocolName(fs.proto)
 	}
+	return a
 }
 
 var sgEgressMissing = &Rule{
@@ -473,18 +475,18 @@ func egressFinding(s *snapshot.Snapshot, p *snapshot.Port, fam int, groups []*sn
 	}
 	any := allOf(fam).String()
 	if g := targetGroup(groups); g != nil {
-		f.Remediation = []string{comment(fmt.Sprintf("openstack security group rule create --egress --ethertype %s --protocol any --remote-ip %s %s", et, any, g.ID), groupLabel(g))}
-		f.Verify = []string{fmt.Sprintf("openstack security group rule list %s --egress", g.ID)}
+		f.Remediation = cmds(cmd("openstack", "security", "group", "rule", "create", "--egress", "--ethertype", et, "--protocol", "any", "--remote-ip", any, g.ID).Comment(groupLabel(g)))
+		f.Verify = cmds(cmd("openstack", "security", "group", "rule", "list", g.ID, "--egress"))
 	} else {
 		name := s.Server.Name + "-sg"
-		f.Remediation = []string{
-			"openstack security group create " + name + "   # new groups come with egress rules",
-			fmt.Sprintf("openstack port set --security-group %s %s", name, p.ID),
-		}
-		f.Verify = []string{"openstack port show " + p.ID + " -c security_group_ids"}
+		f.Remediation = cmds(
+			cmd("openstack", "security", "group", "create", name).Comment("new groups come with egress rules"),
+			cmd("openstack", "port", "set", "--security-group", name, p.ID),
+		)
+		f.Verify = cmds(cmd("openstack", "port", "show", p.ID, "-c", "security_group_ids"))
 	}
 	if fam == 4 {
-		f.Verify = append(f.Verify, "curl -s http://169.254.169.254/openstack/latest/meta_data.json   # inside the guest")
+		f.Verify = append(f.Verify, cmd("curl", "-s", "http://169.254.169.254/openstack/latest/meta_data.json").Comment("inside the guest"))
 	}
 	return f
 }
@@ -515,10 +517,10 @@ port_security extension is absent the field is missing and groups apply.`,
 				Subject:  portSubject(p),
 				Summary:  fmt.Sprintf("%s has port security disabled: no security group filters it", portLabel(p)),
 				Evidence: []string{"port_security_enabled: false", fmt.Sprintf("security_groups: %s", orNone(strings.Join(p.SecurityGroups, ", ")))},
-				Remediation: []string{
-					comment(fmt.Sprintf("openstack port set --enable-port-security --security-group %s %s", defaultGroupRef(in.Snapshot), p.ID), "only if the port should be filtered"),
-				},
-				Verify: []string{"openstack port show " + p.ID + " -c port_security_enabled -c security_group_ids"},
+				Remediation: cmds(
+					cmd("openstack", "port", "set", "--enable-port-security", "--security-group", defaultGroupRef(in.Snapshot), p.ID).Comment("only if the port should be filtered"),
+				),
+				Verify: cmds(cmd("openstack", "port", "show", p.ID, "-c", "port_security_enabled", "-c", "security_group_ids")),
 			}
 			for _, ap := range p.AllowedAddressPairs {
 				f.Evidence = append(f.Evidence, "allowed_address_pair: "+ap.IPAddress)

@@ -66,14 +66,14 @@ hoofbeat reads enable_dhcp of every subnet the server has a fixed IP on.`,
 					"enable_dhcp: false",
 					fmt.Sprintf("port %s fixed IP on it: %s", p.ID, fixedIPOn(p, sn.ID)),
 				},
-				Remediation: []string{
-					"openstack subnet set --dhcp " + sn.ID,
-					comment("openstack server reboot "+s.Server.ID, "the guest asks for a lease again"),
-				},
-				Verify: []string{
-					fmt.Sprintf("openstack port list --network %s --device-owner network:dhcp", sn.NetworkID),
-					"openstack console log show " + s.Server.ID + " | grep -i -E 'lease|dhcp'",
-				},
+				Remediation: cmds(
+					cmd("openstack", "subnet", "set", "--dhcp", sn.ID),
+					cmd("openstack", "server", "reboot", s.Server.ID).Comment("the guest asks for a lease again"),
+				),
+				Verify: cmds(
+					cmd("openstack", "port", "list", "--network", sn.NetworkID, "--device-owner", "network:dhcp"),
+					cmd("openstack", "console", "log", "show", s.Server.ID).Pipe("grep", "-i", "-E", "lease|dhcp"),
+				),
 			})
 		}
 		return out
@@ -132,14 +132,14 @@ the finding is a warning.`,
 				f.Severity = Warning
 				f.Evidence = append(f.Evidence, fmt.Sprintf("another subnet of the server (IPv%d) has a gateway: this one may be internal on purpose", sn.IPVersion))
 			}
-			gw, note := proposeGateway(s, sn)
+			gw, why := proposeGateway(s, sn)
 			if gw != "" {
-				f.Remediation = []string{comment(fmt.Sprintf("openstack subnet set --gateway %s %s", gw, sn.ID), note)}
+				f.Remediation = cmds(cmd("openstack", "subnet", "set", "--gateway", gw, sn.ID).Comment(why))
 			} else {
-				f.Remediation = []string{comment(fmt.Sprintf("openstack subnet set --gateway GATEWAY_IP %s", sn.ID), "pick a free address of "+sn.CIDR)}
+				f.Remediation = cmds(cmd("openstack", "subnet", "set", "--gateway", "GATEWAY_IP", sn.ID).Comment("pick a free address of " + sn.CIDR))
 			}
-			f.Remediation = append(f.Remediation, comment("openstack server reboot "+s.Server.ID, "the guest learns the route from DHCP"))
-			f.Verify = []string{"openstack subnet show " + sn.ID + " -c gateway_ip"}
+			f.Remediation = append(f.Remediation, cmd("openstack", "server", "reboot", s.Server.ID).Comment("the guest learns the route from DHCP"))
+			f.Verify = cmds(cmd("openstack", "subnet", "show", sn.ID, "-c", "gateway_ip"))
 			out = append(out, f)
 		}
 		return out
@@ -272,14 +272,14 @@ no address, a warning otherwise.`,
 						f.Evidence = append(f.Evidence, fmt.Sprintf("%s of the server has no fixed IP", portLabel(p)))
 					}
 				}
-				f.Remediation = []string{comment(fmt.Sprintf("openstack port list --network %s --long", na.NetworkID), "find ports nobody uses (no device_owner, status DOWN) and delete them")}
+				f.Remediation = cmds(cmd("openstack", "port", "list", "--network", na.NetworkID, "--long").Comment("find ports nobody uses (no device_owner, status DOWN) and delete them"))
 				if sn != nil {
 					if start, end, ok := freeRange(s, sn); ok {
-						f.Remediation = append(f.Remediation, comment(fmt.Sprintf("openstack subnet set --allocation-pool start=%s,end=%s %s", start, end, sn.ID), "adds a pool from the unused part of "+sn.CIDR))
+						f.Remediation = append(f.Remediation, cmd("openstack", "subnet", "set", "--allocation-pool", fmt.Sprintf("start=%s,end=%s", start, end), sn.ID).Comment("adds a pool from the unused part of "+sn.CIDR))
 					}
 				}
-				f.Remediation = append(f.Remediation, comment(fmt.Sprintf("openstack subnet create --network %s --subnet-range CIDR %s-2", na.NetworkID, netLabel(s, na.NetworkID)), "or add a subnet; choose the CIDR"))
-				f.Verify = []string{fmt.Sprintf("openstack ip availability show %s", na.NetworkID)}
+				f.Remediation = append(f.Remediation, cmd("openstack", "subnet", "create", "--network", na.NetworkID, "--subnet-range", "CIDR", netLabel(s, na.NetworkID)+"-2").Comment("or add a subnet; choose the CIDR"))
+				f.Verify = cmds(cmd("openstack", "ip", "availability", "show", na.NetworkID))
 				out = append(out, f)
 			}
 		}

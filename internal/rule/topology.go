@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -290,10 +291,22 @@ func externalNetworkFor(s *snapshot.Snapshot) string {
 	return ""
 }
 
-// comment appends a shell comment naming what an ID is.
-func comment(cmd, note string) string {
-	if note == "" {
-		return cmd
+// cmd is a command line for the operator, every argument quoted as it
+// needs (package shell): the only way rules write a command.
+func cmd(argv ...string) shell.Cmd { return shell.Command(argv...) }
+
+// note is a step that is not a command, printed as a comment line.
+func note(text string) shell.Cmd { return shell.Note(text) }
+
+// cmds lists command lines.
+func cmds(cs ...shell.Cmd) []shell.Cmd { return cs }
+
+// appendNew appends c unless the list already has the same line.
+func appendNew(list []shell.Cmd, c shell.Cmd) []shell.Cmd {
+	for _, x := range list {
+		if x.String() == c.String() {
+			return list
+		}
 	}
-	return cmd + "   # " + note
+	return append(list, c)
 }

@@ -34,6 +34,8 @@ type Verdict struct {
 	Accepted bool `json:"accepted"`
 	// By is the rule (or chain policy) that decided, as the tool prints it.
 	By string `json:"by"`
+	// Rule is the deciding iptables rule's words, when a rule decided.
+	Rule []string `json:"-"`
 	// Path is the chains traversed to reach it, e.g. filter/INPUT → neutron-filter-top.
 	Path []string `json:"path,omitempty"`
 	// Notes are matches that could not be evaluated and were taken not to

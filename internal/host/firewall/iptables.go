@@ -30,7 +30,10 @@ type Chain struct {
 
 // IPTRule is one -A line.
 type IPTRule struct {
-	Line    string
+	Line string
+	// Words are the line's words as iptables reads them ("-A", chain,
+	// matches…): what a command that deletes the rule repeats.
+	Words   []string
 	Matches []iptMatch
 	Target  string
 	Goto    bool
@@ -95,7 +98,7 @@ func ParseIPTablesSave(text string) (*IPTables, error) {
 			if err != nil {
 				return nil, fmt.Errorf("line %d: %w", n, err)
 			}
-			r.Line = line
+			r.Line, r.Words = line, words
 			ch := cur.Chains[words[1]]
 			if ch == nil { // iptables-save declares every chain; be lenient
 				ch = &Chain{Name: words[1], Policy: "-"}
@@ -290,9 +293,9 @@ func (e *iptEval) chain(name string, depth int) (Verdict, bool) {
 		}
 		switch r.Target {
 		case "ACCEPT":
-			return Verdict{Accepted: true, By: r.Line}, true
+			return Verdict{Accepted: true, By: r.Line, Rule: r.Words}, true
 		case "DROP", "REJECT":
-			return Verdict{Accepted: false, By: r.Line}, true
+			return Verdict{Accepted: false, By: r.Line, Rule: r.Words}, true
 		case "RETURN":
 			return Verdict{}, false
 		case "":
