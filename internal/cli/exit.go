@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 )
 
 // Exit codes, documented in the README and in --help.
@@ -12,6 +14,21 @@ const (
 	ExitUsage       = 2 // bad flags or arguments, unknown server or rule
 	ExitUnreachable = 3 // the cloud could not be reached or authentication failed
 )
+
+// Interrupted is the cause of a context cancelled by a signal (Ctrl-C,
+// SIGTERM): the verb stops and hoofbeat exits as a shell expects, 128 plus
+// the signal's number (130 for Ctrl-C).
+type Interrupted struct{ Signal os.Signal }
+
+func (e Interrupted) Error() string { return "interrupted (" + e.Signal.String() + ")" }
+
+// ExitCode is 128 plus the signal's number.
+func (e Interrupted) ExitCode() int {
+	if s, ok := e.Signal.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
+}
 
 // ExitError carries an exit code with the error that caused it.
 type ExitError struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 	hostrun "github.com/hoofbeat/hoofbeat/internal/run"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/visible"
 )
 
 // hostFlags say how to reach and check hosts; shared by "hoofbeat host"
@@ -458,7 +459,9 @@ func (r hostReport) text(w io.Writer) error {
 	default:
 		fmt.Fprintf(&b, "VERDICT  %d error(s), %d warning(s): most likely cause: %s\n", errs, warns, r.Result.Findings[0].Summary)
 	}
-	_, err := io.WriteString(w, b.String())
+	// Host names, log lines and reasons are the hosts' words: shown with
+	// their control characters escaped (the report has no colour here).
+	_, err := io.WriteString(w, visible.Lines(b.String()))
 	return err
 }
 

@@ -102,3 +102,16 @@ func TestDiagnoseHosts(t *testing.T) {
 		t.Errorf("exit %d, findings %+v\n%s", code, r.Findings, errOut)
 	}
 }
+
+// TestHostTextEscapesHostStrings: a host name (and what hosts say) with
+// escape sequences reaches the terminal escaped.
+func TestHostTextEscapesHostStrings(t *testing.T) {
+	name := "ctl\x1b]0;pwned\x07\x1b[2J"
+	_, out, errOut := run(t, nil, "host", name, "--replay", name+"="+filepath.Join(hostRecordings, "serialproxy-stopped", "ctl"))
+	if strings.ContainsAny(out+errOut, "\x1b\x07") {
+		t.Fatalf("raw control characters in the output:\n%q\n%q", out, errOut)
+	}
+	if !strings.Contains(out, `ctl\x1b]0;pwned\x07\x1b[2J (replay)`) {
+		t.Errorf("the host name is not shown escaped:\n%s", out)
+	}
+}

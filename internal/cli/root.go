@@ -9,15 +9,26 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hoofbeat/hoofbeat/internal/visible"
 	"github.com/spf13/cobra"
 )
 
 // Main runs hoofbeat with args (without the program name) and returns the
 // process exit code.
 func Main(ctx context.Context, args []string, io *IOStreams) int {
+	// Error bodies, host names and reasons from clouds and hosts reach
+	// stderr in many messages: none may bring its control characters.
+	s := *io
+	s.ErrOut = visible.Writer(io.ErrOut)
+	io = &s
 	root := NewCmdRoot(io)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	var sig Interrupted
+	if errors.As(context.Cause(ctx), &sig) {
+		fmt.Fprintf(io.ErrOut, "hoofbeat: %s\n", sig.Error())
+		return sig.ExitCode()
+	}
 	if err == nil {
 		return ExitOK
 	}

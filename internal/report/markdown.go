@@ -207,6 +207,7 @@ func (v *view) paths() (head *hopView, ports [][]hopView, tail *hopView) {
 }
 
 func writeMarkdown(w io.Writer, v *view) error {
+	v = visibleView(v)
 	var b bytes.Buffer
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 

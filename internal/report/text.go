@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -59,6 +60,7 @@ func (t *textWriter) para(prefix string, indent int, text string) {
 }
 
 func writeText(w io.Writer, v *view, o TextOptions) error {
+	v = visibleView(v)
 	t := &textWriter{color: o.Color, width: o.Width}
 	t.header(v)
 	t.path(v)
@@ -155,17 +157,22 @@ func (t *textWriter) path(v *view) {
 		}
 	}
 	// IDs shown in full in the header or the findings are shortened here.
-	elsewhere := v.fullIDsShown()
+	shown := v.fullIDsShown()
 	indent := 2 + hw + 2 + markerWidth + 2
 	for i, h := range v.Path {
 		if len(ports) > 1 && i > 0 && h.Hop == rule.HopPort {
 			t.line("")
 		}
 		detail := h.Detail()
+		var short []string
 		for _, r := range h.Resources {
-			if r.ID != "" && elsewhere(r.ID) {
-				detail = strings.ReplaceAll(detail, r.ID, shortID(r.ID))
+			if shown[r.ID] {
+				short = append(short, r.ID, shortID(r.ID))
 			}
+		}
+		if len(short) > 0 {
+			// One pass over the line, however many IDs it holds.
+			detail = strings.NewReplacer(short...).Replace(detail)
 		}
 		m := t.marker(h)
 		pad := strings.Repeat(" ", markerWidth-utf8.RuneCountInString(string(markerText(h.Status)))+2)
@@ -181,8 +188,25 @@ func markerText(s hopStatus) string {
 	return string(s)
 }
 
-// fullIDsShown reports whether an ID appears in full outside the path view.
-func (v *view) fullIDsShown() func(string) bool {
+// fullIDsShown returns the path view's resource IDs that appear in full
+// outside it (in the header or the findings). It reads that text once,
+// whatever the number of IDs: a search per ID made rendering quadratic
+// (a network with 20,000 DHCP ports took minutes).
+func (v *view) fullIDsShown() map[string]bool {
+	var ids []string
+	seen := map[string]bool{}
+	for _, h := range v.Path {
+		for _, r := range h.Resources {
+			if r.ID != "" && !seen[r.ID] {
+				seen[r.ID] = true
+				ids = append(ids, r.ID)
+			}
+		}
+	}
+	shown := map[string]bool{}
+	if len(ids) == 0 {
+		return shown
+	}
 	var b strings.Builder
 	if v.Server != nil {
 		b.WriteString(v.Server.ID + "\n")
@@ -196,8 +220,24 @@ func (v *view) fullIDsShown() func(string) bool {
 			b.WriteString(l.String() + "\n")
 		}
 	}
-	all := b.String()
-	return func(id string) bool { return strings.Contains(all, id) }
+	// The replacer marks each ID it finds as \x00 index \x01; the view is
+	// escaped (package visible), so neither byte occurs otherwise.
+	pairs := make([]string, 0, 2*len(ids))
+	for i, id := range ids {
+		pairs = append(pairs, id, "\x00"+strconv.Itoa(i)+"\x01")
+	}
+	marked := strings.NewReplacer(pairs...).Replace(b.String())
+	for {
+		i := strings.IndexByte(marked, 0)
+		if i < 0 {
+			return shown
+		}
+		marked = marked[i+1:]
+		j := strings.IndexByte(marked, 1)
+		if n, err := strconv.Atoi(marked[:max(j, 0)]); err == nil && j > 0 {
+			shown[ids[n]] = true
+		}
+	}
 }
 
 // shortID keeps the first group of a UUID: "3f2a9c1e-…".

@@ -59,10 +59,12 @@ func Safe(s string) bool {
 }
 
 func safeUnicode(s string) bool {
-	for _, r := range s {
-		if r == utf8.RuneError || unsafeRune(r) {
-			return false // RuneError is also what a stray byte decodes to
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 || unsafeRune(r) {
+			return false
 		}
+		i += n
 	}
 	return true
 }

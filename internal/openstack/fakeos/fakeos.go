@@ -67,6 +67,8 @@ type Fault struct {
 	Hang bool
 	// Delay is added before answering.
 	Delay time.Duration
+	// Message replaces the error body's message (a hostile one, say).
+	Message string
 
 	hits int
 }
@@ -308,7 +310,11 @@ func (c *Cloud) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if fault.Status != 0 {
-			serviceError(w, r.URL.Path, fault.Status, "", injectedMessage(fault.Status))
+			msg := fault.Message
+			if msg == "" {
+				msg = injectedMessage(fault.Status)
+			}
+			serviceError(w, r.URL.Path, fault.Status, "", msg)
 			return
 		}
 	}
