@@ -45,7 +45,9 @@ func ParseNovaConf(files map[string][]byte, order []string) (*snapshot.NovaConf,
 			if vals := s.Key(key).ValueWithShadows(); len(vals) > 0 {
 				v = vals[len(vals)-1]
 			}
-			*dst = v
+			// base_url is a URL: one with a password must not carry it
+			// into a snapshot (nor any other value that is one).
+			*dst = MaskURLCredentials(v)
 		}
 		set(ini.DefaultSection, "host", &nc.Host)
 		set(ini.DefaultSection, "my_ip", &nc.MyIP)
