@@ -50,7 +50,7 @@ func (f *hostFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.Probe, "probe", false, "also run the active probe: ping and ARP the server from inside its network's qdhcp namespace (off by default: hoofbeat only reads)")
 	fl.IntVar(&f.Parallel, "parallel", 16, "hosts checked at once")
 	fl.DurationVar(&f.HostTimeout, "host-timeout", 60*time.Second, "deadline for checking one host")
-	fl.StringVar(&f.Record, "record", "", "write every host command's output under `DIR`/<host>/ (secrets in config files redacted), for tests and bug reports")
+	fl.StringVar(&f.Record, "record", "", "write every host command's output under `DIR`/<host>/ (secrets masked, readable by you only), for tests and bug reports")
 	fl.StringArrayVar(&f.Replay, "replay", nil, "answer a host's commands from a recording instead of running them: `HOST=DIR` (repeatable)")
 	fl.MarkHidden("replay")
 }
