@@ -150,6 +150,7 @@ const (
 	evWriteErr                   // sending to the proxy failed
 	evKeepalive                  // a ping went unanswered
 	evBadFrame                   // a frame could not be decoded
+	evTooBig                     // a frame was over maxMessage
 )
 
 type event struct {
@@ -384,6 +385,8 @@ func (s *session) judge(ev event) (outcome, bool) {
 		return outcome{err: &Error{Kind: KindLost, Addr: s.addr, Err: ev.err}}, true
 	case evBadFrame:
 		return outcome{err: &Error{Kind: KindProtocol, Addr: s.addr, Status: int(websocket.StatusInvalidFramePayloadData), Detail: ev.err.Error()}}, true
+	case evTooBig:
+		return outcome{err: &Error{Kind: KindProtocol, Addr: s.addr, Status: int(websocket.StatusMessageTooBig), Limit: maxMessage}}, true
 	}
 	return outcome{err: fmt.Errorf("unexpected session event %d", ev.kind)}, true
 }
@@ -410,6 +413,12 @@ func (s *session) readRemote(ctx context.Context) {
 		typ, data, err := s.conn.Read(ctx)
 		if err != nil {
 			if s.closing.Load() || ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, websocket.ErrMessageTooBig) {
+				// The library has closed the connection (1009): without
+				// this the missing output reads as a rejected token.
+				s.emit(ctx, event{kind: evTooBig})
 				return
 			}
 			var ce websocket.CloseError

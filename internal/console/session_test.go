@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -321,6 +322,36 @@ func TestProtocolErrors(t *testing.T) {
 			err := wait(10 * time.Second)
 			if KindOf(err) != KindProtocol || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Run: %v, want KindProtocol mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A frame over the size limit says so, whether or not console output came
+// before it: it is neither a rejected token nor a network failure.
+func TestFrameOverLimit(t *testing.T) {
+	for _, after := range []bool{false, true} {
+		t.Run(fmt.Sprintf("after output %v", after), func(t *testing.T) {
+			p := startProxy(t, fakeproxy.Config{})
+			r, w := pipeStdin(t)
+			var out syncBuffer
+			wait := runAsync(t, context.Background(), Options{URL: p.URL(), Stdin: r, Stdout: &out})
+			waitFor(t, "the session", 5*time.Second, func() bool { return p.Sessions() == 1 })
+			if after {
+				w.Write([]byte("\r"))
+				waitFor(t, "the prompt", 5*time.Second, func() bool { return strings.Contains(out.String(), "login: ") })
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			go p.SendFrame(ctx, make([]byte, maxMessage+1))
+			err := wait(10 * time.Second)
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != KindProtocol || e.Limit != maxMessage {
+				t.Fatalf("Run: %v, want KindProtocol with the limit", err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "sent a console frame over the 16 MiB limit") || strings.Contains(msg, "token") {
+				t.Errorf("message %q", msg)
 			}
 		})
 	}
