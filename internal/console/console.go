@@ -86,8 +86,8 @@ type Options struct {
 //
 // Interactive (Stdin is a terminal): the terminal is put in raw mode, so
 // Ctrl-C and Ctrl-Z are bytes for the guest; the mode is restored before Run
-// returns whatever ends the session, including SIGINT, SIGTERM or SIGHUP
-// sent from elsewhere. The end of Stdin ends the session.
+// returns whatever ends the session, including SIGINT, SIGTERM, SIGHUP or
+// SIGQUIT sent from elsewhere. The end of Stdin ends the session.
 //
 // Non-interactive (pipes, files): stdin is copied to the console byte for
 // byte (no escape sequence) and the console to Stdout. The end of stdin does
@@ -201,13 +201,15 @@ func (s *session) run(parent context.Context, term Terminal) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	defer cancel()
 
-	// SIGPIPE is caught so that a closed stdout pipe becomes a write error
-	// (and the terminal is restored) instead of killing the process.
+	// Every signal that would end the process is caught, so that the
+	// terminal is restored first: SIGINT, SIGTERM and SIGHUP (which Go
+	// exits on), SIGQUIT (which Go exits on with a goroutine dump), and
+	// SIGPIPE, so that a closed stdout pipe becomes a write error instead.
 	// Signals the process was told to ignore (nohup) stay ignored. This
 	// comes before raw mode: a signal in between would kill the process
 	// with the terminal raw.
 	sigs := make(chan os.Signal, 1)
-	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE} {
+	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE} {
 		if !signal.Ignored(sig) {
 			signal.Notify(sigs, sig)
 		}

@@ -50,7 +50,8 @@ const (
 	// KindProtocol: the proxy closed the session with an error status
 	// (for example 1003, unsupported data).
 	KindProtocol
-	// KindInterrupted: a signal (SIGINT, SIGTERM, SIGHUP) ended the session.
+	// KindInterrupted: a signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) ended
+	// the session.
 	KindInterrupted
 )
 

@@ -242,7 +242,7 @@ func TestInteractiveLargePaste(t *testing.T) {
 // client runs in a child process (this test binary, see TestMain) whose
 // controlling terminal is the pty.
 func TestSignalsRestoreTerminal(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT} {
 		t.Run(unix.SignalName(sig), func(t *testing.T) {
 			p := startProxy(t, fakeproxy.Config{})
 			pt := openPTY(t)
