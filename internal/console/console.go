@@ -87,7 +87,8 @@ type Options struct {
 // Interactive (Stdin is a terminal): the terminal is put in raw mode, so
 // Ctrl-C and Ctrl-Z are bytes for the guest; the mode is restored before Run
 // returns whatever ends the session, including SIGINT, SIGTERM, SIGHUP or
-// SIGQUIT sent from elsewhere. The end of Stdin ends the session.
+// SIGQUIT sent from elsewhere. A signal or ctx ends the session within a
+// second, even when the proxy does not answer the close. The end of Stdin ends the session.
 //
 // Non-interactive (pipes, files): stdin is copied to the console byte for
 // byte (no escape sequence) and the console to Stdout. The end of stdin does
@@ -192,6 +193,9 @@ type outcome struct {
 	err      error
 	msg      string // final status line, "" for none
 	graceful bool   // send a close frame
+	// interrupted: a signal or ctx ended the session; the close handshake
+	// gets interruptCloseWait, not closeWait.
+	interrupted bool
 }
 
 func (s *session) run(parent context.Context, term Terminal) error {
@@ -221,7 +225,7 @@ func (s *session) run(parent context.Context, term Terminal) error {
 	if term != nil {
 		r, err := term.MakeRaw()
 		if err != nil {
-			s.closeGracefully()
+			s.closeGracefully(closeWait)
 			return fmt.Errorf("set the terminal to raw mode: %w", err)
 		}
 		restore = r
@@ -267,9 +271,12 @@ func (s *session) run(parent context.Context, term Terminal) error {
 	}
 	restoreTerminal()
 
-	if out.graceful {
-		s.closeGracefully()
-	} else {
+	switch {
+	case out.graceful && out.interrupted:
+		s.closeGracefully(interruptCloseWait)
+	case out.graceful:
+		s.closeGracefully(closeWait)
+	default:
 		_ = s.conn.CloseNow()
 	}
 	cancel()
@@ -287,18 +294,24 @@ func (s *session) run(parent context.Context, term Terminal) error {
 
 // closeWait bounds the websocket close handshake: a healthy proxy answers at
 // once, a dead connection must not hold the session for long.
-const closeWait = 2 * time.Second
+// interruptCloseWait is the bound after a signal or a canceled ctx: Ctrl-C
+// (SIGINT from elsewhere, or the process-wide handler canceling ctx) ends
+// any verb within a second.
+const (
+	closeWait          = 2 * time.Second
+	interruptCloseWait = 500 * time.Millisecond
+)
 
 // closeGracefully sends a close frame and waits for the answer, at most
-// closeWait; then it cuts the TCP connection, which makes the websocket
+// wait; then it cuts the TCP connection, which makes the websocket
 // library give up at once.
-func (s *session) closeGracefully() {
+func (s *session) closeGracefully(wait time.Duration) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = s.conn.Close(websocket.StatusNormalClosure, "")
 	}()
-	t := time.NewTimer(closeWait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-done:
@@ -321,7 +334,7 @@ func (s *session) wait(ctx context.Context, sigs <-chan os.Signal) outcome {
 	for {
 		select {
 		case <-ctx.Done():
-			return outcome{err: ctx.Err(), graceful: true}
+			return outcome{err: ctx.Err(), graceful: true, interrupted: true}
 		case <-idle:
 			since := time.Since(time.Unix(0, s.lastActivity.Load()))
 			if since >= timeout {
@@ -333,8 +346,9 @@ func (s *session) wait(ctx context.Context, sigs <-chan os.Signal) outcome {
 				continue
 			}
 			return outcome{
-				err:      &Error{Kind: KindInterrupted, Addr: s.addr, Err: fmt.Errorf("by signal %v", sig)},
-				graceful: true,
+				err:         &Error{Kind: KindInterrupted, Addr: s.addr, Err: fmt.Errorf("by signal %v", sig)},
+				graceful:    true,
+				interrupted: true,
 			}
 		case ev := <-s.events:
 			if ev.kind == evWriteErr {

@@ -600,7 +600,7 @@ func TestTerminalOption(t *testing.T) {
 }
 
 // A proxy that stops answering cannot hold the session in its close
-// handshake for long.
+// handshake for long, and not past a second once ctx is canceled.
 func TestCloseOnDeadPeerIsBounded(t *testing.T) {
 	hold := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -622,7 +622,8 @@ func TestCloseOnDeadPeerIsBounded(t *testing.T) {
 	if err := wait(10 * time.Second); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run: %v", err)
 	}
-	if el := time.Since(start); el > closeWait+time.Second || el < closeWait {
-		t.Errorf("closing took %v, want about %v", el, closeWait)
+	// Canceled (Ctrl-C through the process-wide handler): within a second.
+	if el := time.Since(start); el > time.Second || el < interruptCloseWait {
+		t.Errorf("closing took %v, want about %v", el, interruptCloseWait)
 	}
 }
