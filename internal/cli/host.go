@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -52,7 +51,7 @@ func (f *hostFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.Probe, "probe", false, "also run the active probe: ping and ARP the server from inside its network's qdhcp namespace (off by default: hoofbeat only reads)")
 	fl.IntVar(&f.Parallel, "parallel", 16, "hosts checked at once")
 	fl.DurationVar(&f.HostTimeout, "host-timeout", 60*time.Second, "deadline for checking one host")
-	fl.StringVar(&f.Record, "record", "", "write every host command's output under `DIR`/<host>/ (secrets in config files redacted), for tests and bug reports")
+	fl.StringVar(&f.Record, "record", "", "write every host command's output under `DIR`/<host>/ (secrets masked, readable by you only), for tests and bug reports")
 	fl.StringArrayVar(&f.Replay, "replay", nil, "answer a host's commands from a recording instead of running them: `HOST=DIR` (repeatable)")
 	fl.MarkHidden("replay")
 }
@@ -113,7 +112,7 @@ func (f *hostFlags) targets(names []string, roles map[string][]string) ([]host.T
 		}
 		if f.Record != "" {
 			t.Namespaces = nil // the batched command, so that it is recorded too
-			rec := &hostrun.Record{Runner: t.Runner, Redact: redactSecrets}
+			rec := &hostrun.Record{Runner: t.Runner, Redact: host.RedactRecorded}
 			recs = append(recs, rec)
 			t.Runner = rec
 		}
@@ -130,7 +129,12 @@ func (f *hostFlags) check(ctx context.Context, ts []host.Target, recs []*hostrun
 		}
 	}
 	for _, rec := range recs {
-		if err := rec.Save(filepath.Join(f.Record, rec.Host())); err != nil {
+		// The host name comes from the cloud: one safe path element.
+		elem, err := hostrun.PathElem(rec.Host())
+		if err != nil {
+			return hosts, fmt.Errorf("save recording: %w", err)
+		}
+		if err := rec.Save(filepath.Join(f.Record, elem)); err != nil {
 			return hosts, err
 		}
 	}
@@ -151,16 +155,6 @@ type unreachable struct{ name, why string }
 func (u unreachable) Host() string { return u.name }
 func (u unreachable) Run(_ context.Context, c hostrun.Command) (hostrun.Result, error) {
 	return hostrun.Result{}, &hostrun.Error{Host: u.name, Argv: c.Argv, Kind: hostrun.KindUnreachable, Err: fmt.Errorf("%s", u.why)}
-}
-
-var secretRE = regexp.MustCompile(`(?im)^(\s*[a-z_]*(password|secret|transport_url|connection|token|_key)\s*=\s*).*$`)
-
-// redactSecrets blanks secret values in the config files a recording keeps.
-func redactSecrets(c hostrun.Command, b []byte) []byte {
-	if len(c.Argv) == 0 || c.Argv[0] != "cat" {
-		return b
-	}
-	return secretRE.ReplaceAll(b, []byte("${1}REDACTED"))
 }
 
 // serverHosts returns the hosts that matter for the server, with their

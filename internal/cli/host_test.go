@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,5 +115,92 @@ func TestHostTextEscapesHostStrings(t *testing.T) {
 	}
 	if !strings.Contains(out, `ctl\x1b]0;pwned\x07\x1b[2J (replay)`) {
 		t.Errorf("the host name is not shown escaped:\n%s", out)
+	}
+}
+
+// copyRecording copies a lab recording into a temporary folder, to be
+// changed by the test.
+func copyRecording(t *testing.T, scenario, host string) string {
+	t.Helper()
+	src := filepath.Join(hostRecordings, scenario, host)
+	dst := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func appendTo(t *testing.T, name, s string) {
+	t.Helper()
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// --record keeps no secret (argv in the process table, config files in
+// every oslo.config syntax), writes for its owner only, and a host name
+// from the cloud cannot make it write outside its folder.
+func TestHostRecordIsRedactedPrivateAndContained(t *testing.T) {
+	replay := copyRecording(t, "healthy", "cmp1")
+	appendTo(t, filepath.Join(replay, "010-ps-e-ww-o-pid-user-args.txt"),
+		"40001 root     /usr/bin/mysql -u root -phunter1 nova\n"+
+			"40002 nova     /usr/bin/python3 /usr/bin/neutron-server --os-password hunter2 --transport-url=rabbit://o:hunter3@ctl:5672/\n")
+	appendTo(t, filepath.Join(replay, "003-cat-etc-nova-nova-conf.txt"),
+		"[database]\nconnection: mysql+pymysql://nova:hunter4@ctl/nova\n[cache]\nmemcache_secret_key=hunter5\n")
+	base := t.TempDir()
+	rec := filepath.Join(base, "rec", "deep")
+	const name = "../../x"
+	code, out, errOut := run(t, nil, "host", name, "--replay", name+"="+replay, "--record", rec, "--output", "json")
+	if code != ExitOK && code != ExitFindings {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var files []string
+	filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(base, p)
+		fi, _ := d.Info()
+		switch {
+		case p == base:
+			return nil
+		case rel != "rec" && !strings.HasPrefix(rel, filepath.Join("rec", "deep")):
+			t.Errorf("written outside the --record folder: %s", rel)
+		case d.IsDir() && rel != "rec" && fi.Mode().Perm() != 0o700:
+			t.Errorf("%s: mode %v, want 0700", rel, fi.Mode().Perm())
+		case !d.IsDir() && fi.Mode().Perm() != 0o600:
+			t.Errorf("%s: mode %v, want 0600", rel, fi.Mode().Perm())
+		}
+		if !d.IsDir() {
+			files = append(files, rel)
+			b, _ := os.ReadFile(p)
+			if strings.Contains(string(b), "hunter") {
+				t.Errorf("%s keeps a secret:\n%s", rel, b)
+			}
+		}
+		return nil
+	})
+	if len(files) < 5 || filepath.Dir(files[0]) != filepath.Join("rec", "deep", "%2E.%2F..%2Fx") {
+		t.Errorf("recording files %q", files)
+	}
+	// The recording replays as the host it was made from.
+	code, out, _ = run(t, nil, "host", "cmp1", "--replay", "cmp1="+filepath.Join(rec, "%2E.%2F..%2Fx"), "--output", "json")
+	if code != ExitOK && code != ExitFindings {
+		t.Errorf("replaying the recording: exit %d\n%s", code, out)
 	}
 }

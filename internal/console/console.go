@@ -86,8 +86,9 @@ type Options struct {
 //
 // Interactive (Stdin is a terminal): the terminal is put in raw mode, so
 // Ctrl-C and Ctrl-Z are bytes for the guest; the mode is restored before Run
-// returns whatever ends the session, including SIGINT, SIGTERM or SIGHUP
-// sent from elsewhere. The end of Stdin ends the session.
+// returns whatever ends the session, including SIGINT, SIGTERM, SIGHUP or
+// SIGQUIT sent from elsewhere. A signal or ctx ends the session within a
+// second, even when the proxy does not answer the close. The end of Stdin ends the session.
 //
 // Non-interactive (pipes, files): stdin is copied to the console byte for
 // byte (no escape sequence) and the console to Stdout. The end of stdin does
@@ -150,6 +151,7 @@ const (
 	evWriteErr                   // sending to the proxy failed
 	evKeepalive                  // a ping went unanswered
 	evBadFrame                   // a frame could not be decoded
+	evTooBig                     // a frame was over maxMessage
 )
 
 type event struct {
@@ -191,6 +193,9 @@ type outcome struct {
 	err      error
 	msg      string // final status line, "" for none
 	graceful bool   // send a close frame
+	// interrupted: a signal or ctx ended the session; the close handshake
+	// gets interruptCloseWait, not closeWait.
+	interrupted bool
 }
 
 func (s *session) run(parent context.Context, term Terminal) error {
@@ -200,13 +205,15 @@ func (s *session) run(parent context.Context, term Terminal) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	defer cancel()
 
-	// SIGPIPE is caught so that a closed stdout pipe becomes a write error
-	// (and the terminal is restored) instead of killing the process.
+	// Every signal that would end the process is caught, so that the
+	// terminal is restored first: SIGINT, SIGTERM and SIGHUP (which Go
+	// exits on), SIGQUIT (which Go exits on with a goroutine dump), and
+	// SIGPIPE, so that a closed stdout pipe becomes a write error instead.
 	// Signals the process was told to ignore (nohup) stay ignored. This
 	// comes before raw mode: a signal in between would kill the process
 	// with the terminal raw.
 	sigs := make(chan os.Signal, 1)
-	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE} {
+	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE} {
 		if !signal.Ignored(sig) {
 			signal.Notify(sigs, sig)
 		}
@@ -218,7 +225,7 @@ func (s *session) run(parent context.Context, term Terminal) error {
 	if term != nil {
 		r, err := term.MakeRaw()
 		if err != nil {
-			s.closeGracefully()
+			s.closeGracefully(closeWait)
 			return fmt.Errorf("set the terminal to raw mode: %w", err)
 		}
 		restore = r
@@ -264,9 +271,12 @@ func (s *session) run(parent context.Context, term Terminal) error {
 	}
 	restoreTerminal()
 
-	if out.graceful {
-		s.closeGracefully()
-	} else {
+	switch {
+	case out.graceful && out.interrupted:
+		s.closeGracefully(interruptCloseWait)
+	case out.graceful:
+		s.closeGracefully(closeWait)
+	default:
 		_ = s.conn.CloseNow()
 	}
 	cancel()
@@ -284,18 +294,24 @@ func (s *session) run(parent context.Context, term Terminal) error {
 
 // closeWait bounds the websocket close handshake: a healthy proxy answers at
 // once, a dead connection must not hold the session for long.
-const closeWait = 2 * time.Second
+// interruptCloseWait is the bound after a signal or a canceled ctx: Ctrl-C
+// (SIGINT from elsewhere, or the process-wide handler canceling ctx) ends
+// any verb within a second.
+const (
+	closeWait          = 2 * time.Second
+	interruptCloseWait = 500 * time.Millisecond
+)
 
 // closeGracefully sends a close frame and waits for the answer, at most
-// closeWait; then it cuts the TCP connection, which makes the websocket
+// wait; then it cuts the TCP connection, which makes the websocket
 // library give up at once.
-func (s *session) closeGracefully() {
+func (s *session) closeGracefully(wait time.Duration) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = s.conn.Close(websocket.StatusNormalClosure, "")
 	}()
-	t := time.NewTimer(closeWait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-done:
@@ -318,7 +334,7 @@ func (s *session) wait(ctx context.Context, sigs <-chan os.Signal) outcome {
 	for {
 		select {
 		case <-ctx.Done():
-			return outcome{err: ctx.Err(), graceful: true}
+			return outcome{err: ctx.Err(), graceful: true, interrupted: true}
 		case <-idle:
 			since := time.Since(time.Unix(0, s.lastActivity.Load()))
 			if since >= timeout {
@@ -330,8 +346,9 @@ func (s *session) wait(ctx context.Context, sigs <-chan os.Signal) outcome {
 				continue
 			}
 			return outcome{
-				err:      &Error{Kind: KindInterrupted, Addr: s.addr, Err: fmt.Errorf("by signal %v", sig)},
-				graceful: true,
+				err:         &Error{Kind: KindInterrupted, Addr: s.addr, Err: fmt.Errorf("by signal %v", sig)},
+				graceful:    true,
+				interrupted: true,
 			}
 		case ev := <-s.events:
 			if ev.kind == evWriteErr {
@@ -384,6 +401,8 @@ func (s *session) judge(ev event) (outcome, bool) {
 		return outcome{err: &Error{Kind: KindLost, Addr: s.addr, Err: ev.err}}, true
 	case evBadFrame:
 		return outcome{err: &Error{Kind: KindProtocol, Addr: s.addr, Status: int(websocket.StatusInvalidFramePayloadData), Detail: ev.err.Error()}}, true
+	case evTooBig:
+		return outcome{err: &Error{Kind: KindProtocol, Addr: s.addr, Status: int(websocket.StatusMessageTooBig), Limit: maxMessage}}, true
 	}
 	return outcome{err: fmt.Errorf("unexpected session event %d", ev.kind)}, true
 }
@@ -410,6 +429,12 @@ func (s *session) readRemote(ctx context.Context) {
 		typ, data, err := s.conn.Read(ctx)
 		if err != nil {
 			if s.closing.Load() || ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, websocket.ErrMessageTooBig) {
+				// The library has closed the connection (1009): without
+				// this the missing output reads as a rejected token.
+				s.emit(ctx, event{kind: evTooBig})
 				return
 			}
 			var ce websocket.CloseError

@@ -87,6 +87,8 @@ func TestErrorMessages(t *testing.T) {
 			[]string{"TLS verification", "unknown authority", "--os-cacert"}},
 		{&Error{Kind: KindTLS, Addr: "h:6083", Err: errNotTLS},
 			[]string{"TLS handshake with nova-serialproxy at h:6083 failed: the server does not speak TLS"}},
+		{&Error{Kind: KindProtocol, Addr: "h:6083", Status: 1009, Limit: 16 << 20},
+			[]string{"nova-serialproxy at h:6083 sent a console frame over the 16 MiB limit", "status 1009"}},
 		{DisabledError(errors.New("Unavailable console type serial.")).(*Error),
 			[]string{"serial console is not available: Unavailable console type serial.", "host/serial-console-config"}},
 	} {

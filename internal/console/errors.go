@@ -50,7 +50,8 @@ const (
 	// KindProtocol: the proxy closed the session with an error status
 	// (for example 1003, unsupported data).
 	KindProtocol
-	// KindInterrupted: a signal (SIGINT, SIGTERM, SIGHUP) ended the session.
+	// KindInterrupted: a signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) ended
+	// the session.
 	KindInterrupted
 )
 
@@ -98,7 +99,10 @@ type Error struct {
 	// Detail is a short human description of what was seen (the HTTP status
 	// line, the close reason), used in the message.
 	Detail string
-	Err    error
+	// Limit is the frame size limit (bytes) a frame from the proxy was
+	// over; 0 otherwise.
+	Limit int
+	Err   error
 }
 
 // DisabledError wraps Nova's refusal to hand out a serial console URL (for
@@ -153,6 +157,9 @@ func (e *Error) Error() string {
 	case KindLost:
 		return fmt.Sprintf("connection to nova-serialproxy%s lost%s", at, cause)
 	case KindProtocol:
+		if e.Limit > 0 {
+			return fmt.Sprintf("nova-serialproxy%s sent a console frame over the %s limit: hoofbeat closed the session (status %d)", at, byteSize(e.Limit), e.Status)
+		}
 		return fmt.Sprintf("nova-serialproxy%s closed the console with status %d (%s)", at, e.Status, e.Detail)
 	case KindInterrupted:
 		return "console interrupted" + cause
@@ -256,4 +263,15 @@ func tlsCause(err error) error {
 		}
 	}
 	return err
+}
+
+// byteSize shows a frame limit: 16 MiB, 64 KiB, 1000 bytes.
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d-byte", n)
 }

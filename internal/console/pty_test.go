@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -242,7 +244,7 @@ func TestInteractiveLargePaste(t *testing.T) {
 // client runs in a child process (this test binary, see TestMain) whose
 // controlling terminal is the pty.
 func TestSignalsRestoreTerminal(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT} {
 		t.Run(unix.SignalName(sig), func(t *testing.T) {
 			p := startProxy(t, fakeproxy.Config{})
 			pt := openPTY(t)
@@ -271,6 +273,49 @@ func TestSignalsRestoreTerminal(t *testing.T) {
 			if c := p.Closes(); len(c) != 1 || c[0].Code != websocket.StatusNormalClosure {
 				t.Errorf("close frames %v, want one 1000", c)
 			}
+		})
+	}
+}
+
+// SIGINT or SIGTERM ends the session within a second (the process-wide
+// Ctrl-C promise) even when the proxy never answers the close frame.
+func TestSignalEndsWithinASecond(t *testing.T) {
+	hold := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"binary"}})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		<-hold // never reads: the close frame goes unanswered
+	}))
+	defer srv.Close()
+	defer close(hold)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(unix.SignalName(sig), func(t *testing.T) {
+			pt := openPTY(t)
+			before := termios(t, pt.tty)
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), helperEnv+"="+strings.Replace(srv.URL, "http://", "ws://", 1))
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = pt.tty, pt.tty, pt.tty
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pt.waitRaw(t)
+			start := time.Now()
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			if el := time.Since(start); el > time.Second {
+				t.Errorf("the session ended %v after %v, want within a second", el, sig)
+			}
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+				t.Fatalf("helper exited with %v, want code 3 (interrupted)\n%s", err, pt.screen.String())
+			}
+			sameTermios(t, unix.SignalName(sig), before, termios(t, pt.tty))
 		})
 	}
 }

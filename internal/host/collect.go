@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -351,9 +353,10 @@ func (c *collector) procsAndNova(ctx context.Context) {
 	if files == nil {
 		files = []string{"/etc/nova/nova.conf"}
 	}
-	files = append(files, novaConfigFiles(procs)...)
+	var failed []string
+	files = append(files, c.novaConfigFiles(ctx, procs, &failed)...)
 	contents := map[string][]byte{}
-	var order, failed []string
+	var order []string
 	for _, f := range files {
 		if _, dup := contents[f]; dup {
 			continue
@@ -388,27 +391,87 @@ func notFound(err error) bool {
 	return errors.As(err, &e) && e.Kind == run.KindExit && strings.Contains(e.Stderr, "No such file")
 }
 
+// novaServiceUsers are the accounts whose nova-compute is believed about
+// its --config-file arguments: hoofbeat reads those files as root, so a
+// process anyone can start (exec -a 'nova-compute --config-file
+// /root/.ssh/id_rsa' sleep 999) must not name them.
+var novaServiceUsers = map[string]bool{"root": true, "nova": true}
+
+// python matches the interpreters that run nova's console scripts, by the
+// executable's last element (/usr/bin/python3.11, platform-python3.6).
+var python = regexp.MustCompile(`^(?:python|pypy|platform-python)[0-9.]*$`)
+
+// ExeArgs is the command that names a process's executable as the kernel
+// sees it: exec -a and setproctitle change the command line, not this.
+func ExeArgs(pid int) []string { return []string{"readlink", fmt.Sprintf("/proc/%d/exe", pid)} }
+
 // novaConfigFiles returns the --config-file arguments of the nova-compute
 // processes, in order: nova reads them after nova.conf when it is given
 // several. (A machine running several hosts in containers shows them all.)
-func novaConfigFiles(procs []snapshot.Process) []string {
+// Only processes of novaServiceUsers whose executable really is
+// nova-compute (or the Python running its script) count, and only
+// absolute, clean paths; a check that could not be made is noted in failed.
+func (c *collector) novaConfigFiles(ctx context.Context, procs []snapshot.Process, failed *[]string) []string {
 	var out []string
 	for _, p := range procs {
-		if !strings.Contains(p.Args, "nova-compute") {
+		f := strings.Fields(p.Args)
+		script := novaComputeScript(f)
+		if script < 0 || !novaServiceUsers[p.User] {
 			continue
 		}
-		f := strings.Fields(p.Args)
-		for i := 0; i < len(f); i++ {
+		b, err := c.run(ctx, ExeArgs(p.PID)...)
+		if err != nil {
+			*failed = append(*failed, fmt.Sprintf("config files of nova-compute (pid %d) not read: its executable could not be checked: %s", p.PID, reason(err)))
+			continue
+		}
+		// A binary replaced by an upgrade while it runs reads "… (deleted)".
+		exe := path.Base(strings.TrimSuffix(strings.TrimSpace(string(b)), " (deleted)"))
+		if exe != "nova-compute" && !(script > 0 && python.MatchString(exe)) {
+			continue // an impostor: the command line says nova-compute, the kernel does not
+		}
+		for i := script + 1; i < len(f); i++ {
+			var file string
 			switch {
 			case f[i] == "--config-file" && i+1 < len(f):
-				out = append(out, f[i+1])
+				file = f[i+1]
 				i++
 			case strings.HasPrefix(f[i], "--config-file="):
-				out = append(out, strings.TrimPrefix(f[i], "--config-file="))
+				file = strings.TrimPrefix(f[i], "--config-file=")
+			default:
+				continue
+			}
+			if path.IsAbs(file) && path.Clean(file) == file {
+				out = append(out, file)
 			}
 		}
 	}
 	return out
+}
+
+// novaComputeScript returns the index of nova-compute in a command line: 0
+// when it is the program, the index of the script when an interpreter runs
+// it (options before the script skipped), -1 when the command line is not
+// nova-compute's.
+func novaComputeScript(f []string) int {
+	if len(f) == 0 {
+		return -1
+	}
+	if path.Base(f[0]) == "nova-compute" {
+		return 0
+	}
+	if !python.MatchString(path.Base(f[0])) {
+		return -1
+	}
+	for i := 1; i < len(f); i++ {
+		if strings.HasPrefix(f[i], "-") {
+			continue
+		}
+		if path.Base(f[i]) == "nova-compute" {
+			return i
+		}
+		return -1
+	}
+	return -1
 }
 
 func (c *collector) probes(ctx context.Context) {

@@ -39,6 +39,9 @@ func allCommands(t testing.TB) *run.Replay {
 		r.Fail([]string{"tail", "-n", "2000", "--", f}, run.KindExit, "tail: cannot open '"+f+"' for reading: No such file or directory")
 	}
 	r.Add(PSArgs, td(t, "ps/cmp1.txt"))
+	// The lab's nova-compute: Debian 12's python3.11 running /usr/bin/nova-compute.
+	r.Add(ExeArgs(24518), "/usr/bin/python3.11\n")
+	r.Add(ExeArgs(24544), "/usr/bin/python3.11\n")
 	r.Add(run.Cat("/etc/nova/nova.conf").Argv, td(t, "nova-conf/cmp1.conf"))
 	r.Fail(run.Cat("/etc/nova/nova-cpu.conf").Argv, run.KindExit, "cat: /etc/nova/nova-cpu.conf: No such file or directory")
 	r.Add(run.Cat("/etc/nova/nova-compute.conf").Argv, td(t, "nova-conf/cmp1-nova-compute.conf"))
@@ -78,6 +81,74 @@ func TestCollectNotes(t *testing.T) {
 	}
 	if h.NovaConf == nil || h.NovaConf.Listen != "192.0.2.11" {
 		t.Errorf("nova.conf: %+v (%s)", h.NovaConf, h.NovaConfError)
+	}
+}
+
+// A process anyone can start may call itself nova-compute (exec -a) and
+// name any file as its --config-file: hoofbeat, running as root, must not
+// read it. Only nova-compute run by root or nova, whose executable the
+// kernel confirms, names config files, and only absolute, clean paths.
+func TestCollectNovaConfigFilesOfImpostors(t *testing.T) {
+	ps := td(t, "ps/cmp1.txt") +
+		// exec -a 'nova-compute --config-file /root/.ssh/id_rsa' sleep 999, by anyone
+		"31337 mallory  nova-compute --config-file /root/.ssh/id_rsa\n" +
+		"31338 mallory  /usr/bin/python3 /usr/bin/nova-compute --config-file /root/.ssh/id_ecdsa\n" +
+		// … and by root, whose sleep is still no nova-compute
+		"31339 root     nova-compute --config-file /root/.ssh/id_ed25519\n" +
+		"31340 root     /usr/bin/python3 /usr/bin/nova-compute --config-file /etc/shadow\n" +
+		// the real thing, with paths that are not absolute and clean
+		"31341 nova     /usr/bin/python3 /usr/bin/nova-compute --config-file ../../root/.ssh/id_rsa --config-file=/etc/nova/../../root/x --config-file nova.conf\n"
+	r := allCommands(t)
+	r.Add(PSArgs, ps)
+	r.Add(ExeArgs(31339), "/usr/bin/sleep\n")
+	r.Add(ExeArgs(31340), "/usr/bin/sleep\n")
+	r.Add(ExeArgs(31341), "/usr/bin/python3.11 (deleted)\n")
+	h := Collect(context.Background(), r, "cmp1", Options{Roles: []string{"compute"}, Via: "replay"})
+	if u := r.Unexpected(); len(u) > 0 {
+		t.Errorf("unexpected commands (a file an impostor named was read?): %q", u)
+	}
+	if u := r.Unused(); len(u) > 0 {
+		t.Errorf("unused recordings: %q", u)
+	}
+	if h.NovaConf == nil || h.NovaConf.Listen != "192.0.2.11" {
+		t.Errorf("nova.conf of the real nova-compute: %+v (%s)", h.NovaConf, h.NovaConfError)
+	}
+	if strings.Contains(h.NovaConfError, "/root") {
+		t.Errorf("nova.conf note names an impostor's file: %s", h.NovaConfError)
+	}
+}
+
+// An executable that could not be checked (hoofbeat not root) is said, and
+// the files its process names are not read.
+func TestCollectNovaConfigUncheckedExecutable(t *testing.T) {
+	r := allCommands(t)
+	r.Fail(ExeArgs(24518), run.KindExit, "readlink: /proc/24518/exe: Permission denied")
+	h := Collect(context.Background(), r, "cmp1", Options{})
+	if u := r.Unexpected(); len(u) > 0 {
+		t.Errorf("unexpected commands: %q", u)
+	}
+	if !strings.Contains(h.NovaConfError, "config files of nova-compute (pid 24518) not read: its executable could not be checked") {
+		t.Errorf("note %q", h.NovaConfError)
+	}
+	if h.NovaConf == nil || len(h.NovaConf.Files) != 2 {
+		t.Errorf("nova.conf: %+v", h.NovaConf)
+	}
+}
+
+// A config file that is not ini (a key, a password file) is never quoted
+// in the snapshot's note: the ini library's errors repeat the line.
+func TestCollectNovaConfErrorQuotesNothing(t *testing.T) {
+	r := allCommands(t)
+	r.Add(run.Cat("/etc/nova/nova-compute.conf").Argv, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n")
+	h := Collect(context.Background(), r, "cmp1", Options{})
+	if h.NovaConfError == "" || strings.Contains(h.NovaConfError, "BEGIN") || strings.Contains(h.NovaConfError, "b3Bl") {
+		t.Errorf("note %q", h.NovaConfError)
+	}
+	for _, conf := range []string{"[DEFAULT]\n[serial_console\nsecret-line\n", "[DEFAULT]\n\"secret-line = x\n", "[DEFAULT]\n= secret-line\n"} {
+		_, err := ParseNovaConf(map[string][]byte{"f": []byte(conf)}, []string{"f"})
+		if err == nil || strings.Contains(err.Error(), "secret") {
+			t.Errorf("%q: error %v", conf, err)
+		}
 	}
 }
 

@@ -68,7 +68,8 @@ func ScanLog(file string, b []byte) (errs, beforeStart []snapshot.LogLine) {
 			if !p.re.MatchString(line) {
 				continue
 			}
-			l := strings.TrimSpace(line)
+			// Masked before it is cut, so that a cut cannot hide a secret's name.
+			l := MaskLine(strings.TrimSpace(line))
 			if len(l) > 400 { // the cause is at the end of neutron's lines
 				l = l[:120] + " … " + l[len(l)-260:]
 			}

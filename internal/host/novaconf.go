@@ -33,7 +33,7 @@ func ParseNovaConf(files map[string][]byte, order []string) (*snapshot.NovaConf,
 		}
 		f, err := ini.LoadSources(iniOptions, b)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
+			return nil, fmt.Errorf("read %s: %s", name, iniProblem(err))
 		}
 		nc.Files = append(nc.Files, name)
 		set := func(section, key string, dst *string) {
@@ -41,12 +41,13 @@ func ParseNovaConf(files map[string][]byte, order []string) (*snapshot.NovaConf,
 			if err != nil || !s.HasKey(key) {
 				return
 			}
-			vals := s.Key(key).ValueWithShadows()
-			if len(vals) == 0 {
-				*dst = s.Key(key).String()
-				return
+			v := s.Key(key).String()
+			if vals := s.Key(key).ValueWithShadows(); len(vals) > 0 {
+				v = vals[len(vals)-1]
 			}
-			*dst = vals[len(vals)-1]
+			// base_url is a URL: one with a password must not carry it
+			// into a snapshot (nor any other value that is one).
+			*dst = MaskURLCredentials(v)
 		}
 		set(ini.DefaultSection, "host", &nc.Host)
 		set(ini.DefaultSection, "my_ip", &nc.MyIP)
@@ -62,4 +63,18 @@ func ParseNovaConf(files map[string][]byte, order []string) (*snapshot.NovaConf,
 		set("serial_console", "serialproxy_port", &nc.SerialProxyPort)
 	}
 	return nc, nil
+}
+
+// iniProblem says what is wrong with a config file without quoting it: the
+// ini library's errors repeat the offending line, and the file may be
+// anything a process named (a key, a password file), so its content must
+// not reach a snapshot's error text.
+func iniProblem(err error) string {
+	switch {
+	case ini.IsErrDelimiterNotFound(err):
+		return "not an ini file: a line has no key-value delimiter"
+	case ini.IsErrEmptyKeyName(err):
+		return "not an ini file: a line has an empty key name"
+	}
+	return "not an ini file"
 }

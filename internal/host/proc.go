@@ -46,10 +46,6 @@ func ParsePS(b []byte) ([]snapshot.Process, error) {
 // setproctitle's "neutron-server:".
 var evidenceProgram = regexp.MustCompile(`^(?:\S*/)?(?:dnsmasq|nova-[\w-]+|neutron-[\w-]+|qemu[\w.-]*|haproxy|keepalived|libvirtd|ovs-vswitchd|ovsdb-server):?$`)
 
-// secretArg matches an argument value that is a credential: libvirt's
-// "-object secret,…,data=…" and any password=, passwd=, secret= or token=.
-var secretArg = regexp.MustCompile(`(?i)\b(data|password|passwd|secret|token)=[^,\s]+`)
-
 // EvidenceProcesses keeps the processes a rule can read and masks
 // credentials in their arguments. The rest of the process table stays on
 // the host: it is no evidence, and other programs' command lines (mysql
@@ -65,7 +61,7 @@ func EvidenceProcesses(procs []snapshot.Process) []snapshot.Process {
 		if !keep {
 			continue
 		}
-		p.Args = secretArg.ReplaceAllString(p.Args, "${1}=REDACTED")
+		p.Args = MaskArgs(p.Args)
 		out = append(out, p)
 	}
 	return out

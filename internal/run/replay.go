@@ -2,6 +2,8 @@ package run
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -209,9 +211,20 @@ func (r *Record) Run(ctx context.Context, cmd Command) (Result, error) {
 
 var slugRE = regexp.MustCompile(`[^a-z0-9]+`)
 
-// Save writes the recording into dir (created if needed).
+// A recording holds what a host's commands printed: config files,
+// command lines, logs. It is for its owner only, however the umask is set.
+const (
+	recordDirMode  = 0o700
+	recordFileMode = 0o600
+)
+
+// Save writes the recording into dir (created if needed; its mode and its
+// files' are set to the owner's alone even when they existed).
 func (r *Record) Save(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, recordDirMode); err != nil {
+		return fmt.Errorf("save recording: %w", err)
+	}
+	if err := os.Chmod(dir, recordDirMode); err != nil {
 		return fmt.Errorf("save recording: %w", err)
 	}
 	r.mu.Lock()
@@ -233,7 +246,7 @@ func (r *Record) Save(dir string) error {
 				slug = slug[:48]
 			}
 			c.Stdout = fmt.Sprintf("%03d-%s.txt", i, slug)
-			if err := os.WriteFile(filepath.Join(dir, c.Stdout), rc.res.Stdout, 0o644); err != nil {
+			if err := writePrivate(filepath.Join(dir, c.Stdout), rc.res.Stdout); err != nil {
 				return fmt.Errorf("save recording: %w", err)
 			}
 		}
@@ -243,5 +256,59 @@ func (r *Record) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("save recording: %w", err)
 	}
-	return os.WriteFile(filepath.Join(dir, "index.json"), append(b, '\n'), 0o644)
+	if err := writePrivate(filepath.Join(dir, "index.json"), append(b, '\n')); err != nil {
+		return fmt.Errorf("save recording: %w", err)
+	}
+	return nil
+}
+
+// writePrivate writes a file only its owner can read. os.WriteFile keeps
+// the mode of a file that exists (a recording saved again): set it.
+func writePrivate(name string, b []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, recordFileMode)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(recordFileMode); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// maxPathElem bounds a host's folder name (file systems allow 255 bytes).
+const maxPathElem = 128
+
+// PathElem turns a host name into the name of its recording's folder: one
+// path element, never ".", ".." or empty, whatever the cloud calls the
+// host (an admin sets agent and hypervisor host names: "../../x" must not
+// write outside the --record folder). Letters, digits, "-", "_" and "."
+// (not leading) stay; any other byte is %XX, so that distinct names stay
+// distinct; a name too long is cut and ends in a hash of the whole.
+func PathElem(host string) (string, error) {
+	if host == "" {
+		return "", fmt.Errorf("a host without a name has no recording folder")
+	}
+	var b strings.Builder
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' && i > 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	s := b.String()
+	if s == "." || s == ".." { // cannot happen (a leading "." is escaped): kept as the invariant
+		return "", fmt.Errorf("host name %q is no folder name", host)
+	}
+	if len(s) > maxPathElem {
+		sum := sha256.Sum256([]byte(host))
+		s = s[:maxPathElem-17] + "~" + hex.EncodeToString(sum[:8])
+	}
+	return s, nil
 }

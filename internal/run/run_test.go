@@ -112,3 +112,82 @@ func TestRecordSaveLoad(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A recording holds config files and command lines: only its owner reads
+// it, even when it is saved over an earlier one with looser modes.
+func TestRecordSaveIsPrivate(t *testing.T) {
+	src := NewReplay("cmp1").Add([]string{"cat", "--", "/etc/nova/nova.conf"}, "[DEFAULT]\n")
+	rec := &Record{Runner: src}
+	rec.Run(context.Background(), Cat("/etc/nova/nova.conf"))
+	base := t.TempDir()
+	dir := filepath.Join(base, "rec", "cmp1")
+	if err := rec.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	// An earlier recording, as loose as the old modes.
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		os.Chmod(filepath.Join(dir, e.Name()), 0o644)
+	}
+	os.Chmod(dir, 0o755)
+	if err := rec.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{filepath.Join(base, "rec"), dir} {
+		if fi, err := os.Stat(d); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: mode %v %v, want 0700", d, fi.Mode().Perm(), err)
+		}
+	}
+	entries, _ = os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("files %v", entries)
+	}
+	for _, e := range entries {
+		if fi, err := os.Stat(filepath.Join(dir, e.Name())); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v %v, want 0600", e.Name(), fi.Mode().Perm(), err)
+		}
+	}
+}
+
+// Host names come from the cloud: each becomes one safe, distinct folder.
+func TestPathElem(t *testing.T) {
+	long := strings.Repeat("h", 300)
+	seen := map[string]string{}
+	for _, tc := range []struct{ host, want string }{
+		{"cmp1", "cmp1"},
+		{"cmp1.example.com", "cmp1.example.com"},
+		{"CMP_1-a", "CMP_1-a"},
+		{"..", "%2E."},
+		{".", "%2E"},
+		{"../../x", "%2E.%2F..%2Fx"},
+		{"/etc", "%2Fetc"},
+		{"a/b", "a%2Fb"},
+		{"a%2Fb", "a%252Fb"},
+		{".hidden", "%2Ehidden"},
+		{"a b\n", "a%20b%0A"},
+		{long, ""},
+		{long + "x", ""},
+	} {
+		got, err := PathElem(tc.host)
+		if err != nil {
+			t.Errorf("%q: %v", tc.host, err)
+			continue
+		}
+		if tc.want != "" && got != tc.want {
+			t.Errorf("PathElem(%q) = %q, want %q", tc.host, got, tc.want)
+		}
+		if got == "." || got == ".." || strings.ContainsAny(got, "/\\\x00") || len(got) > 128 || filepath.Base(got) != got {
+			t.Errorf("PathElem(%q) = %q: not one safe element", tc.host, got)
+		}
+		if other, dup := seen[got]; dup {
+			t.Errorf("%q and %q share the folder %q", tc.host, other, got)
+		}
+		seen[got] = tc.host
+		if again, _ := PathElem(tc.host); again != got {
+			t.Errorf("PathElem(%q) is not deterministic: %q, %q", tc.host, got, again)
+		}
+	}
+	if _, err := PathElem(""); err == nil {
+		t.Error("an empty host name got a folder")
+	}
+}

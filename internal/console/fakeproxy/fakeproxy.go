@@ -277,6 +277,19 @@ func (p *Proxy) Drop() {
 	}
 }
 
+// SendFrame sends b as one binary message to every session, bypassing the
+// guest (websockify's frames are 64 KiB at most; a broken proxy's need
+// not be). It returns the first write error.
+func (p *Proxy) SendFrame(ctx context.Context, b []byte) error {
+	var first error
+	for _, s := range p.live() {
+		if err := s.ws.Write(ctx, websocket.MessageBinary, b); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 func (p *Proxy) live() []*session {
 	p.mu.Lock()
 	defer p.mu.Unlock()
