@@ -57,6 +57,7 @@ type htmlPage struct {
 	Chains                                                []htmlChain
 	Findings                                              []htmlFinding
 	Total, PassedN, Found, SkippedN                       int
+	NotApplicable                                         string
 }
 
 // trunc shortens s to n characters with an ellipsis.
@@ -165,6 +166,7 @@ func writeHTML(w io.Writer, v *view) error {
 		})
 	}
 	pg.Total, pg.PassedN, pg.Found, pg.SkippedN = v.checks()
+	pg.NotApplicable = v.notApplicableLine()
 	var b bytes.Buffer
 	if err := pageTemplate.Execute(&b, pg); err != nil {
 		return fmt.Errorf("render HTML: %w", err)
@@ -331,7 +333,7 @@ footer .passed { overflow-wrap: anywhere; }
 {{- end}}
 
 <footer>
-<p>{{.Total}} checks: {{.PassedN}} passed, {{.Found}} with findings, {{.SkippedN}} skipped.{{if .Tool}} Report by {{.Tool}}.{{end}}</p>
+<p>{{.Total}} checks: {{.PassedN}} passed, {{.Found}} with findings, {{.SkippedN}} skipped.{{.NotApplicable}}{{if .Tool}} Report by {{.Tool}}.{{end}}</p>
 {{- if .Passed}}
 <p class="passed">Passed: {{range $i, $p := .Passed}}{{if $i}}, {{end}}<code>{{$p}}</code>{{end}}</p>{{end}}
 </footer>

@@ -28,6 +28,7 @@ type jsonDoc struct {
 	Findings      []jsonFinding `json:"findings"`
 	Skipped       []jsonSkip    `json:"skipped"`
 	Passed        []string      `json:"passed"`
+	NotApplicable []jsonSkip    `json:"not_applicable"`
 	Summary       jsonSummary   `json:"summary"`
 }
 
@@ -95,6 +96,7 @@ type jsonSummary struct {
 	Infos           int     `json:"infos"`
 	Passed          int     `json:"passed"`
 	Skipped         int     `json:"skipped"`
+	NotApplicable   int     `json:"not_applicable"`
 	MostLikelyCause *string `json:"most_likely_cause"`
 	Verdict         string  `json:"verdict"`
 }
@@ -123,19 +125,21 @@ func toJSON(v *view) jsonDoc {
 			Project: v.Cloud.Project,
 			Admin:   v.Cloud.Admin,
 		},
-		Query:    v.Query,
-		Flows:    []jsonFlow{},
-		Path:     []jsonHop{},
-		Findings: []jsonFinding{},
-		Skipped:  []jsonSkip{},
-		Passed:   nonNil(v.Passed),
+		Query:         v.Query,
+		Flows:         []jsonFlow{},
+		Path:          []jsonHop{},
+		Findings:      []jsonFinding{},
+		Skipped:       []jsonSkip{},
+		Passed:        nonNil(v.Passed),
+		NotApplicable: []jsonSkip{},
 		Summary: jsonSummary{
-			Errors:   v.Errors,
-			Warnings: v.Warnings,
-			Infos:    v.Infos,
-			Passed:   len(v.Passed),
-			Skipped:  v.skippedRules(),
-			Verdict:  v.Verdict,
+			NotApplicable: len(v.NotApplicable),
+			Errors:        v.Errors,
+			Warnings:      v.Warnings,
+			Infos:         v.Infos,
+			Passed:        len(v.Passed),
+			Skipped:       v.skippedRules(),
+			Verdict:       v.Verdict,
 		},
 	}
 	if !v.CheckedAt.IsZero() {
@@ -189,6 +193,9 @@ func toJSON(v *view) jsonDoc {
 	}
 	for _, s := range v.Skipped {
 		d.Skipped = append(d.Skipped, jsonSkip{Rule: s.Rule, Domain: s.Domain, Reason: s.Reason, Partial: s.Partial})
+	}
+	for _, s := range v.NotApplicable {
+		d.NotApplicable = append(d.NotApplicable, jsonSkip{Rule: s.Rule, Domain: s.Domain, Reason: s.Reason})
 	}
 	return d
 }

@@ -314,7 +314,14 @@ func writeMarkdown(w io.Writer, v *view) error {
 	}
 
 	total, passed, found, skipped := v.checks()
-	p("\n---\n\n%s: %d passed, %d with findings, %d skipped.", plural(total, "check", "checks"), passed, found, skipped)
+	p("\n---\n\n%s: %d passed, %d with findings, %d skipped.%s", plural(total, "check", "checks"), passed, found, skipped, v.notApplicableLine())
+	if len(v.NotApplicable) > 0 {
+		var names []string
+		for _, na := range v.NotApplicable {
+			names = append(names, mdCode(na.Rule))
+		}
+		p(" Not applicable: %s (%s).", strings.Join(names, ", "), md(v.NotApplicable[0].Reason))
+	}
 	if len(v.Passed) > 0 {
 		var names []string
 		for _, n := range v.Passed {

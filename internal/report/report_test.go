@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hoofbeat/hoofbeat/internal/rule"
 	"github.com/hoofbeat/hoofbeat/internal/shell"
 )
 
@@ -272,5 +273,44 @@ func TestServerNotFound(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), `"server": null`) {
 		t.Errorf("JSON server is not null:\n%s", b.String())
+	}
+}
+
+// TestNotApplicableShownApart: rules that do not apply are counted and
+// listed apart from the passed and the skipped, in every format.
+func TestNotApplicableShownApart(t *testing.T) {
+	r := healthy()
+	r.Result.Passed = slices.DeleteFunc(slices.Clone(r.Result.Passed), func(n string) bool { return n == "agent/dhcp-not-hosting" })
+	r.Result.NotApplicable = []rule.Skip{{Rule: "agent/dhcp-not-hosting", Domain: "agent", Reason: "the cloud runs ML2/OVN"}}
+	var text, md, js bytes.Buffer
+	if err := Text(&text, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := JSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"NOT APPLICABLE  to this cloud\n  the cloud runs ML2/OVN\n    agent/dhcp-not-hosting\n", " 1 not applicable to this cloud."} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+	if !strings.Contains(md.String(), "Not applicable: `agent/dhcp-not-hosting` (the cloud runs ML2/OVN).") {
+		t.Errorf("markdown:\n%s", md.String())
+	}
+	var doc struct {
+		NotApplicable []struct{ Rule, Reason string } `json:"not_applicable"`
+		Summary       struct {
+			Passed        int `json:"passed"`
+			NotApplicable int `json:"not_applicable"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.NotApplicable) != 1 || doc.NotApplicable[0].Rule != "agent/dhcp-not-hosting" || doc.Summary.NotApplicable != 1 || doc.Summary.Passed != len(r.Result.Passed) {
+		t.Errorf("json: %+v", doc)
 	}
 }

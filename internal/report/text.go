@@ -66,6 +66,7 @@ func writeText(w io.Writer, v *view, o TextOptions) error {
 	t.path(v)
 	t.findings(v)
 	t.skipped(v)
+	t.notApplicable(v)
 	t.verdict(v)
 	_, err := w.Write(t.buf.Bytes())
 	return err
@@ -323,11 +324,31 @@ func (t *textWriter) skipped(v *view) {
 	}
 }
 
+// notApplicable lists the rules that do not apply, by reason.
+func (t *textWriter) notApplicable(v *view) {
+	if len(v.NotApplicable) == 0 {
+		return
+	}
+	t.heading("NOT APPLICABLE", "to this cloud")
+	var reasons []string
+	by := map[string][]string{}
+	for _, na := range v.NotApplicable {
+		if _, ok := by[na.Reason]; !ok {
+			reasons = append(reasons, na.Reason)
+		}
+		by[na.Reason] = append(by[na.Reason], na.Rule)
+	}
+	for _, r := range reasons {
+		t.para("  ", 2, r)
+		t.para("    ", 4, t.paint(styleDim, strings.Join(by[r], ", ")))
+	}
+}
+
 func (t *textWriter) verdict(v *view) {
 	total, passed, found, skipped := v.checks()
 	t.line("")
 	t.para("", 0, t.paint(styleDim, fmt.Sprintf("%s: %d passed, %d with findings, %d skipped.",
-		plural(total, "check", "checks"), passed, found, skipped)))
+		plural(total, "check", "checks"), passed, found, skipped)+v.notApplicableLine()))
 	style := styleGreen
 	switch {
 	case v.Errors > 0:

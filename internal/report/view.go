@@ -30,6 +30,8 @@ type view struct {
 	// reasons first appear.
 	SkipGroups []skipGroup
 	Passed     []string
+	// NotApplicable are the rules that do not apply to this cloud.
+	NotApplicable []rule.Skip
 
 	Errors, Warnings, Infos int
 	// Cause is the rule of the most likely cause (the first finding of
@@ -74,6 +76,15 @@ func (v *view) checks() (total, passed, found, skipped int) {
 	return passed + found + skipped, passed, found, skipped
 }
 
+// notApplicableLine is the counts line's tail for the rules that do not
+// apply: counted apart, never among the passed or the skipped.
+func (v *view) notApplicableLine() string {
+	if len(v.NotApplicable) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" %d not applicable to this cloud.", len(v.NotApplicable))
+}
+
 // skippedRules counts the distinct rules with a skip, partial ones included.
 func (v *view) skippedRules() int {
 	seen := map[string]bool{}
@@ -91,14 +102,15 @@ func build(r *Report) *view { return buildWith(r, hopOf) }
 func buildWith(r *Report, place placer) *view {
 	s := r.Snapshot
 	v := &view{
-		Tool:      r.Tool,
-		CheckedAt: s.CollectedAt.UTC(),
-		Cloud:     s.Cloud,
-		Query:     s.Query,
-		Server:    s.Server,
-		Flows:     r.Flows,
-		Skipped:   r.Result.Skipped,
-		Passed:    r.Result.Passed,
+		Tool:          r.Tool,
+		CheckedAt:     s.CollectedAt.UTC(),
+		Cloud:         s.Cloud,
+		Query:         s.Query,
+		Server:        s.Server,
+		Flows:         r.Flows,
+		Skipped:       r.Result.Skipped,
+		Passed:        r.Result.Passed,
+		NotApplicable: r.Result.NotApplicable,
 	}
 	v.Cloud.AuthURL = cleanURL(v.Cloud.AuthURL)
 	v.HostHidden = s.Server != nil && s.Server.Host == "" && s.Gap(snapshot.SourceServerHost) != nil

@@ -135,14 +135,12 @@ a lease.
 hoofbeat reads the DHCP agents hosting each of the server's networks that has
 a DHCP-enabled subnet (admin-only: skipped without admin). Under ML2/OVN DHCP
 is native and there are no DHCP agents: the rule does not apply there.`,
-	Fix:   "openstack network agent add network --dhcp AGENT NETWORK, with a live DHCP agent.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceSubnets, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
-	Hop:   HopDHCP,
+	Fix:           "openstack network agent add network --dhcp AGENT NETWORK, with a live DHCP agent.",
+	Needs:         []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceSubnets, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
+	Hop:           HopDHCP,
+	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
-		if isOVN(s) {
-			return nil
-		}
 		var out []Finding
 		for _, n := range dhcpNetworks(in) {
 			if len(s.DHCPAgents[n.ID]) > 0 {
@@ -297,14 +295,12 @@ on every compute host with ports on its subnets; only the agents that serve
 this server matter: the one on the server's host and the dvr_snat (or legacy)
 ones that carry SNAT. Under ML2/OVN there are no L3 agents: the rule does not
 apply.`,
-	Fix:   "Restart the L3 agent on its host (systemctl restart neutron-l3-agent), or move the router to a live agent.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceRouters, snapshot.SourceNetworkPorts, snapshot.SourceAgents, snapshot.SourceL3Agents},
-	Hop:   HopRouter,
+	Fix:           "Restart the L3 agent on its host (systemctl restart neutron-l3-agent), or move the router to a live agent.",
+	Needs:         []string{snapshot.SourcePorts, snapshot.SourceRouters, snapshot.SourceNetworkPorts, snapshot.SourceAgents, snapshot.SourceL3Agents},
+	Hop:           HopRouter,
+	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
-		if isOVN(s) {
-			return nil
-		}
 		var out []Finding
 		for _, at := range attachedRouters(in) {
 			r := at.router

@@ -24,12 +24,13 @@ hoofbeat lists the named network namespaces on the agents' hosts (netlink
 when local, one batched command over SSH) and compares them with the DHCP
 agents of each of the server's networks and the L3 agents of its routers.
 Under ML2/OVN there are no such namespaces: the rule does not apply.`,
-	Fix:   "Restart the agent on that host so that it resyncs (systemctl restart neutron-dhcp-agent / neutron-l3-agent) and read its log for why it failed.",
-	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceL3Agents},
-	Hop:   HopHosts,
+	Fix:           "Restart the agent on that host so that it resyncs (systemctl restart neutron-dhcp-agent / neutron-l3-agent) and read its log for why it failed.",
+	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceL3Agents},
+	Hop:           HopHosts,
+	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
-		if s.Server == nil || isOVN(s) {
+		if s.Server == nil {
 			return nil
 		}
 		var out []Finding
@@ -86,12 +87,13 @@ gateway, floating IPs stop working, and the API still says ACTIVE.
 hoofbeat reads the devices and addresses in qrouter-<router> on each L3
 agent hosting the router and compares them with the router's interface
 ports on the server's subnets and its external gateway.`,
-	Fix:   "Restart the L3 agent on that host so that it rebuilds the router (systemctl restart neutron-l3-agent); if it keeps failing, read its log for RTNETLINK errors.",
-	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceL3Agents, snapshot.SourceNetworkPorts},
-	Hop:   HopHosts,
+	Fix:           "Restart the L3 agent on that host so that it rebuilds the router (systemctl restart neutron-l3-agent); if it keeps failing, read its log for RTNETLINK errors.",
+	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceL3Agents, snapshot.SourceNetworkPorts},
+	Hop:           HopHosts,
+	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
-		if s.Server == nil || isOVN(s) {
+		if s.Server == nil {
 			return nil
 		}
 		var out []Finding
@@ -176,12 +178,13 @@ but not the address, answers no DHCP request: guests boot without an address.
 
 hoofbeat reads the devices in qdhcp-<network> on each DHCP agent's host and
 compares them with the network's DHCP ports bound to that host.`,
-	Fix:   "Restart the DHCP agent on that host (systemctl restart neutron-dhcp-agent) so that it re-plugs its port.",
-	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceNetworkPorts},
-	Hop:   HopHosts,
+	Fix:           "Restart the DHCP agent on that host (systemctl restart neutron-dhcp-agent) so that it re-plugs its port.",
+	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceNetworkPorts},
+	Hop:           HopHosts,
+	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
-		if s.Server == nil || isOVN(s) {
+		if s.Server == nil {
 			return nil
 		}
 		var out []Finding
@@ -247,12 +250,13 @@ only notices at its next resync.
 
 hoofbeat reads the process list on each DHCP agent's host and looks for a
 dnsmasq whose arguments name the network's directory.`,
-	Fix:   "Restart the DHCP agent on that host (systemctl restart neutron-dhcp-agent): it restarts dnsmasq; read its log if dnsmasq dies again.",
-	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
-	Hop:   HopHosts,
+	Fix:           "Restart the DHCP agent on that host (systemctl restart neutron-dhcp-agent): it restarts dnsmasq; read its log if dnsmasq dies again.",
+	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
+	Hop:           HopHosts,
+	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
-		if s.Server == nil || isOVN(s) {
+		if s.Server == nil {
 			return nil
 		}
 		var out []Finding
@@ -305,12 +309,13 @@ trunking) or in the guest itself. Security groups apply to this ping too.
 
 Without --probe the rule is skipped and says so: hoofbeat only reads
 unless asked.`,
-	Fix:   "If ARP does not resolve: check the tunnels and bridges between the DHCP host and the compute host (host/tunnel-peer-blocked, host/bridge-missing) and the guest's console. If ARP resolves but ping fails: security groups or the guest's firewall.",
-	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
-	Hop:   HopHosts,
+	Fix:           "If ARP does not resolve: check the tunnels and bridges between the DHCP host and the compute host (host/tunnel-peer-blocked, host/bridge-missing) and the guest's console. If ARP resolves but ping fails: security groups or the guest's firewall.",
+	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
+	Hop:           HopHosts,
+	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
-		if s.Server == nil || isOVN(s) {
+		if s.Server == nil {
 			return nil
 		}
 		var out []Finding

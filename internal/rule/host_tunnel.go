@@ -207,9 +207,10 @@ nothing beyond the host.
 hoofbeat reads the devices of the server's compute host and of the DHCP and
 L3 agents' hosts, where a Linux bridge agent runs, and checks the bridge of
 each of the server's networks and its vxlan device.`,
-	Fix:   "Restart the Linux bridge agent on that host (systemctl restart neutron-linuxbridge-agent): it recreates the bridge and the vxlan device.",
-	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceProviderFields},
-	Hop:   HopHosts,
+	Fix:           "Restart the Linux bridge agent on that host (systemctl restart neutron-linuxbridge-agent): it recreates the bridge and the vxlan device.",
+	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceProviderFields},
+	Hop:           HopHosts,
+	NotApplicable: withoutAgent(snapshot.AgentTypeLinuxBridge, "Linux bridge agent"),
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		if s.Server == nil {
@@ -284,9 +285,10 @@ host off.
 hoofbeat reads the Bridge, Port and Interface tables (ovs-vsctl
 --format=json) on hosts where an Open vSwitch agent is registered, or
 where Open vSwitch has a br-int.`,
-	Fix:   "Restart the Open vSwitch agent on the host (systemctl restart neutron-openvswitch-agent); remove ports whose device is gone (ovs-vsctl del-port).",
-	Needs: []string{snapshot.SourceHosts},
-	Hop:   HopHosts,
+	Fix:           "Restart the Open vSwitch agent on the host (systemctl restart neutron-openvswitch-agent); remove ports whose device is gone (ovs-vsctl del-port).",
+	Needs:         []string{snapshot.SourceHosts},
+	Hop:           HopHosts,
+	NotApplicable: withoutOVS,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		var out []Finding
@@ -392,4 +394,29 @@ func targeted(words []string) bool {
 		}
 	}
 	return proto && port
+}
+
+// withoutAgent makes a rule about one L2 agent's devices not applicable
+// where no such agent is registered.
+func withoutAgent(typ, what string) func(*snapshot.Snapshot) string {
+	return func(s *snapshot.Snapshot) string {
+		if len(agentsOfType(s, typ)) > 0 {
+			return ""
+		}
+		return "no " + what + " is registered in this cloud"
+	}
+}
+
+// withoutOVS: the Open vSwitch rule applies where an Open vSwitch agent is
+// registered or a checked host runs Open vSwitch.
+func withoutOVS(s *snapshot.Snapshot) string {
+	if len(agentsOfType(s, snapshot.AgentTypeOVS)) > 0 {
+		return ""
+	}
+	for _, h := range s.Hosts {
+		if h.OVS != nil || h.Unreachable != "" {
+			return "" // an unreachable host may run it: "could not check"
+		}
+	}
+	return "no Open vSwitch agent is registered and no checked host runs Open vSwitch"
 }

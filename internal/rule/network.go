@@ -104,15 +104,13 @@ serves DHCP natively with no such port: with OVN agents visible the rule does
 not apply, and without admin it cannot tell OVN apart, so the finding is then
 a warning. A network of another project hides its DHCP port from non-admins:
 reported as not checked.`,
-	Fix:   "Make a live DHCP agent host the network (openstack network agent add network --dhcp AGENT NETWORK) and check its log.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceSubnets, snapshot.SourceNetworkPorts},
-	Hop:   HopDHCP,
+	Fix:           "Make a live DHCP agent host the network (openstack network agent add network --dhcp AGENT NETWORK) and check its log.",
+	Needs:         []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceSubnets, snapshot.SourceNetworkPorts},
+	Hop:           HopDHCP,
+	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		agentsSeen := s.Gap(snapshot.SourceAgents) == nil
-		if agentsSeen && isOVN(s) {
-			return nil
-		}
 		hostingSeen := agentsSeen && s.Gap(snapshot.SourceDHCPAgents) == nil
 		var out []Finding
 		for _, n := range serverNetworks(in) {

@@ -215,14 +215,12 @@ port on its subnets (this server's host among them) and by a dvr_snat agent
 for its gateway, so "no agent at all" is a fault for them too, although the
 listing then says more about the compute host's L3 agent than about SNAT.
 Under ML2/OVN routers are not hosted by L3 agents: the rule does not apply.`,
-	Fix:   "openstack network agent add router --l3 AGENT ROUTER, with a live L3 agent.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceRouters, snapshot.SourceNetworkPorts, snapshot.SourceAgents, snapshot.SourceL3Agents},
-	Hop:   HopRouter,
+	Fix:           "openstack network agent add router --l3 AGENT ROUTER, with a live L3 agent.",
+	Needs:         []string{snapshot.SourcePorts, snapshot.SourceRouters, snapshot.SourceNetworkPorts, snapshot.SourceAgents, snapshot.SourceL3Agents},
+	Hop:           HopRouter,
+	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
-		if isOVN(s) {
-			return nil
-		}
 		var out []Finding
 		for _, at := range attachedRouters(in) {
 			r := at.router

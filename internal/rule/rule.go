@@ -188,6 +188,11 @@ type Rule struct {
 	// NoServer is true for rules that also run on a snapshot without a
 	// server (hoofbeat host checks hosts on their own).
 	NoServer bool
+	// NotApplicable, when set, says why the rule does not apply to this
+	// cloud ("" when it does): an ML2 agent rule on ML2/OVN, a Linux bridge
+	// rule where no Linux bridge agent runs. Such a rule neither passes nor
+	// is skipped: it is reported apart, as not applicable.
+	NotApplicable func(s *snapshot.Snapshot) string
 	// Check returns the rule's findings. Severity, Domain and Rule are
 	// filled in by the engine when left zero.
 	Check func(in *Input) []Finding
@@ -215,6 +220,8 @@ type Result struct {
 	Skipped []Skip `json:"skipped"`
 	// Passed are the rules that ran, checked everything and found nothing.
 	Passed []string `json:"passed"`
+	// NotApplicable are the rules that do not apply to this cloud, and why.
+	NotApplicable []Skip `json:"not_applicable"`
 }
 
 // Worst returns the highest severity among the findings, or 0.
@@ -236,7 +243,7 @@ func Evaluate(in *Input, opt Options) Result {
 }
 
 func evaluate(rules []*Rule, in *Input, opt Options) Result {
-	res := Result{Findings: []Finding{}, Skipped: []Skip{}, Passed: []string{}}
+	res := Result{Findings: []Finding{}, Skipped: []Skip{}, Passed: []string{}, NotApplicable: []Skip{}}
 	order := map[string]int{}
 	for i, r := range rules {
 		order[r.Name] = i
@@ -250,6 +257,12 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 		if reason, skip := missing(in.Snapshot, r.Needs); skip {
 			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: reason})
 			continue
+		}
+		if r.NotApplicable != nil {
+			if why := r.NotApplicable(in.Snapshot); why != "" {
+				res.NotApplicable = append(res.NotApplicable, Skip{Rule: r.Name, Domain: r.Domain(), Reason: why})
+				continue
+			}
 		}
 		run := *in
 		run.unchecked = nil

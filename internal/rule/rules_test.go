@@ -846,8 +846,48 @@ func TestHealthyBaseline(t *testing.T) {
 	if len(res.Skipped) != 0 {
 		t.Errorf("skipped: %v", res.Skipped)
 	}
-	if got, want := len(res.Passed), len(Catalogue())-1; got != want {
+	// A Linux bridge cloud: the Open vSwitch rule does not apply.
+	if len(res.NotApplicable) != 1 || res.NotApplicable[0].Rule != "host/ovs-port-error" {
+		t.Errorf("not applicable: %+v", res.NotApplicable)
+	}
+	if got, want := len(res.Passed), len(Catalogue())-2; got != want {
 		t.Errorf("passed %d rules, want %d", got, want)
+	}
+}
+
+// TestNotApplicableOnOVN: on ML2/OVN the rules of the DHCP and L3 agents
+// and of their namespaces are not applicable, neither passed nor skipped,
+// and say why.
+func TestNotApplicableOnOVN(t *testing.T) {
+	s := healthy()
+	for i := range s.Agents {
+		switch s.Agents[i].AgentType {
+		case snapshot.AgentTypeLinuxBridge:
+			s.Agents[i].AgentType = agentTypeOVNController
+		case snapshot.AgentTypeMetadata:
+			s.Agents[i].AgentType = snapshot.AgentTypeOVNMetadata
+		}
+	}
+	res := Evaluate(&Input{Snapshot: s}, Options{})
+	want := []string{"agent/dhcp-not-hosting", "agent/l3-down", "host/netns-missing", "host/router-interface-missing",
+		"host/dhcp-interface-missing", "host/dnsmasq-not-running", "host/instance-unreachable-from-dhcp-namespace",
+		"network/no-dhcp-port", "router/not-scheduled", "host/bridge-missing", "host/ovs-port-error"}
+	var got []string
+	for _, na := range res.NotApplicable {
+		got = append(got, na.Rule)
+		if na.Reason == "" {
+			t.Errorf("%s: no reason", na.Rule)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("not applicable:\n got %q\nwant %q", got, want)
+	}
+	for _, p := range res.Passed {
+		if slices.Contains(want, p) {
+			t.Errorf("%s counted as passed", p)
+		}
 	}
 }
 

@@ -206,6 +206,15 @@ func isOVN(s *snapshot.Snapshot) bool {
 	return false
 }
 
+// notOnOVN makes the rules of Neutron's DHCP and L3 agents and of their
+// namespaces not applicable on ML2/OVN.
+func notOnOVN(s *snapshot.Snapshot) string {
+	if isOVN(s) {
+		return "the cloud runs ML2/OVN: it has no DHCP or L3 agents and no qdhcp or qrouter namespaces"
+	}
+	return ""
+}
+
 // agentsOn returns the agents of the given types on host.
 func agentsOn(s *snapshot.Snapshot, host string, types ...string) []*snapshot.Agent {
 	var out []*snapshot.Agent
