@@ -269,6 +269,10 @@ func authError(cfg *authConfig, err error) error {
 		}
 		return newError(op, classify(err), ae)
 	}
+	var big *BodyTooLargeError
+	if errors.As(err, &big) {
+		return newError(op, KindAPI, fmt.Errorf("identity service at %s: %w", at, big))
+	}
 	switch k := classify(err); k {
 	case KindTimeout, KindUnreachable:
 		return newError(op, k, fmt.Errorf("identity service at %s: %w", at, describe(err)))

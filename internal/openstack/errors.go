@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/gophercloud/gophercloud/v2"
 )
@@ -158,9 +159,18 @@ func serviceMessage(body []byte) (msg, typ string) {
 			}
 		}
 	}
+	// Only the start of a body that is not a service error is shown: fold
+	// no more of it than that, whatever its size.
+	if len(body) > 4096 {
+		body = body[:4096]
+	}
 	s := oneLine(string(body))
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s, ""
 }

@@ -16,10 +16,22 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 )
 
+// MaxBodyBytes bounds the size of every API answer hoofbeat reads. No
+// answer it asks for comes near it (a thousand ports are about 2 MiB); a
+// bigger one is a broken or hostile endpoint, and reading it whole would
+// take gigabytes of memory. Such an answer is not read: the source becomes
+// a gap saying so.
+const MaxBodyBytes = 64 << 20
+
+// maxErrorBodyBytes bounds the answers with an error status: only their
+// first line or so makes it into a message.
+const maxErrorBodyBytes = 1 << 20
+
 // transport counts every HTTP request (retries and authentication
 // included) and, when asked, writes one line per request to the debug log:
 // method, URL, status and duration. It never writes headers or bodies, so
-// tokens and passwords cannot leak into the log.
+// tokens and passwords cannot leak into the log. It caps every answer's
+// body (MaxBodyBytes).
 type transport struct {
 	base  http.RoundTripper
 	count *atomic.Int64
@@ -38,8 +50,65 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.log.printf("%s %s %d %s", req.Method, redactURL(req.URL.String()), resp.StatusCode, roundDuration(d))
 		}
 	}
+	if err == nil && resp.Body != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+		limit := int64(MaxBodyBytes)
+		if resp.StatusCode >= 400 {
+			limit = maxErrorBodyBytes
+		}
+		resp.Body = &limitedBody{body: resp.Body, limit: limit, size: resp.ContentLength,
+			method: req.Method, url: redactURL(req.URL.String())}
+	}
 	return resp, err
 }
+
+// BodyTooLargeError is an answer larger than MaxBodyBytes, left unread.
+type BodyTooLargeError struct {
+	Method, URL string
+	Limit       int64
+}
+
+func (e *BodyTooLargeError) Error() string {
+	return fmt.Sprintf("%s %s: answer larger than %d MiB, not read", e.Method, e.URL, e.Limit>>20)
+}
+
+// limitedBody reads at most limit bytes of an answer and fails past it,
+// rather than truncating silently: a cut JSON list could still parse.
+// Gophercloud ignores the read error of an error answer's body, which is
+// then cut at the limit; only its first line is ever shown.
+type limitedBody struct {
+	body  io.ReadCloser
+	limit int64
+	// size is the announced Content-Length (-1 when unknown): an answer
+	// announced too large fails before a byte is read.
+	size        int64
+	n           int64
+	method, url string
+	err         error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.size > b.limit {
+		b.err = &BodyTooLargeError{Method: b.method, URL: b.url, Limit: b.limit}
+		return 0, b.err
+	}
+	// One byte past the limit tells an answer of exactly limit bytes from
+	// a larger one.
+	if room := b.limit + 1 - b.n; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := b.body.Read(p)
+	b.n += int64(n)
+	if b.n > b.limit {
+		b.err = &BodyTooLargeError{Method: b.method, URL: b.url, Limit: b.limit}
+		return n - int(b.n-b.limit), b.err
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.body.Close() }
 
 // debugLog serialises lines written by parallel requests.
 type debugLog struct {
@@ -145,6 +214,11 @@ func (r retrier) retry(ctx context.Context, method, _ string, _ *gophercloud.Req
 
 // retryable tells the failures worth another try.
 func retryable(err error) bool {
+	// The same answer would come again.
+	var big *BodyTooLargeError
+	if errors.As(err, &big) {
+		return false
+	}
 	// The caller's context is checked before; a deadline here is the
 	// per-request one (http.Client.Timeout).
 	if errors.Is(err, context.Canceled) {

@@ -67,6 +67,9 @@ type Fault struct {
 	Hang bool
 	// Delay is added before answering.
 	Delay time.Duration
+	// Handler, if set, answers instead of the fake: a huge body, a
+	// redirect, a page whose links point elsewhere.
+	Handler http.HandlerFunc
 
 	hits int
 }
@@ -305,6 +308,10 @@ func (c *Cloud) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !c.wait(r, fault.Delay) {
+			return
+		}
+		if fault.Handler != nil {
+			fault.Handler(w, r)
 			return
 		}
 		if fault.Status != 0 {
