@@ -430,8 +430,15 @@ func (c *Client) networkURL(path string, q url.Values) string {
 }
 
 // listAll GETs a collection and follows its "next" links, if the cloud
-// paginates.
+// paginates. A link off the endpoint's scheme, host and port is an error,
+// not followed: the token would go along.
 func listAll[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key string) ([]T, error) {
+	home, err := url.Parse(sc.Endpoint)
+	if err != nil || home.Host == "" {
+		if home, err = url.Parse(u); err != nil {
+			return nil, fmt.Errorf("GET %s: %w", redactURL(u), err)
+		}
+	}
 	var out []T
 	for page := 0; u != "" && page < maxPages; page++ {
 		var body map[string]json.RawMessage
@@ -447,7 +454,24 @@ func listAll[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key s
 			return out, fmt.Errorf("GET %s: decode %s: %w", redactURL(u), key, err)
 		}
 		out = append(out, items...)
-		u = nextLink(body[key+"_links"])
+		next := nextLink(body[key+"_links"])
+		if next == "" {
+			break
+		}
+		// Neutron and Nova give absolute links; a relative one is read
+		// against the page it came from.
+		base, err := url.Parse(u)
+		if err != nil {
+			return out, fmt.Errorf("GET %s: %w", redactURL(u), err)
+		}
+		nu, err := base.Parse(next)
+		if err != nil {
+			return out, fmt.Errorf("GET %s: the next page link is not a URL", redactURL(u))
+		}
+		if origin(nu) != origin(home) {
+			return out, fmt.Errorf("GET %s: %w", redactURL(u), &ForeignURLError{What: "next page link", Endpoint: origin(home), URL: redactURL(nu.String()), From: redactURL(u)})
+		}
+		u = nu.String()
 	}
 	return out, nil
 }

@@ -201,6 +201,12 @@ func classify(err error) Kind {
 		}
 		return KindAPI
 	}
+	// A refused redirect comes wrapped in a *url.Error, which is not a
+	// transport failure.
+	var foreign *ForeignURLError
+	if errors.As(err, &foreign) {
+		return KindAPI
+	}
 	if isTransport(err) {
 		return KindUnreachable
 	}
@@ -239,6 +245,11 @@ func describe(err error) error {
 		return ae
 	}
 	var ue *url.Error
+	var foreign *ForeignURLError
+	if errors.As(err, &ue) && errors.As(err, &foreign) && foreign.From != "" {
+		// The url.Error names the redirect's target; say what was asked.
+		return fmt.Errorf("%s %s: %w", strings.ToUpper(ue.Op), foreign.From, foreign)
+	}
 	if errors.As(err, &ue) {
 		cause := ue.Err
 		var ne net.Error

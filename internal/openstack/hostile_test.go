@@ -2,7 +2,12 @@ package openstack
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -182,5 +187,137 @@ func TestCollectHugeErrorBody(t *testing.T) {
 	}
 	if written > 16<<20 {
 		t.Errorf("the server wrote %d MiB of an error answer: the client read past 1 MiB", written>>20)
+	}
+}
+
+// elsewhere is a second server, on another port, that records whether a
+// request reached it with a token.
+type elsewhere struct {
+	*httptest.Server
+	hits, tokens atomic.Int32
+	bodies       atomic.Int32
+}
+
+func startElsewhere(t *testing.T) *elsewhere {
+	e := &elsewhere{}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.hits.Add(1)
+		if r.Header.Get("X-Auth-Token") != "" {
+			e.tokens.Add(1)
+		}
+		if b, _ := io.ReadAll(r.Body); len(b) > 0 {
+			e.bodies.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ports": [], "agents": [], "token": {}}`)
+	}))
+	t.Cleanup(e.Close)
+	return e
+}
+
+func (e *elsewhere) check(t *testing.T) {
+	t.Helper()
+	if n, tok, b := e.hits.Load(), e.tokens.Load(), e.bodies.Load(); n != 0 {
+		t.Errorf("the other server got %d requests, %d with the token, %d with a body", n, tok, b)
+	}
+}
+
+// TestTokenStaysOnEndpoint: the token goes only to the scheme, host and
+// port of the endpoint called. A "next" link or a redirect elsewhere is a
+// gap (or, for the server itself, the error), and the other server gets
+// no request at all.
+func TestTokenStaysOnEndpoint(t *testing.T) {
+	t.Run("ports_links next on another port", func(t *testing.T) {
+		fc := fakeos.Start(t, fakeos.Standard())
+		other := startElsewhere(t)
+		c := connect(t, fc, fakeos.AdminUser)
+		fc.Inject(fakeos.Fault{Method: "GET", Path: "/networking/v2.0/ports", Query: "device_id=", Handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"ports": [], "ports_links": [{"rel": "next", "href": %q}]}`, other.URL+"/networking/v2.0/ports?device_id="+fakeos.ServerID+"&marker=x")
+		}})
+		s := collect(t, c, fakeos.ServerID, CollectOptions{})
+		other.check(t)
+		g := gap(t, s, snapshot.SourcePorts, fakeos.ServerID)
+		want := "next page link to " + other.URL + "/networking/v2.0/ports?device_id=" + fakeos.ServerID + "&marker=x refused: it leaves " + fc.URL() + ", the only place the token is sent"
+		if g.Kind != snapshot.GapError || !strings.HasPrefix(g.Reason, "GET "+fc.URL()+"/networking/v2.0/ports?") || !strings.HasSuffix(g.Reason, want) {
+			t.Errorf("gap = %+v\nwant the reason to end with %q", g, want)
+		}
+	})
+	t.Run("servers_links next on another scheme", func(t *testing.T) {
+		fc := fakeos.Start(t, fakeos.Standard())
+		c := connect(t, fc, fakeos.AdminUser)
+		next := strings.Replace(fc.URL(), "http://", "https://", 1) + "/compute/v2.1/servers/detail?marker=x"
+		fc.Inject(fakeos.Fault{Method: "GET", Path: "/compute/v2.1/servers/detail", Handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"servers": [], "servers_links": [{"rel": "next", "href": %q}]}`, next)
+		}})
+		_, err := c.Collect(context.Background(), "vm1", CollectOptions{})
+		wantError(t, err, KindAPI, "next page link to "+next+" refused")
+		if n := fc.Count("GET /compute/v2.1/servers/detail"); n != 1 {
+			t.Errorf("server search asked %d times", n)
+		}
+	})
+	t.Run("302 to another port", func(t *testing.T) {
+		fc := fakeos.Start(t, fakeos.Standard())
+		other := startElsewhere(t)
+		c := connect(t, fc, fakeos.AdminUser)
+		fc.Inject(fakeos.Fault{Method: "GET", Path: "/networking/v2.0/agents", Handler: func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/networking/v2.0/agents", http.StatusFound)
+		}})
+		s := collect(t, c, fakeos.ServerID, CollectOptions{})
+		other.check(t)
+		g := gap(t, s, snapshot.SourceAgents, "")
+		want := "GET " + fc.URL() + "/networking/v2.0/agents: redirect to " + other.URL + "/networking/v2.0/agents refused: it leaves " + fc.URL() + ", the only place the token is sent"
+		if g.Kind != snapshot.GapError || g.Reason != want {
+			t.Errorf("gap = %+v\nwant reason %q", g, want)
+		}
+		if n := fc.Count("GET /networking/v2.0/agents"); n != 1 {
+			t.Errorf("agent list asked %d times: a refused redirect is not retried", n)
+		}
+	})
+	t.Run("307 of the password to another port", func(t *testing.T) {
+		fc := fakeos.Start(t, fakeos.Standard())
+		other := startElsewhere(t)
+		fc.Inject(fakeos.Fault{Method: "POST", Path: "/identity/v3/auth/tokens", Handler: func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/identity/v3/auth/tokens", http.StatusTemporaryRedirect)
+		}})
+		_, err := Connect(context.Background(), testOptions(fc.PasswordEnv(fakeos.AdminUser)))
+		other.check(t)
+		wantError(t, err, KindAPI, "redirect to "+other.URL+"/identity/v3/auth/tokens refused")
+	})
+	t.Run("redirect on the endpoint is followed", func(t *testing.T) {
+		fc := fakeos.Start(t, fakeos.Standard())
+		c := connect(t, fc, fakeos.AdminUser)
+		fc.Inject(fakeos.Fault{Method: "GET", Path: "/networking/v2.0/agents", Times: 1, Handler: func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/networking/v2.0/agents", http.StatusMovedPermanently)
+		}})
+		s := collect(t, c, fakeos.ServerID, CollectOptions{})
+		noGaps(t, s)
+		if len(s.Agents) != 5 {
+			t.Errorf("agents = %d", len(s.Agents))
+		}
+	})
+}
+
+func TestOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"http://ctl:9696/v2.0/ports", "http://CTL:9696/v2.0/ports?marker=x", true},
+		{"http://ctl/v2.0/ports", "http://ctl:80/v2.0/ports", true},
+		{"https://ctl/v2.0/ports", "https://ctl:443/x", true},
+		{"https://ctl/v2.0/ports", "http://ctl:443/x", false},
+		{"http://ctl:9696/", "http://ctl:9697/", false},
+		{"http://ctl:9696/", "http://ctl.evil:9696/", false},
+		{"http://[::1]:9696/", "http://[::1]:9696/x", true},
+		{"http://[::1]:9696/", "http://[::2]:9696/x", false},
+		{"http://ctl:9696/", "http://user@ctl:9696/", true},
+	} {
+		a, _ := url.Parse(tc.a)
+		b, _ := url.Parse(tc.b)
+		if got := origin(a) == origin(b); got != tc.same {
+			t.Errorf("%s vs %s: same = %v (%s, %s)", tc.a, tc.b, got, origin(a), origin(b))
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,6 +110,47 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 }
 
 func (b *limitedBody) Close() error { return b.body.Close() }
+
+// ForeignURLError is a redirect or a page link to another scheme, host or
+// port than the endpoint called. It is not followed: net/http strips the
+// Authorization header and cookies on such a redirect, but not
+// X-Auth-Token, and a 307 would send Keystone's password body again.
+type ForeignURLError struct {
+	// What is "redirect" or "next page link".
+	What string
+	// Endpoint is the scheme, host and port the token goes to.
+	Endpoint string
+	// URL is where the cloud pointed, and From the URL that pointed
+	// there, both without secrets.
+	URL, From string
+}
+
+func (e *ForeignURLError) Error() string {
+	return fmt.Sprintf("%s to %s refused: it leaves %s, the only place the token is sent", e.What, e.URL, e.Endpoint)
+}
+
+// origin is a URL's scheme, host and port, the default port made explicit.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// checkRedirect is the http.Client's redirect policy: the token follows a
+// redirect only on the first request's scheme, host and port.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if want := origin(via[0].URL); origin(req.URL) != want {
+		return &ForeignURLError{What: "redirect", Endpoint: want, URL: redactURL(req.URL.String()),
+			From: redactURL(via[len(via)-1].URL.String())}
+	}
+	return nil
+}
 
 // debugLog serialises lines written by parallel requests.
 type debugLog struct {
@@ -216,7 +258,8 @@ func (r retrier) retry(ctx context.Context, method, _ string, _ *gophercloud.Req
 func retryable(err error) bool {
 	// The same answer would come again.
 	var big *BodyTooLargeError
-	if errors.As(err, &big) {
+	var foreign *ForeignURLError
+	if errors.As(err, &big) || errors.As(err, &foreign) {
 		return false
 	}
 	// The caller's context is checked before; a deadline here is the
