@@ -431,7 +431,10 @@ func (c *Client) networkURL(path string, q url.Values) string {
 
 // listAll GETs a collection and follows its "next" links, if the cloud
 // paginates. A link off the endpoint's scheme, host and port is an error,
-// not followed: the token would go along.
+// not followed: the token would go along. So is a listing with more than
+// maxPages pages: what was read is not the whole list. An item seen twice
+// (same ID, as a cloud paginating by offset shows when the list changes
+// under it) is kept once.
 func listAll[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key string) ([]T, error) {
 	home, err := url.Parse(sc.Endpoint)
 	if err != nil || home.Host == "" {
@@ -439,8 +442,10 @@ func listAll[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key s
 			return nil, fmt.Errorf("GET %s: %w", redactURL(u), err)
 		}
 	}
+	first := u
 	var out []T
-	for page := 0; u != "" && page < maxPages; page++ {
+	seen := map[string]bool{}
+	for page := 1; ; page++ {
 		var body map[string]json.RawMessage
 		if _, err := sc.Get(ctx, u, &body, nil); err != nil {
 			return out, err
@@ -453,10 +458,21 @@ func listAll[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key s
 		if err := json.Unmarshal(raw, &items); err != nil {
 			return out, fmt.Errorf("GET %s: decode %s: %w", redactURL(u), key, err)
 		}
-		out = append(out, items...)
+		for _, it := range items {
+			if x, ok := any(it).(interface{ itemID() string }); ok && x.itemID() != "" {
+				if seen[x.itemID()] {
+					continue
+				}
+				seen[x.itemID()] = true
+			}
+			out = append(out, it)
+		}
 		next := nextLink(body[key+"_links"])
 		if next == "" {
-			break
+			return out, nil
+		}
+		if page == maxPages {
+			return out, &ListCutError{URL: redactURL(first), Pages: maxPages}
 		}
 		// Neutron and Nova give absolute links; a relative one is read
 		// against the page it came from.
@@ -473,7 +489,17 @@ func listAll[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key s
 		}
 		u = nu.String()
 	}
-	return out, nil
+}
+
+// ListCutError is a listing that still had a "next" page after maxPages
+// pages: what was read is not everything, so it is not used.
+type ListCutError struct {
+	URL   string
+	Pages int
+}
+
+func (e *ListCutError) Error() string {
+	return fmt.Sprintf("GET %s: listing cut at %d pages, the cloud has more: not used, as it is not the whole list", e.URL, e.Pages)
 }
 
 func nextLink(raw json.RawMessage) string {

@@ -3,12 +3,14 @@ package openstack
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -319,5 +321,80 @@ func TestOrigin(t *testing.T) {
 		if got := origin(a) == origin(b); got != tc.same {
 			t.Errorf("%s vs %s: same = %v (%s, %s)", tc.a, tc.b, got, origin(a), origin(b))
 		}
+	}
+}
+
+// TestCollectListCut: a listing that still has a next page after maxPages
+// pages is a gap saying so, not "everything read".
+func TestCollectListCut(t *testing.T) {
+	fc := fakeos.Start(t, fakeos.Standard())
+	c := connect(t, fc, fakeos.AdminUser)
+	var pages atomic.Int32
+	fc.Inject(fakeos.Fault{Method: "GET", Path: "/networking/v2.0/agents", Handler: func(w http.ResponseWriter, r *http.Request) {
+		n := pages.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		// A new agent on every page, and always another page.
+		fmt.Fprintf(w, `{"agents": [{"id": "agent-%d", "agent_type": "DHCP agent", "host": "h%d", "alive": true, "admin_state_up": true}],
+			"agents_links": [{"rel": "next", "href": %q}]}`, n, n, fmt.Sprintf("%s/networking/v2.0/agents?marker=agent-%d", fc.URL(), n))
+	}})
+	s := collect(t, c, fakeos.ServerID, CollectOptions{})
+	g := gap(t, s, snapshot.SourceAgents, "")
+	want := "GET " + fc.URL() + "/networking/v2.0/agents: listing cut at 50 pages, the cloud has more: not used, as it is not the whole list"
+	if g.Kind != snapshot.GapError || g.Reason != want {
+		t.Errorf("gap = %+v\nwant reason %q", g, want)
+	}
+	if s.Agents != nil {
+		t.Errorf("%d agents kept from a cut list", len(s.Agents))
+	}
+	if n := pages.Load(); n != maxPages {
+		t.Errorf("%d pages read, want %d", n, maxPages)
+	}
+}
+
+// TestCollectListDuplicates: an item shown on two pages (a cloud paging by
+// offset while the list changes) is kept once.
+func TestCollectListDuplicates(t *testing.T) {
+	fc := fakeos.Start(t, fakeos.Standard())
+	c := connect(t, fc, fakeos.AdminUser)
+	// The agents as the fake lists them, served in overlapping pages.
+	req, _ := http.NewRequest("GET", fc.URL()+"/networking/v2.0/agents", nil)
+	req.Header.Set("X-Auth-Token", c.provider.Token())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all struct {
+		Agents []json.RawMessage `json:"agents"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&all)
+	resp.Body.Close()
+	if err != nil || len(all.Agents) != 5 {
+		t.Fatalf("agents: %v, %d", err, len(all.Agents))
+	}
+	pages := map[string][]json.RawMessage{
+		"":  all.Agents[0:3],
+		"2": all.Agents[2:5],
+		"3": {all.Agents[4], all.Agents[0]},
+	}
+	fc.Inject(fakeos.Fault{Method: "GET", Path: "/networking/v2.0/agents", Handler: func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Query().Get("page")
+		body := map[string]any{"agents": pages[p]}
+		if next := map[string]string{"": "2", "2": "3"}[p]; next != "" {
+			body["agents_links"] = []map[string]string{{"rel": "next", "href": "/networking/v2.0/agents?page=" + next}}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(body)
+	}})
+	s := collect(t, c, fakeos.ServerID, CollectOptions{})
+	noGaps(t, s)
+	var ids []string
+	for _, a := range s.Agents {
+		ids = append(ids, a.ID)
+	}
+	if len(ids) != 5 || len(slices.Compact(slices.Sorted(slices.Values(ids)))) != 5 {
+		t.Errorf("agents = %v, want the 5 once each", ids)
+	}
+	if n := fc.Count("GET /networking/v2.0/agents"); n != 4 {
+		t.Errorf("agent requests = %d, want 3 pages and the test's own", n)
 	}
 }
