@@ -117,9 +117,10 @@ func (k *collection) addGap(g snapshot.Gap) {
 	k.snap.Gaps = append(k.snap.Gaps, g)
 }
 
-// fail records that source could not be read. hidden completes
-// "needs admin: …" when the API refuses (401/403); list says whether the
-// URL was a collection, whose 404 means the API is not deployed.
+// fail records that source could not be read. hidden says what a 403
+// hides (the rule engine puts "needs admin: " before it); list says
+// whether the URL was a collection, whose 404 means the API is not
+// deployed.
 func (k *collection) fail(source, subject, hidden string, list bool, err error) {
 	g := snapshot.Gap{Source: source, Subject: subject}
 	if ae, ok := asAPIError(err); ok {
@@ -127,10 +128,11 @@ func (k *collection) fail(source, subject, hidden string, list bool, err error) 
 		switch {
 		case ae.Status == http.StatusForbidden:
 			g.Kind = snapshot.GapForbidden
-			g.Reason = "needs admin: " + hidden
+			g.Reason = hidden
 		case ae.Status == http.StatusUnauthorized:
-			g.Kind = snapshot.GapForbidden
-			g.Reason = "the token was refused: " + ae.Error()
+			// Not a lack of rights: the token (or its renewal) was rejected.
+			g.Kind = snapshot.GapUnauthorized
+			g.Reason = unauthorizedReason(ae)
 		case ae.Status == http.StatusNotFound && (list || ae.Type == "" || ae.Type == "HTTPNotFound"):
 			g.Kind = snapshot.GapUnsupported
 			g.Reason = fmt.Sprintf("not deployed in this cloud (%s)", ae)
@@ -146,6 +148,11 @@ func (k *collection) fail(source, subject, hidden string, list bool, err error) 
 		g.Reason = oneLine(describe(err).Error())
 	}
 	k.addGap(g)
+}
+
+// unauthorizedReason explains a 401 met after authentication.
+func unauthorizedReason(ae *apiError) string {
+	return "the token was rejected (expired or revoked): " + ae.Error()
 }
 
 // skip records sources not read because what they depend on failed.
@@ -246,7 +253,7 @@ func (k *collection) run(ctx context.Context, query string) error {
 	k.snap.Server = s.toSnapshot()
 	if s.hostHidden() {
 		k.addGap(snapshot.Gap{Source: snapshot.SourceServerHost, Kind: snapshot.GapForbidden, Subject: s.ID,
-			Reason: "needs admin: the server's host is hidden"})
+			Reason: "the server's host is hidden"})
 	}
 	if !ports.ran {
 		k.round(ctx, getPorts(s.ID), getConsole(s.ID))
@@ -279,13 +286,15 @@ func (k *collection) readAgents(agents result[[]neutronAgent]) {
 	switch {
 	case agents.err != nil:
 		k.fail(snapshot.SourceAgents, "", "agents are hidden", true, agents.err)
-		if ae, ok := asAPIError(agents.err); ok && (ae.Status == http.StatusForbidden || ae.Status == http.StatusUnauthorized) {
+		// After a 401 the hosting agents are still asked for: they fail
+		// as what they are, not as "needs admin".
+		if ae, ok := asAPIError(agents.err); ok && ae.Status == http.StatusForbidden {
 			k.agentsForbidden = true
 		}
 	case len(agents.v) == 0 && !k.c.cloud.Admin:
 		// Neutron filters a list by policy instead of refusing it: a
 		// non-admin sees no agents rather than a 403.
-		k.addGap(snapshot.Gap{Source: snapshot.SourceAgents, Kind: snapshot.GapForbidden, Reason: "needs admin: agents are hidden"})
+		k.addGap(snapshot.Gap{Source: snapshot.SourceAgents, Kind: snapshot.GapForbidden, Reason: "agents are hidden"})
 		k.agentsForbidden = true
 	default:
 		k.snap.Agents = []snapshot.Agent{}
@@ -652,7 +661,7 @@ func (k *collection) neighbourhood(ctx context.Context) {
 			snap.Networks = append(snap.Networks, n)
 			if n.Provider == nil {
 				g := snapshot.Gap{Source: snapshot.SourceProviderFields, Kind: snapshot.GapForbidden, Subject: n.ID,
-					Reason: "needs admin: provider attributes of network " + coalesce(n.Name, n.ID) + " are hidden"}
+					Reason: "provider attributes of network " + coalesce(n.Name, n.ID) + " are hidden"}
 				if c.cloud.Admin {
 					g.Kind = snapshot.GapUnsupported
 					g.Reason = "network " + coalesce(n.Name, n.ID) + " has no provider attributes (provider extension absent)"
@@ -682,7 +691,7 @@ func (k *collection) neighbourhood(ctx context.Context) {
 			for _, n := range snap.Networks {
 				if n.ProjectID != "" && n.ProjectID != c.projectID {
 					k.addGap(snapshot.Gap{Source: snapshot.SourceNetworkPorts, Kind: snapshot.GapForbidden, Subject: n.ID,
-						Reason: "needs admin: DHCP and router ports of network " + coalesce(n.Name, n.ID) + ", owned by another project, are hidden"})
+						Reason: "DHCP and router ports of network " + coalesce(n.Name, n.ID) + ", owned by another project, are hidden"})
 				}
 			}
 		}
@@ -700,7 +709,7 @@ func (k *collection) neighbourhood(ctx context.Context) {
 		switch {
 		case !dhcp[i].ran:
 			k.addGap(snapshot.Gap{Source: snapshot.SourceDHCPAgents, Kind: snapshot.GapForbidden, Subject: id,
-				Reason: "needs admin: the DHCP agents hosting the network are hidden"})
+				Reason: "the DHCP agents hosting the network are hidden"})
 		case dhcp[i].err != nil:
 			k.fail(snapshot.SourceDHCPAgents, id, "the DHCP agents hosting the network are hidden", false, dhcp[i].err)
 		default:
@@ -815,7 +824,7 @@ func (k *collection) routersAndGroups(ctx context.Context, haveNetPorts, haveGro
 		switch {
 		case !l3[i].ran:
 			k.addGap(snapshot.Gap{Source: snapshot.SourceL3Agents, Kind: snapshot.GapForbidden, Subject: id,
-				Reason: "needs admin: the L3 agents hosting the router are hidden"})
+				Reason: "the L3 agents hosting the router are hidden"})
 		case l3[i].err != nil:
 			k.fail(snapshot.SourceL3Agents, id, "the L3 agents hosting the router are hidden", false, l3[i].err)
 		default:
