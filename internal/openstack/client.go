@@ -127,8 +127,9 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		return nil, configError("%s: auth URL %q: %v", cfg.source, redactURL(cfg.ao.IdentityEndpoint), err)
 	}
 	pc.HTTPClient = http.Client{
-		Transport: &transport{base: base, count: c.requests, log: c.debug},
-		Timeout:   o.Timeout,
+		Transport:     &transport{base: base, count: c.requests, log: c.debug},
+		Timeout:       o.Timeout,
+		CheckRedirect: checkRedirect,
 	}
 	pc.UserAgent.Prepend("hoofbeat")
 	pc.RetryFunc = retrier{max: o.Retries, backoff: o.backoff}.retry
@@ -268,6 +269,11 @@ func authError(cfg *authConfig, err error) error {
 			return newError(op, KindConfig, fmt.Errorf("no identity API at %s (%s): check the auth URL", at, ae))
 		}
 		return newError(op, classify(err), ae)
+	}
+	var big *BodyTooLargeError
+	var foreign *ForeignURLError
+	if errors.As(err, &big) || errors.As(err, &foreign) {
+		return newError(op, KindAPI, fmt.Errorf("identity service at %s: %w", at, describe(err)))
 	}
 	switch k := classify(err); k {
 	case KindTimeout, KindUnreachable:

@@ -117,9 +117,10 @@ func (k *collection) addGap(g snapshot.Gap) {
 	k.snap.Gaps = append(k.snap.Gaps, g)
 }
 
-// fail records that source could not be read. hidden completes
-// "needs admin: …" when the API refuses (401/403); list says whether the
-// URL was a collection, whose 404 means the API is not deployed.
+// fail records that source could not be read. hidden says what a 403
+// hides (the rule engine puts "needs admin: " before it); list says
+// whether the URL was a collection, whose 404 means the API is not
+// deployed.
 func (k *collection) fail(source, subject, hidden string, list bool, err error) {
 	g := snapshot.Gap{Source: source, Subject: subject}
 	if ae, ok := asAPIError(err); ok {
@@ -127,10 +128,11 @@ func (k *collection) fail(source, subject, hidden string, list bool, err error) 
 		switch {
 		case ae.Status == http.StatusForbidden:
 			g.Kind = snapshot.GapForbidden
-			g.Reason = "needs admin: " + hidden
+			g.Reason = hidden
 		case ae.Status == http.StatusUnauthorized:
-			g.Kind = snapshot.GapForbidden
-			g.Reason = "the token was refused: " + ae.Error()
+			// Not a lack of rights: the token (or its renewal) was rejected.
+			g.Kind = snapshot.GapUnauthorized
+			g.Reason = unauthorizedReason(ae)
 		case ae.Status == http.StatusNotFound && (list || ae.Type == "" || ae.Type == "HTTPNotFound"):
 			g.Kind = snapshot.GapUnsupported
 			g.Reason = fmt.Sprintf("not deployed in this cloud (%s)", ae)
@@ -146,6 +148,11 @@ func (k *collection) fail(source, subject, hidden string, list bool, err error) 
 		g.Reason = oneLine(describe(err).Error())
 	}
 	k.addGap(g)
+}
+
+// unauthorizedReason explains a 401 met after authentication.
+func unauthorizedReason(ae *apiError) string {
+	return "the token was rejected (expired or revoked): " + ae.Error()
 }
 
 // skip records sources not read because what they depend on failed.
@@ -246,7 +253,7 @@ func (k *collection) run(ctx context.Context, query string) error {
 	k.snap.Server = s.toSnapshot()
 	if s.hostHidden() {
 		k.addGap(snapshot.Gap{Source: snapshot.SourceServerHost, Kind: snapshot.GapForbidden, Subject: s.ID,
-			Reason: "needs admin: the server's host is hidden"})
+			Reason: "the server's host is hidden"})
 	}
 	if !ports.ran {
 		k.round(ctx, getPorts(s.ID), getConsole(s.ID))
@@ -279,13 +286,15 @@ func (k *collection) readAgents(agents result[[]neutronAgent]) {
 	switch {
 	case agents.err != nil:
 		k.fail(snapshot.SourceAgents, "", "agents are hidden", true, agents.err)
-		if ae, ok := asAPIError(agents.err); ok && (ae.Status == http.StatusForbidden || ae.Status == http.StatusUnauthorized) {
+		// After a 401 the hosting agents are still asked for: they fail
+		// as what they are, not as "needs admin".
+		if ae, ok := asAPIError(agents.err); ok && ae.Status == http.StatusForbidden {
 			k.agentsForbidden = true
 		}
 	case len(agents.v) == 0 && !k.c.cloud.Admin:
 		// Neutron filters a list by policy instead of refusing it: a
 		// non-admin sees no agents rather than a 403.
-		k.addGap(snapshot.Gap{Source: snapshot.SourceAgents, Kind: snapshot.GapForbidden, Reason: "needs admin: agents are hidden"})
+		k.addGap(snapshot.Gap{Source: snapshot.SourceAgents, Kind: snapshot.GapForbidden, Reason: "agents are hidden"})
 		k.agentsForbidden = true
 	default:
 		k.snap.Agents = []snapshot.Agent{}
@@ -430,10 +439,22 @@ func (c *Client) networkURL(path string, q url.Values) string {
 }
 
 // listAll GETs a collection and follows its "next" links, if the cloud
-// paginates.
+// paginates. A link off the endpoint's scheme, host and port is an error,
+// not followed: the token would go along. So is a listing with more than
+// maxPages pages: what was read is not the whole list. An item seen twice
+// (same ID, as a cloud paginating by offset shows when the list changes
+// under it) is kept once.
 func listAll[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key string) ([]T, error) {
+	home, err := url.Parse(sc.Endpoint)
+	if err != nil || home.Host == "" {
+		if home, err = url.Parse(u); err != nil {
+			return nil, fmt.Errorf("GET %s: %w", redactURL(u), err)
+		}
+	}
+	first := u
 	var out []T
-	for page := 0; u != "" && page < maxPages; page++ {
+	seen := map[string]bool{}
+	for page := 1; ; page++ {
 		var body map[string]json.RawMessage
 		if _, err := sc.Get(ctx, u, &body, nil); err != nil {
 			return out, err
@@ -446,10 +467,48 @@ func listAll[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key s
 		if err := json.Unmarshal(raw, &items); err != nil {
 			return out, fmt.Errorf("GET %s: decode %s: %w", redactURL(u), key, err)
 		}
-		out = append(out, items...)
-		u = nextLink(body[key+"_links"])
+		for _, it := range items {
+			if x, ok := any(it).(interface{ itemID() string }); ok && x.itemID() != "" {
+				if seen[x.itemID()] {
+					continue
+				}
+				seen[x.itemID()] = true
+			}
+			out = append(out, it)
+		}
+		next := nextLink(body[key+"_links"])
+		if next == "" {
+			return out, nil
+		}
+		if page == maxPages {
+			return out, &ListCutError{URL: redactURL(first), Pages: maxPages}
+		}
+		// Neutron and Nova give absolute links; a relative one is read
+		// against the page it came from.
+		base, err := url.Parse(u)
+		if err != nil {
+			return out, fmt.Errorf("GET %s: %w", redactURL(u), err)
+		}
+		nu, err := base.Parse(next)
+		if err != nil {
+			return out, fmt.Errorf("GET %s: the next page link is not a URL", redactURL(u))
+		}
+		if origin(nu) != origin(home) {
+			return out, fmt.Errorf("GET %s: %w", redactURL(u), &ForeignURLError{What: "next page link", Endpoint: origin(home), URL: redactURL(nu.String()), From: redactURL(u)})
+		}
+		u = nu.String()
 	}
-	return out, nil
+}
+
+// ListCutError is a listing that still had a "next" page after maxPages
+// pages: what was read is not everything, so it is not used.
+type ListCutError struct {
+	URL   string
+	Pages int
+}
+
+func (e *ListCutError) Error() string {
+	return fmt.Sprintf("GET %s: listing cut at %d pages, the cloud has more: not used, as it is not the whole list", e.URL, e.Pages)
 }
 
 func nextLink(raw json.RawMessage) string {
@@ -602,7 +661,7 @@ func (k *collection) neighbourhood(ctx context.Context) {
 			snap.Networks = append(snap.Networks, n)
 			if n.Provider == nil {
 				g := snapshot.Gap{Source: snapshot.SourceProviderFields, Kind: snapshot.GapForbidden, Subject: n.ID,
-					Reason: "needs admin: provider attributes of network " + coalesce(n.Name, n.ID) + " are hidden"}
+					Reason: "provider attributes of network " + coalesce(n.Name, n.ID) + " are hidden"}
 				if c.cloud.Admin {
 					g.Kind = snapshot.GapUnsupported
 					g.Reason = "network " + coalesce(n.Name, n.ID) + " has no provider attributes (provider extension absent)"
@@ -632,7 +691,7 @@ func (k *collection) neighbourhood(ctx context.Context) {
 			for _, n := range snap.Networks {
 				if n.ProjectID != "" && n.ProjectID != c.projectID {
 					k.addGap(snapshot.Gap{Source: snapshot.SourceNetworkPorts, Kind: snapshot.GapForbidden, Subject: n.ID,
-						Reason: "needs admin: DHCP and router ports of network " + coalesce(n.Name, n.ID) + ", owned by another project, are hidden"})
+						Reason: "DHCP and router ports of network " + coalesce(n.Name, n.ID) + ", owned by another project, are hidden"})
 				}
 			}
 		}
@@ -650,7 +709,7 @@ func (k *collection) neighbourhood(ctx context.Context) {
 		switch {
 		case !dhcp[i].ran:
 			k.addGap(snapshot.Gap{Source: snapshot.SourceDHCPAgents, Kind: snapshot.GapForbidden, Subject: id,
-				Reason: "needs admin: the DHCP agents hosting the network are hidden"})
+				Reason: "the DHCP agents hosting the network are hidden"})
 		case dhcp[i].err != nil:
 			k.fail(snapshot.SourceDHCPAgents, id, "the DHCP agents hosting the network are hidden", false, dhcp[i].err)
 		default:
@@ -765,7 +824,7 @@ func (k *collection) routersAndGroups(ctx context.Context, haveNetPorts, haveGro
 		switch {
 		case !l3[i].ran:
 			k.addGap(snapshot.Gap{Source: snapshot.SourceL3Agents, Kind: snapshot.GapForbidden, Subject: id,
-				Reason: "needs admin: the L3 agents hosting the router are hidden"})
+				Reason: "the L3 agents hosting the router are hidden"})
 		case l3[i].err != nil:
 			k.fail(snapshot.SourceL3Agents, id, "the L3 agents hosting the router are hidden", false, l3[i].err)
 		default:

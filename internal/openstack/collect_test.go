@@ -292,11 +292,11 @@ func TestCollectNonAdmin(t *testing.T) {
 		t.Errorf("host = %q", s.Server.Host)
 	}
 	for _, want := range []snapshot.Gap{
-		{Source: snapshot.SourceServerHost, Kind: snapshot.GapForbidden, Subject: fakeos.ServerID, Reason: "needs admin: the server's host is hidden"},
-		{Source: snapshot.SourceAgents, Kind: snapshot.GapForbidden, Reason: "needs admin: agents are hidden", Status: 403},
-		{Source: snapshot.SourceProviderFields, Kind: snapshot.GapForbidden, Subject: fakeos.NetworkID, Reason: "needs admin: provider attributes of network private are hidden"},
-		{Source: snapshot.SourceDHCPAgents, Kind: snapshot.GapForbidden, Subject: fakeos.NetworkID, Reason: "needs admin: the DHCP agents hosting the network are hidden"},
-		{Source: snapshot.SourceL3Agents, Kind: snapshot.GapForbidden, Subject: fakeos.RouterID, Reason: "needs admin: the L3 agents hosting the router are hidden"},
+		{Source: snapshot.SourceServerHost, Kind: snapshot.GapForbidden, Subject: fakeos.ServerID, Reason: "the server's host is hidden"},
+		{Source: snapshot.SourceAgents, Kind: snapshot.GapForbidden, Reason: "agents are hidden", Status: 403},
+		{Source: snapshot.SourceProviderFields, Kind: snapshot.GapForbidden, Subject: fakeos.NetworkID, Reason: "provider attributes of network private are hidden"},
+		{Source: snapshot.SourceDHCPAgents, Kind: snapshot.GapForbidden, Subject: fakeos.NetworkID, Reason: "the DHCP agents hosting the network are hidden"},
+		{Source: snapshot.SourceL3Agents, Kind: snapshot.GapForbidden, Subject: fakeos.RouterID, Reason: "the L3 agents hosting the router are hidden"},
 	} {
 		if got := gap(t, s, want.Source, want.Subject); got != want {
 			t.Errorf("gap = %+v, want %+v", got, want)
@@ -333,7 +333,7 @@ func TestCollectAgentsEmptyForNonAdmin(t *testing.T) {
 	fc.AgentsEmptyForNonAdmin(true)
 	s := collect(t, connect(t, fc, fakeos.DemoUser), fakeos.ServerID, CollectOptions{})
 	g := gap(t, s, snapshot.SourceAgents, "")
-	if g.Kind != snapshot.GapForbidden || g.Reason != "needs admin: agents are hidden" {
+	if g.Kind != snapshot.GapForbidden || g.Reason != "agents are hidden" {
 		t.Errorf("gap = %+v", g)
 	}
 	gap(t, s, snapshot.SourceDHCPAgents, fakeos.NetworkID)
@@ -407,7 +407,7 @@ func TestCollectPortWithoutAddress(t *testing.T) {
 	// A member may not read it.
 	s = collect(t, connect(t, fc, fakeos.DemoUser), fakeos.ServerID, CollectOptions{})
 	g := gap(t, s, snapshot.SourceIPAvailability, fakeos.NetworkID)
-	if g.Kind != snapshot.GapForbidden || g.Status != 403 || g.Reason != "needs admin: IP availability is hidden" {
+	if g.Kind != snapshot.GapForbidden || g.Status != 403 || g.Reason != "IP availability is hidden" {
 		t.Errorf("gap = %+v", g)
 	}
 }
@@ -704,9 +704,9 @@ func TestGapClassification(t *testing.T) {
 		want snapshot.Gap
 	}{
 		{"403", true, api(403, "PolicyNotAuthorized", "rule:get_agent is disallowed by policy"),
-			snapshot.Gap{Kind: snapshot.GapForbidden, Reason: "needs admin: agents are hidden", Status: 403}},
+			snapshot.Gap{Kind: snapshot.GapForbidden, Reason: "agents are hidden", Status: 403}},
 		{"401", true, api(401, "", "The request you have made requires authentication."),
-			snapshot.Gap{Kind: snapshot.GapForbidden, Reason: "the token was refused: GET http://127.0.0.1/v2.0/x: 401 The request you have made requires authentication.", Status: 401}},
+			snapshot.Gap{Kind: snapshot.GapUnauthorized, Reason: "the token was rejected (expired or revoked): GET http://127.0.0.1/v2.0/x: 401 The request you have made requires authentication.", Status: 401}},
 		{"404 on a list", true, api(404, "", "404 Not Found The resource could not be found."),
 			snapshot.Gap{Kind: snapshot.GapUnsupported, Reason: "not deployed in this cloud (GET http://127.0.0.1/v2.0/x: 404 404 Not Found The resource could not be found.)", Status: 404}},
 		{"404 of a resource", false, api(404, "NetworkNotFound", "Network n could not be found."),

@@ -339,3 +339,43 @@ func TestTLS(t *testing.T) {
 		t.Errorf("clouds.yaml with --os-cacert: %v", err)
 	}
 }
+
+// TestYAMLErrorsHideValues: a value put where another type belongs (a
+// password as a list, a mapping at the place of auth…) must not reach the
+// message, which ends up on a terminal, in CI logs and bug reports.
+func TestYAMLErrorsHideValues(t *testing.T) {
+	const secret = "Sup3rS3cr3tPassw0rd"
+	clouds := cloudsYAML("http://127.0.0.1:1/v3")
+	cases := []struct {
+		name, file, content string
+		want                []string
+	}{
+		{"password list", "secure.yaml", "clouds:\n  fake:\n    auth:\n      password: [" + secret + "]\n", []string{"line 4: a list where text is expected"}},
+		{"password mapping", "secure.yaml", "clouds:\n  fake:\n    auth:\n      password:\n        " + secret + ": " + secret + "\n", []string{"line 5: a mapping where text is expected"}},
+		{"auth is the password", "secure.yaml", "clouds:\n  fake:\n    auth: " + secret + "\n", []string{"line 3: text where a mapping is expected"}},
+		{"verify is the password", "clouds.yaml", "clouds:\n  fake:\n    verify: " + secret + "\n", []string{"line 3: text where true or false is expected"}},
+		{"regions is the password", "clouds.yaml", "clouds:\n  fake:\n    regions: " + secret + "\n", []string{"line 3: text where a list is expected"}},
+		{"tagged", "secure.yaml", "clouds:\n  fake:\n    auth:\n      password: !!int " + secret + "\n", []string{"not valid YAML"}},
+		{"anchor", "secure.yaml", "clouds:\n  fake:\n    auth:\n      password: *" + secret + "\n", []string{"not valid YAML"}},
+		{"syntax", "secure.yaml", "clouds:\n  fake:\n    auth:\n      password: \"" + secret + "\n", []string{"line 5: found unexpected end of stream"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.file == "clouds.yaml" {
+				writeFile(t, dir, "clouds.yaml", tc.content)
+			} else {
+				writeFile(t, dir, "clouds.yaml", clouds)
+				writeFile(t, dir, tc.file, tc.content)
+			}
+			env := map[string]string{"OS_CLOUD": "fake", "OS_CLIENT_CONFIG_FILE": filepath.Join(dir, "clouds.yaml")}
+			_, err := Connect(context.Background(), testOptions(env))
+			e := wantError(t, err, KindConfig, append(tc.want, filepath.Join(dir, tc.file)+" is malformed")...)
+			for _, leak := range []string{secret, secret[:7], "Sup3r"} {
+				if strings.Contains(e.Error(), leak) {
+					t.Errorf("the message echoes the value (%q): %s", leak, e)
+				}
+			}
+		})
+	}
+}

@@ -90,8 +90,8 @@ func (k *collection) readConsole(r result[string], serverID string, n int) {
 		g.Kind = snapshot.GapForbidden
 		g.Reason = "the console log is hidden by policy (os_compute_api:os-console-output)" + said
 	case http.StatusUnauthorized:
-		g.Kind = snapshot.GapForbidden
-		g.Reason = "the token was refused: " + ae.Error()
+		g.Kind = snapshot.GapUnauthorized
+		g.Reason = unauthorizedReason(ae)
 	default:
 		g.Reason = ae.Error()
 	}

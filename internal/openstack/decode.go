@@ -495,3 +495,14 @@ func parseTime(s string) time.Time {
 	}
 	return time.Time{}
 }
+
+// itemID is what listAll drops duplicates by: an item a paginating cloud
+// shows on two pages is one item.
+func (s novaServer) itemID() string           { return s.ID }
+func (p neutronPort) itemID() string          { return p.ID }
+func (n neutronNetwork) itemID() string       { return n.ID }
+func (s neutronSubnet) itemID() string        { return s.ID }
+func (g neutronSecurityGroup) itemID() string { return g.ID }
+func (r neutronRouter) itemID() string        { return r.ID }
+func (f neutronFloatingIP) itemID() string    { return f.ID }
+func (a neutronAgent) itemID() string         { return a.ID }

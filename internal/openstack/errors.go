@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/gophercloud/gophercloud/v2"
 )
@@ -158,9 +159,18 @@ func serviceMessage(body []byte) (msg, typ string) {
 			}
 		}
 	}
+	// Only the start of a body that is not a service error is shown: fold
+	// no more of it than that, whatever its size.
+	if len(body) > 4096 {
+		body = body[:4096]
+	}
 	s := oneLine(string(body))
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s, ""
 }
@@ -189,6 +199,12 @@ func classify(err error) Kind {
 		case 404:
 			return KindNotFound
 		}
+		return KindAPI
+	}
+	// A refused redirect comes wrapped in a *url.Error, which is not a
+	// transport failure.
+	var foreign *ForeignURLError
+	if errors.As(err, &foreign) {
 		return KindAPI
 	}
 	if isTransport(err) {
@@ -229,6 +245,11 @@ func describe(err error) error {
 		return ae
 	}
 	var ue *url.Error
+	var foreign *ForeignURLError
+	if errors.As(err, &ue) && errors.As(err, &foreign) && foreign.From != "" {
+		// The url.Error names the redirect's target; say what was asked.
+		return fmt.Errorf("%s %s: %w", strings.ToUpper(ue.Op), foreign.From, foreign)
+	}
 	if errors.As(err, &ue) {
 		cause := ue.Err
 		var ne net.Error

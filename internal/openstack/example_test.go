@@ -27,15 +27,15 @@ func Example() {
 	}
 	fmt.Println(snap.Server.Name, snap.Server.Status, snap.Ports[0].FixedIPs[0].IPAddress)
 	for _, g := range snap.Gaps {
-		fmt.Printf("%s: %s\n", g.Source, g.Reason)
+		fmt.Printf("%s (%s): %s\n", g.Source, g.Kind, g.Reason)
 	}
 	fmt.Printf("%d requests, %d round trips\n", snap.Stats.Requests, snap.Stats.RoundTrips)
 	// Output:
 	// vm1 ACTIVE 10.0.0.5
-	// agents: needs admin: agents are hidden
-	// dhcp-agents: needs admin: the DHCP agents hosting the network are hidden
-	// l3-agents: needs admin: the L3 agents hosting the router are hidden
-	// provider-fields: needs admin: provider attributes of network private are hidden
-	// server-host: needs admin: the server's host is hidden
+	// agents (forbidden): agents are hidden
+	// dhcp-agents (forbidden): the DHCP agents hosting the network are hidden
+	// l3-agents (forbidden): the L3 agents hosting the router are hidden
+	// provider-fields (forbidden): provider attributes of network private are hidden
+	// server-host (forbidden): the server's host is hidden
 	// 11 requests, 4 round trips
 }

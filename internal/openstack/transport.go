@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,10 +17,22 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 )
 
+// MaxBodyBytes bounds the size of every API answer hoofbeat reads. No
+// answer it asks for comes near it (a thousand ports are about 2 MiB); a
+// bigger one is a broken or hostile endpoint, and reading it whole would
+// take gigabytes of memory. Such an answer is not read: the source becomes
+// a gap saying so.
+const MaxBodyBytes = 64 << 20
+
+// maxErrorBodyBytes bounds the answers with an error status: only their
+// first line or so makes it into a message.
+const maxErrorBodyBytes = 1 << 20
+
 // transport counts every HTTP request (retries and authentication
 // included) and, when asked, writes one line per request to the debug log:
 // method, URL, status and duration. It never writes headers or bodies, so
-// tokens and passwords cannot leak into the log.
+// tokens and passwords cannot leak into the log. It caps every answer's
+// body (MaxBodyBytes).
 type transport struct {
 	base  http.RoundTripper
 	count *atomic.Int64
@@ -38,7 +51,105 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.log.printf("%s %s %d %s", req.Method, redactURL(req.URL.String()), resp.StatusCode, roundDuration(d))
 		}
 	}
+	if err == nil && resp.Body != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+		limit := int64(MaxBodyBytes)
+		if resp.StatusCode >= 400 {
+			limit = maxErrorBodyBytes
+		}
+		resp.Body = &limitedBody{body: resp.Body, limit: limit, size: resp.ContentLength,
+			method: req.Method, url: redactURL(req.URL.String())}
+	}
 	return resp, err
+}
+
+// BodyTooLargeError is an answer larger than MaxBodyBytes, left unread.
+type BodyTooLargeError struct {
+	Method, URL string
+	Limit       int64
+}
+
+func (e *BodyTooLargeError) Error() string {
+	return fmt.Sprintf("%s %s: answer larger than %d MiB, not read", e.Method, e.URL, e.Limit>>20)
+}
+
+// limitedBody reads at most limit bytes of an answer and fails past it,
+// rather than truncating silently: a cut JSON list could still parse.
+// Gophercloud ignores the read error of an error answer's body, which is
+// then cut at the limit; only its first line is ever shown.
+type limitedBody struct {
+	body  io.ReadCloser
+	limit int64
+	// size is the announced Content-Length (-1 when unknown): an answer
+	// announced too large fails before a byte is read.
+	size        int64
+	n           int64
+	method, url string
+	err         error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.size > b.limit {
+		b.err = &BodyTooLargeError{Method: b.method, URL: b.url, Limit: b.limit}
+		return 0, b.err
+	}
+	// One byte past the limit tells an answer of exactly limit bytes from
+	// a larger one.
+	if room := b.limit + 1 - b.n; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := b.body.Read(p)
+	b.n += int64(n)
+	if b.n > b.limit {
+		b.err = &BodyTooLargeError{Method: b.method, URL: b.url, Limit: b.limit}
+		return n - int(b.n-b.limit), b.err
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.body.Close() }
+
+// ForeignURLError is a redirect or a page link to another scheme, host or
+// port than the endpoint called. It is not followed: net/http strips the
+// Authorization header and cookies on such a redirect, but not
+// X-Auth-Token, and a 307 would send Keystone's password body again.
+type ForeignURLError struct {
+	// What is "redirect" or "next page link".
+	What string
+	// Endpoint is the scheme, host and port the token goes to.
+	Endpoint string
+	// URL is where the cloud pointed, and From the URL that pointed
+	// there, both without secrets.
+	URL, From string
+}
+
+func (e *ForeignURLError) Error() string {
+	return fmt.Sprintf("%s to %s refused: it leaves %s, the only place the token is sent", e.What, e.URL, e.Endpoint)
+}
+
+// origin is a URL's scheme, host and port, the default port made explicit.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// checkRedirect is the http.Client's redirect policy: the token follows a
+// redirect only on the first request's scheme, host and port.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if want := origin(via[0].URL); origin(req.URL) != want {
+		return &ForeignURLError{What: "redirect", Endpoint: want, URL: redactURL(req.URL.String()),
+			From: redactURL(via[len(via)-1].URL.String())}
+	}
+	return nil
 }
 
 // debugLog serialises lines written by parallel requests.
@@ -145,6 +256,12 @@ func (r retrier) retry(ctx context.Context, method, _ string, _ *gophercloud.Req
 
 // retryable tells the failures worth another try.
 func retryable(err error) bool {
+	// The same answer would come again.
+	var big *BodyTooLargeError
+	var foreign *ForeignURLError
+	if errors.As(err, &big) || errors.As(err, &foreign) {
+		return false
+	}
 	// The caller's context is checked before; a deadline here is the
 	// per-request one (http.Client.Timeout).
 	if errors.Is(err, context.Canceled) {

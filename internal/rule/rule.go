@@ -315,7 +315,10 @@ func missing(s *snapshot.Snapshot, needs []string) (string, bool) {
 		if g := s.Gap(src); g != nil {
 			switch g.Kind {
 			case snapshot.GapForbidden:
-				return fmt.Sprintf("needs admin: %s", g.Reason), true
+				// Snapshots of older hoofbeats carry the prefix already.
+				return "needs admin: " + strings.TrimPrefix(g.Reason, "needs admin: "), true
+			case snapshot.GapUnauthorized:
+				return "unauthorized: " + g.Reason, true
 			default:
 				return fmt.Sprintf("could not read %s: %s", src, g.Reason), true
 			}

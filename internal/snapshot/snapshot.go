@@ -103,11 +103,18 @@ const (
 // GapKind classifies why a source could not be read.
 type GapKind string
 
+// A reader treats a kind it does not know as GapError: kinds may be added
+// within a snapshot version.
 const (
-	GapForbidden   GapKind = "forbidden"   // 401/403, or admin-only fields absent
-	GapNotFound    GapKind = "not-found"   // 404 for something that should exist
-	GapUnsupported GapKind = "unsupported" // the extension or API is not deployed
-	GapError       GapKind = "error"       // 5xx, timeout, malformed answer
+	// GapForbidden: 403, or admin-only fields absent. Its Reason says what
+	// is hidden ("agents are hidden"); readers add "needs admin: ".
+	GapForbidden GapKind = "forbidden"
+	// GapUnauthorized: 401, the token was rejected (expired or revoked)
+	// after authentication succeeded; more rights would not help.
+	GapUnauthorized GapKind = "unauthorized"
+	GapNotFound     GapKind = "not-found"   // 404 for something that should exist
+	GapUnsupported  GapKind = "unsupported" // the extension or API is not deployed
+	GapError        GapKind = "error"       // 5xx, timeout, malformed answer
 )
 
 // Gap records a source that could not be read.

@@ -69,6 +69,9 @@ type Fault struct {
 	Delay time.Duration
 	// Message replaces the error body's message (a hostile one, say).
 	Message string
+	// Handler, if set, answers instead of the fake: a huge body, a
+	// redirect, a page whose links point elsewhere.
+	Handler http.HandlerFunc
 
 	hits int
 }
@@ -307,6 +310,10 @@ func (c *Cloud) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !c.wait(r, fault.Delay) {
+			return
+		}
+		if fault.Handler != nil {
+			fault.Handler(w, r)
 			return
 		}
 		if fault.Status != 0 {
