@@ -240,11 +240,12 @@ func (f *hostFlags) attachHosts(ctx context.Context, snap *snapshot.Snapshot, ex
 	}
 	names, roles := serverHosts(snap)
 	if len(names) == 0 {
-		reason := "no host is known for the server"
+		gap := snapshot.Gap{Source: snapshot.SourceHosts, Kind: snapshot.GapError, Reason: "no host is known for the server"}
 		if g := snap.Gap(snapshot.SourceAgents); g != nil {
-			reason = "the agents and the server's host are hidden: " + g.Reason
+			// Hidden from a non-admin, or unseen after a 401: as the agents.
+			gap.Kind, gap.Reason = g.Kind, "the agents and the server's host are not known: "+g.Reason
 		}
-		snap.Gaps = append(snap.Gaps, snapshot.Gap{Source: snapshot.SourceHosts, Kind: snapshot.GapForbidden, Reason: reason})
+		snap.Gaps = append(snap.Gaps, gap)
 		return nil
 	}
 	ts, recs, err := f.targets(names, roles)

@@ -486,7 +486,7 @@ in the DHCP agent's configuration.`,
 			for _, at := range serverRouters(s) {
 				routed[at.port.NetworkID] = true
 				if s.Gap(snapshot.SourceL3Agents) != nil {
-					in.uncheck("L3 agents of router %s are unknown: %s", shortID(at.id), s.Gap(snapshot.SourceL3Agents).Reason)
+					in.uncheck("L3 agents of router %s are unknown: %s", shortID(at.id), gapReason(s.Gap(snapshot.SourceL3Agents)))
 					continue
 				}
 				name := shortID(at.id)
@@ -511,7 +511,7 @@ in the DHCP agent's configuration.`,
 					continue
 				}
 				if g := s.Gap(snapshot.SourceDHCPAgents); g != nil {
-					in.uncheck("DHCP agents of network %s are unknown: %s", netLabel(s, id), g.Reason)
+					in.uncheck("DHCP agents of network %s are unknown: %s", netLabel(s, id), gapReason(g))
 					continue
 				}
 				for _, aid := range s.DHCPAgents[id] {

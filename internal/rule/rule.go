@@ -313,18 +313,24 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 func missing(s *snapshot.Snapshot, needs []string) (string, bool) {
 	for _, src := range needs {
 		if g := s.Gap(src); g != nil {
-			switch g.Kind {
-			case snapshot.GapForbidden:
-				// Snapshots of older hoofbeats carry the prefix already.
-				return "needs admin: " + strings.TrimPrefix(g.Reason, "needs admin: "), true
-			case snapshot.GapUnauthorized:
-				return "unauthorized: " + g.Reason, true
-			default:
-				return fmt.Sprintf("could not read %s: %s", src, g.Reason), true
-			}
+			return gapReason(g), true
 		}
 	}
 	return "", false
+}
+
+// gapReason phrases why a source could not be seen, by the gap's kind:
+// the one place that says "needs admin: " or "unauthorized: ".
+func gapReason(g *snapshot.Gap) string {
+	switch g.Kind {
+	case snapshot.GapForbidden:
+		// Snapshots of older hoofbeats carry the prefix already.
+		return "needs admin: " + strings.TrimPrefix(g.Reason, "needs admin: ")
+	case snapshot.GapUnauthorized:
+		return "unauthorized: " + g.Reason
+	default:
+		return fmt.Sprintf("could not read %s: %s", g.Source, g.Reason)
+	}
 }
 
 // Lookup returns the catalogue rule with the given name.

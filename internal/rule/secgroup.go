@@ -312,7 +312,7 @@ func flowFinding(s *snapshot.Snapshot, p *snapshot.Port, fl Flow, fs flowSpace, 
 		}
 		line := fmt.Sprintf("unknown: rule %s of %s admits %s", r.rule.ID, groupLabel(r.group), what)
 		if g := s.Gap(snapshot.SourceRemoteGroups); g != nil && r.remoteGroup != "" {
-			line += " (" + g.Reason + ")"
+			line += " (" + gapReason(g) + ")"
 		}
 		f.Evidence = append(f.Evidence, line)
 	}
