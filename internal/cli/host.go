@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 	hostrun "github.com/hoofbeat/hoofbeat/internal/run"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 	"github.com/hoofbeat/hoofbeat/internal/visible"
 )
 
@@ -157,47 +157,14 @@ func (u unreachable) Run(_ context.Context, c hostrun.Command) (hostrun.Result, 
 	return hostrun.Result{}, &hostrun.Error{Host: u.name, Argv: c.Argv, Kind: hostrun.KindUnreachable, Err: fmt.Errorf("%s", u.why)}
 }
 
-// serverHosts returns the hosts that matter for the server, with their
-// roles: its compute host, the DHCP agents' hosts of its networks and the
-// L3 agents' hosts of its routers.
+// serverHosts returns the hosts that serve the server, with their roles,
+// as the snapshot's view derives them (package topology).
 func serverHosts(s *snapshot.Snapshot) ([]string, map[string][]string) {
 	var names []string
 	roles := map[string][]string{}
-	add := func(name, role string) {
-		if name == "" {
-			return
-		}
-		if _, ok := roles[name]; !ok {
-			names = append(names, name)
-		}
-		if !slices.Contains(roles[name], role) {
-			roles[name] = append(roles[name], role)
-		}
-	}
-	if s.Server != nil {
-		add(s.Server.Host, rule.RoleCompute)
-	}
-	nets := map[string]bool{}
-	for _, p := range s.Ports {
-		nets[p.NetworkID] = true
-		add(p.BindingHostID, rule.RoleCompute)
-	}
-	for net := range nets {
-		for _, id := range s.DHCPAgents[net] {
-			if a := s.Agent(id); a != nil {
-				add(a.Host, rule.RoleDHCP)
-			}
-		}
-	}
-	for _, p := range s.NetworkPorts {
-		if !slices.Contains(snapshot.RouterInterfaceOwners, p.DeviceOwner) {
-			continue
-		}
-		for _, h := range s.L3Agents[p.DeviceID] {
-			if a := s.Agent(h.AgentID); a != nil {
-				add(a.Host, rule.RoleL3)
-			}
-		}
+	for _, h := range topology.New(s).Hosts {
+		names = append(names, h.Name)
+		roles[h.Name] = h.RoleNames()
 	}
 	return names, roles
 }
@@ -207,16 +174,12 @@ func serverHosts(s *snapshot.Snapshot) ([]string, map[string][]string) {
 func probeTargets(s *snapshot.Snapshot) map[string][]host.ProbeTarget {
 	out := map[string][]host.ProbeTarget{}
 	for _, p := range s.Ports {
-		for _, id := range s.DHCPAgents[p.NetworkID] {
-			a := s.Agent(id)
-			if a == nil {
-				continue
-			}
+		for _, h := range topology.DHCPHosts(s, p.NetworkID) {
 			for _, f := range p.FixedIPs {
 				if strings.Contains(f.IPAddress, ":") {
 					continue
 				}
-				out[a.Host] = append(out[a.Host], host.ProbeTarget{Namespace: "qdhcp-" + p.NetworkID, IP: f.IPAddress})
+				out[h] = append(out[h], host.ProbeTarget{Namespace: "qdhcp-" + p.NetworkID, IP: f.IPAddress})
 			}
 		}
 	}

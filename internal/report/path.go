@@ -2,11 +2,13 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // Hop statuses of the path view.
@@ -86,7 +88,7 @@ type placed struct {
 // portScope is every resource ID on one port's path: a finding whose subject
 // is one of them belongs to that port's path only.
 type portScope struct {
-	port snapshot.Port
+	port topology.Port
 	ids  map[string]bool
 }
 
@@ -118,7 +120,7 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 
 	var scopes []portScope
 	if s.Server != nil {
-		for _, p := range s.Ports {
+		for _, p := range topology.New(s).Ports {
 			scopes = append(scopes, portScope{port: p, ids: b.scopeIDs(p)})
 		}
 	}
@@ -240,12 +242,18 @@ func (b *pathBuilder) instance() hopView {
 	return h
 }
 
-func (b *pathBuilder) portPath(p snapshot.Port) []hopView {
-	s := b.s
-	id := p.ID
+// portPath is one port's hops, each from the view (package topology) of what
+// the port's path goes through.
+func (b *pathBuilder) portPath(vp topology.Port) []hopView {
+	return []hopView{
+		b.portHop(vp), b.securityGroupsHop(vp), b.subnetHop(vp), b.networkHop(vp),
+		b.dhcpHop(vp), b.routerHop(vp), b.gatewayHop(vp), b.floatingIPHop(vp),
+	}
+}
 
-	// port
-	ph := b.hop(rule.HopPort, id, []resource{{Kind: "port", ID: p.ID, Name: p.Name}}, true, "")
+func (b *pathBuilder) portHop(vp topology.Port) hopView {
+	p := vp.Port
+	h := b.hop(rule.HopPort, p.ID, []resource{{Kind: "port", ID: p.ID, Name: p.Name}}, true, "")
 	t := []string{orID(p.Name, p.ID)}
 	var ips []string
 	for _, ip := range p.FixedIPs {
@@ -263,10 +271,12 @@ func (b *pathBuilder) portPath(p snapshot.Port) []hopView {
 	if p.BindingHostID != "" {
 		t = append(t, "on", p.BindingHostID)
 	}
-	ph.Text = strings.Join(t, " ")
-	out := []hopView{ph}
+	h.Text = strings.Join(t, " ")
+	return h
+}
 
-	// security groups
+func (b *pathBuilder) securityGroupsHop(vp topology.Port) hopView {
+	p := vp.Port
 	var groups []resource
 	absent := "no security group on the port"
 	if p.PortSecurityEnabled != nil && !*p.PortSecurityEnabled {
@@ -274,26 +284,22 @@ func (b *pathBuilder) portPath(p snapshot.Port) []hopView {
 	} else {
 		for _, gid := range p.SecurityGroups {
 			r := resource{Kind: "security-group", ID: gid}
-			if g := s.SecurityGroup(gid); g != nil {
+			if g := b.s.SecurityGroup(gid); g != nil {
 				r.Name = g.Name
 			}
 			groups = append(groups, r)
 		}
 	}
-	sg := b.hop(rule.HopSecurityGroups, id, groups, len(groups) > 0, absent)
-	out = append(out, sg)
+	return b.hop(rule.HopSecurityGroups, p.ID, groups, len(groups) > 0, absent)
+}
 
-	// subnets
+func (b *pathBuilder) subnetHop(vp topology.Port) hopView {
 	var subnets []resource
-	var subnetText, subnetNames []string
-	dhcpOn := false
-	for _, ip := range p.FixedIPs {
-		if containsRes(subnets, ip.SubnetID) {
-			continue
-		}
-		r := resource{Kind: "subnet", ID: ip.SubnetID}
-		txt := ip.SubnetID
-		if sn := s.Subnet(ip.SubnetID); sn != nil {
+	var text []string
+	for _, sn := range vp.Subnets {
+		r := resource{Kind: "subnet", ID: sn.ID}
+		txt := sn.ID
+		if sn.Subnet != nil {
 			r.Name = sn.Name
 			gw := "no gateway"
 			if sn.GatewayIP != "" {
@@ -302,56 +308,74 @@ func (b *pathBuilder) portPath(p snapshot.Port) []hopView {
 			dhcp := "DHCP off"
 			if sn.EnableDHCP {
 				dhcp = "DHCP on"
-				dhcpOn = true
 			}
 			txt = fmt.Sprintf("%s %s %s, %s", orID(sn.Name, sn.ID), sn.CIDR, gw, dhcp)
 		}
 		subnets = append(subnets, r)
-		subnetText = append(subnetText, txt)
-		subnetNames = append(subnetNames, orID(r.Name, r.ID))
+		text = append(text, txt)
 	}
-	sh := b.hop(rule.HopSubnet, id, subnets, len(subnets) > 0, "the port has no fixed IP")
+	h := b.hop(rule.HopSubnet, vp.ID, subnets, len(subnets) > 0, "the port has no fixed IP")
 	if len(subnets) > 0 {
-		sh.Text = strings.Join(subnetText, "; ")
+		h.Text = strings.Join(text, "; ")
 	}
-	out = append(out, sh)
+	return h
+}
 
-	// network
-	nr := resource{Kind: "network", ID: p.NetworkID}
-	net := s.Network(p.NetworkID)
-	if net != nil {
-		nr.Name = net.Name
+// subnetNames names the port's subnets, for the hops' "absent" notes.
+func subnetNames(vp topology.Port) []string {
+	var out []string
+	for _, sn := range vp.Subnets {
+		name := ""
+		if sn.Subnet != nil {
+			name = sn.Name
+		}
+		out = append(out, orID(name, sn.ID))
 	}
-	nh := b.hop(rule.HopNetwork, id, []resource{nr}, true, "")
-	if net != nil {
-		t := []string{orID(net.Name, net.ID), net.Status}
-		if !net.AdminStateUp {
-			t = append(t, "admin-down")
-		}
-		if net.External {
-			t = append(t, "external")
-		}
-		if pv := net.Provider; pv != nil {
-			seg := pv.NetworkType
-			if pv.PhysicalNetwork != "" {
-				seg += " " + pv.PhysicalNetwork
-			}
-			if pv.SegmentationID != nil {
-				seg += fmt.Sprintf(" %d", *pv.SegmentationID)
-			}
-			t = append(t, seg)
-		}
-		if net.MTU > 0 {
-			t = append(t, fmt.Sprintf("MTU %d", net.MTU))
-		}
-		nh.Text = strings.Join(t, " ")
-	}
-	out = append(out, nh)
+	return out
+}
 
-	// DHCP
+func networkResource(vp topology.Port) resource {
+	r := resource{Kind: "network", ID: vp.NetworkID}
+	if vp.Network != nil {
+		r.Name = vp.Network.Name
+	}
+	return r
+}
+
+func (b *pathBuilder) networkHop(vp topology.Port) hopView {
+	h := b.hop(rule.HopNetwork, vp.ID, []resource{networkResource(vp)}, true, "")
+	net := vp.Network
+	if net == nil {
+		return h
+	}
+	t := []string{orID(net.Name, net.ID), net.Status}
+	if !net.AdminStateUp {
+		t = append(t, "admin-down")
+	}
+	if net.External {
+		t = append(t, "external")
+	}
+	if pv := net.Provider; pv != nil {
+		seg := pv.NetworkType
+		if pv.PhysicalNetwork != "" {
+			seg += " " + pv.PhysicalNetwork
+		}
+		if pv.SegmentationID != nil {
+			seg += fmt.Sprintf(" %d", *pv.SegmentationID)
+		}
+		t = append(t, seg)
+	}
+	if net.MTU > 0 {
+		t = append(t, fmt.Sprintf("MTU %d", net.MTU))
+	}
+	h.Text = strings.Join(t, " ")
+	return h
+}
+
+func (b *pathBuilder) dhcpHop(vp topology.Port) hopView {
 	var dhcp []resource
-	var dhcpText []string
-	for _, dp := range s.NetworkPortsByOwner(p.NetworkID, snapshot.OwnerDHCP) {
+	var text []string
+	for _, dp := range vp.DHCPPorts {
 		dhcp = append(dhcp, resource{Kind: "port", ID: dp.ID, Name: dp.Name})
 		t := []string{}
 		for _, ip := range dp.FixedIPs {
@@ -364,38 +388,42 @@ func (b *pathBuilder) portPath(p snapshot.Port) []hopView {
 		if dp.BindingHostID != "" {
 			t = append(t, "on", dp.BindingHostID)
 		}
-		dhcpText = append(dhcpText, strings.Join(t, " "))
+		text = append(text, strings.Join(t, " "))
 	}
-	absent = "no DHCP port on " + orID(nr.Name, nr.ID)
-	if len(subnets) > 0 && !dhcpOn {
-		absent = "DHCP is disabled on " + strings.Join(subnetNames, ", ")
+	nr := networkResource(vp)
+	absent := "no DHCP port on " + orID(nr.Name, nr.ID)
+	dhcpOn := false
+	for _, sn := range vp.Subnets {
+		dhcpOn = dhcpOn || sn.Subnet == nil || sn.EnableDHCP
 	}
-	dh := b.hop(rule.HopDHCP, id, dhcp, len(dhcp) > 0, absent)
+	if len(vp.Subnets) > 0 && !dhcpOn {
+		absent = "DHCP is disabled on " + strings.Join(subnetNames(vp), ", ")
+	}
+	h := b.hop(rule.HopDHCP, vp.ID, dhcp, len(dhcp) > 0, absent)
 	if len(dhcp) > 0 {
-		dh.Text = strings.Join(dhcpText, ", ")
+		h.Text = strings.Join(text, ", ")
 	}
-	out = append(out, dh)
+	return h
+}
 
-	// routers with an interface on the port's subnets
-	var routers []resource
-	var routerText []string
-	var gateways []resource
-	var gatewayText []string
-	var noGateway []string
-	for _, rp := range s.NetworkPortsByOwner(p.NetworkID, snapshot.RouterInterfaceOwners...) {
-		var legIP string
-		for _, ip := range rp.FixedIPs {
-			if containsRes(subnets, ip.SubnetID) {
-				legIP = ip.IPAddress
-				break
-			}
+// routers are the port's routers, each once (by its first leg).
+func routers(vp topology.Port) []topology.RouterLeg {
+	var out []topology.RouterLeg
+	for _, l := range vp.Routers {
+		if !slices.ContainsFunc(out, func(o topology.RouterLeg) bool { return o.ID == l.ID }) {
+			out = append(out, l)
 		}
-		if legIP == "" || containsRes(routers, rp.DeviceID) {
-			continue
-		}
-		r := resource{Kind: "router", ID: rp.DeviceID}
-		txt := rp.DeviceID + " interface " + legIP
-		if rt := s.Router(rp.DeviceID); rt != nil {
+	}
+	return out
+}
+
+func (b *pathBuilder) routerHop(vp topology.Port) hopView {
+	var res []resource
+	var text []string
+	for _, l := range routers(vp) {
+		r := resource{Kind: "router", ID: l.ID}
+		txt := l.ID + " interface " + l.Address
+		if rt := l.Router; rt != nil {
 			r.Name = rt.Name
 			t := []string{orID(rt.Name, rt.ID), rt.Status}
 			if !rt.AdminStateUp {
@@ -407,72 +435,79 @@ func (b *pathBuilder) portPath(p snapshot.Port) []hopView {
 			if rt.Distributed != nil && *rt.Distributed {
 				t = append(t, "DVR")
 			}
-			t = append(t, "interface", legIP)
+			t = append(t, "interface", l.Address)
 			txt = strings.Join(t, " ")
-			if gw := rt.ExternalGateway; gw != nil {
-				g := resource{Kind: "network", ID: gw.NetworkID}
-				gt := []string{gw.NetworkID}
-				if en := s.Network(gw.NetworkID); en != nil {
-					g.Name = en.Name
-					gt = []string{orID(en.Name, en.ID)}
-				}
-				for _, ip := range gw.ExternalFixedIPs {
-					gt = append(gt, ip.IPAddress)
-				}
-				if gw.EnableSNAT != nil && !*gw.EnableSNAT {
-					gt = append(gt, "SNAT off")
-				}
-				if !containsRes(gateways, g.ID) {
-					gateways = append(gateways, g)
-					gatewayText = append(gatewayText, strings.Join(gt, " "))
-				}
-			} else {
-				noGateway = append(noGateway, orID(rt.Name, rt.ID))
-			}
 		}
-		routers = append(routers, r)
-		routerText = append(routerText, txt)
+		res = append(res, r)
+		text = append(text, txt)
 	}
-	absent = "no router interface on " + strings.Join(subnetNames, ", ")
-	if net != nil && net.External {
+	absent := "no router interface on " + strings.Join(subnetNames(vp), ", ")
+	if net := vp.Network; net != nil && net.External {
 		absent = orID(net.Name, net.ID) + " is an external network"
 	}
-	rh := b.hop(rule.HopRouter, id, routers, len(routers) > 0, absent)
-	if len(routers) > 0 {
-		rh.Text = strings.Join(routerText, ", ")
+	h := b.hop(rule.HopRouter, vp.ID, res, len(res) > 0, absent)
+	if len(res) > 0 {
+		h.Text = strings.Join(text, ", ")
 	}
-	out = append(out, rh)
+	return h
+}
 
-	absent = "no router"
+func (b *pathBuilder) gatewayHop(vp topology.Port) hopView {
+	var gateways []resource
+	var text, noGateway []string
+	for _, l := range routers(vp) {
+		if l.Router == nil {
+			continue
+		}
+		gw := l.Gateway()
+		if gw == nil {
+			noGateway = append(noGateway, orID(l.Router.Name, l.Router.ID))
+			continue
+		}
+		g := resource{Kind: "network", ID: gw.NetworkID}
+		gt := []string{gw.NetworkID}
+		if en := b.s.Network(gw.NetworkID); en != nil {
+			g.Name = en.Name
+			gt = []string{orID(en.Name, en.ID)}
+		}
+		for _, ip := range gw.ExternalFixedIPs {
+			gt = append(gt, ip.IPAddress)
+		}
+		if gw.EnableSNAT != nil && !*gw.EnableSNAT {
+			gt = append(gt, "SNAT off")
+		}
+		if !containsRes(gateways, g.ID) {
+			gateways = append(gateways, g)
+			text = append(text, strings.Join(gt, " "))
+		}
+	}
+	absent := "no router"
 	if len(noGateway) > 0 {
 		absent = strings.Join(noGateway, ", ") + " has no external gateway"
 	}
-	gh := b.hop(rule.HopGateway, id, gateways, len(gateways) > 0, absent)
+	h := b.hop(rule.HopGateway, vp.ID, gateways, len(gateways) > 0, absent)
 	if len(gateways) > 0 {
-		gh.Text = strings.Join(gatewayText, ", ")
+		h.Text = strings.Join(text, ", ")
 	}
-	out = append(out, gh)
+	return h
+}
 
-	// floating IPs
+func (b *pathBuilder) floatingIPHop(vp topology.Port) hopView {
 	var fips []resource
-	var fipText []string
-	for _, f := range s.FloatingIPs {
-		if f.PortID != p.ID {
-			continue
-		}
+	var text []string
+	for _, f := range vp.FloatingIPs {
 		fips = append(fips, resource{Kind: "floating-ip", ID: f.ID, Name: f.FloatingIPAddress})
 		t := f.FloatingIPAddress + " " + f.Status
 		if f.FixedIPAddress != "" {
 			t += " → " + f.FixedIPAddress
 		}
-		fipText = append(fipText, t)
+		text = append(text, t)
 	}
-	fh := b.hop(rule.HopFloatingIP, id, fips, len(fips) > 0, "no floating IP")
+	h := b.hop(rule.HopFloatingIP, vp.ID, fips, len(fips) > 0, "no floating IP")
 	if len(fips) > 0 {
-		fh.Text = strings.Join(fipText, ", ")
+		h.Text = strings.Join(text, ", ")
 	}
-	out = append(out, fh)
-	return out
+	return h
 }
 
 // hosts is the hop of the hosts the diagnosis touched: the server's, the
@@ -505,46 +540,37 @@ func (b *pathBuilder) hosts() hopView {
 }
 
 // scopeIDs are the resources on one port's path, agents included.
-func (b *pathBuilder) scopeIDs(p snapshot.Port) map[string]bool {
+func (b *pathBuilder) scopeIDs(vp topology.Port) map[string]bool {
 	s := b.s
-	ids := map[string]bool{p.ID: true, p.NetworkID: true}
-	for _, g := range p.SecurityGroups {
+	ids := map[string]bool{vp.ID: true, vp.NetworkID: true}
+	for _, g := range vp.SecurityGroups {
 		ids[g] = true
 	}
-	subnets := map[string]bool{}
-	for _, ip := range p.FixedIPs {
-		ids[ip.SubnetID] = true
-		subnets[ip.SubnetID] = true
+	for _, sn := range vp.Subnets {
+		ids[sn.ID] = true
 	}
-	for _, dp := range s.NetworkPortsByOwner(p.NetworkID, snapshot.OwnerDHCP) {
+	for _, dp := range vp.DHCPPorts {
 		ids[dp.ID] = true
 	}
-	for _, a := range s.DHCPAgents[p.NetworkID] {
+	for _, a := range s.DHCPAgents[vp.NetworkID] {
 		ids[a] = true
 	}
-	for _, rp := range s.NetworkPortsByOwner(p.NetworkID, snapshot.RouterInterfaceOwners...) {
-		for _, ip := range rp.FixedIPs {
-			if !subnets[ip.SubnetID] {
-				continue
-			}
-			ids[rp.ID] = true
-			ids[rp.DeviceID] = true
-			for _, h := range s.L3Agents[rp.DeviceID] {
-				ids[h.AgentID] = true
-			}
-			if rt := s.Router(rp.DeviceID); rt != nil && rt.ExternalGateway != nil {
-				ids[rt.ExternalGateway.NetworkID] = true
-			}
+	for _, l := range vp.Routers {
+		ids[l.Port.ID] = true
+		ids[l.ID] = true
+		for _, h := range l.Hostings {
+			ids[h.AgentID] = true
+		}
+		if gw := l.Gateway(); gw != nil {
+			ids[gw.NetworkID] = true
 		}
 	}
-	for _, f := range s.FloatingIPs {
-		if f.PortID == p.ID {
-			ids[f.ID] = true
-		}
+	for _, f := range vp.FloatingIPs {
+		ids[f.ID] = true
 	}
-	if p.BindingHostID != "" {
+	if vp.BindingHostID != "" {
 		for _, a := range s.Agents {
-			if a.Host == p.BindingHostID && (a.AgentType == snapshot.AgentTypeOVS || a.AgentType == snapshot.AgentTypeLinuxBridge) {
+			if a.Host == vp.BindingHostID && (a.AgentType == snapshot.AgentTypeOVS || a.AgentType == snapshot.AgentTypeLinuxBridge) {
 				ids[a.ID] = true
 			}
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 func agentSubject(a *snapshot.Agent) Subject {
@@ -245,33 +246,19 @@ network/no-dhcp-port is suppressed then, since this explains it.`,
 	},
 }
 
-// routerHostings returns the L3 agents hosting a router, resolved.
-type hosting struct {
-	snapshot.L3Hosting
-	agent *snapshot.Agent // nil when not in the agent list
-}
-
-func routerHostings(s *snapshot.Snapshot, routerID string) []hosting {
-	var out []hosting
-	for _, h := range s.L3Agents[routerID] {
-		out = append(out, hosting{h, s.Agent(h.AgentID)})
-	}
-	return out
-}
-
-func hostingLine(h hosting) string {
+func hostingLine(h topology.Hosting) string {
 	ha := ""
 	if h.HAState != "" {
 		ha = ", ha_state: " + h.HAState
 	}
-	if h.agent == nil {
+	if h.Agent == nil {
 		return fmt.Sprintf("L3 agent %s: not in the agent list%s", h.AgentID, ha)
 	}
 	mode := ""
-	if m := agentMode(h.agent); m != "" {
+	if m := agentMode(h.Agent); m != "" {
 		mode = ", agent_mode: " + m
 	}
-	return fmt.Sprintf("%s: %s%s%s", agentLabel(h.agent), agentState(h.agent), ha, mode)
+	return fmt.Sprintf("%s: %s%s%s", agentLabel(h.Agent), agentState(h.Agent), ha, mode)
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
@@ -303,13 +290,13 @@ apply.`,
 		s := in.Snapshot
 		var out []Finding
 		for _, at := range attachedRouters(in) {
-			r := at.router
-			hs := routerHostings(s, r.ID)
+			r := at.Router
+			hs := at.Hostings
 			if len(hs) == 0 {
 				continue // router/not-scheduled
 			}
-			up := func(h hosting) bool { return h.agent != nil && agentUp(h.agent) }
-			var bad []hosting
+			up := func(h topology.Hosting) bool { return h.Agent != nil && agentUp(h.Agent) }
+			var bad []topology.Hosting
 			kind := "legacy"
 			switch {
 			case isTrue(r.HA) || anyHAState(hs):
@@ -334,7 +321,7 @@ apply.`,
 			case isTrue(r.Distributed):
 				kind = "distributed"
 				for _, h := range hs {
-					relevant := h.agent == nil || h.agent.Host == s.Server.Host || agentMode(h.agent) != "dvr"
+					relevant := h.Agent == nil || h.Agent.Host == s.Server.Host || agentMode(h.Agent) != "dvr"
 					if relevant && !up(h) {
 						bad = append(bad, h)
 					}
@@ -355,8 +342,8 @@ apply.`,
 			}
 			var hosts []string
 			for _, h := range bad {
-				if h.agent != nil {
-					hosts = append(hosts, h.agent.Host)
+				if h.Agent != nil {
+					hosts = append(hosts, h.Agent.Host)
 				} else {
 					hosts = append(hosts, "agent "+shortID(h.AgentID))
 				}
@@ -373,8 +360,8 @@ apply.`,
 			}
 			f.Remediation = cmds(cmd("openstack", "network", "agent", "list", "--router", r.ID, "--long"))
 			for _, h := range bad {
-				if h.agent != nil {
-					f.Remediation = append(f.Remediation, enableOrRestart(h.agent, "neutron-l3-agent")...)
+				if h.Agent != nil {
+					f.Remediation = append(f.Remediation, enableOrRestart(h.Agent, "neutron-l3-agent")...)
 				}
 			}
 			if kind == "legacy" {
@@ -390,7 +377,7 @@ apply.`,
 	},
 }
 
-func anyHAState(hs []hosting) bool {
+func anyHAState(hs []topology.Hosting) bool {
 	for _, h := range hs {
 		if h.HAState != "" {
 			return true
@@ -409,16 +396,16 @@ func optBool(b *bool) string {
 	return "false"
 }
 
-func subnetOrID(at attachment) string {
-	if at.subnet != nil {
-		return subnetLabel(at.subnet)
+func subnetOrID(at topology.RouterLeg) string {
+	if at.Subnet != nil {
+		return subnetLabel(at.Subnet)
 	}
-	return at.subID
+	return at.SubnetID
 }
 
 // liveL3Agent returns an alive, admin-up L3 agent not among hs (not dvr
 // mode, which cannot host centralized routers).
-func liveL3Agent(s *snapshot.Snapshot, hs []hosting) *snapshot.Agent {
+func liveL3Agent(s *snapshot.Snapshot, hs []topology.Hosting) *snapshot.Agent {
 	for _, a := range agentsOfType(s, snapshot.AgentTypeL3) {
 		if !agentUp(a) || agentMode(a) == "dvr" {
 			continue
@@ -483,26 +470,26 @@ in the DHCP agent's configuration.`,
 			addPath(s.Server.Host, "the OVN metadata proxy on the server's host")
 		} else {
 			routed := map[string]bool{}
-			for _, at := range serverRouters(s) {
-				routed[at.port.NetworkID] = true
+			for _, at := range in.View().Routers {
+				routed[at.Port.NetworkID] = true
 				if s.Gap(snapshot.SourceL3Agents) != nil {
-					in.uncheck("L3 agents of router %s are unknown: %s", shortID(at.id), gapReason(s.Gap(snapshot.SourceL3Agents)))
+					in.uncheck("L3 agents of router %s are unknown: %s", shortID(at.ID), gapReason(s.Gap(snapshot.SourceL3Agents)))
 					continue
 				}
-				name := shortID(at.id)
-				if at.router != nil {
-					name = routerLabel(at.router)
+				name := shortID(at.ID)
+				if at.Router != nil {
+					name = routerLabel(at.Router)
 				}
-				for _, h := range routerHostings(s, at.id) {
-					if h.agent == nil || !agentUp(h.agent) || (h.HAState != "" && h.HAState != "active") {
+				for _, h := range at.Hostings {
+					if h.Agent == nil || !agentUp(h.Agent) || (h.HAState != "" && h.HAState != "active") {
 						continue // agent/l3-down's business
 					}
-					if agentMode(h.agent) == "dvr_snat" && at.router != nil && isTrue(at.router.Distributed) {
+					if agentMode(h.Agent) == "dvr_snat" && at.Router != nil && isTrue(at.Router.Distributed) {
 						continue // DVR: the proxy runs on the compute host
 					}
-					addPath(h.agent.Host, "router "+name+"'s metadata proxy")
+					addPath(h.Agent.Host, "router "+name+"'s metadata proxy")
 				}
-				if at.router != nil && isTrue(at.router.Distributed) && s.Server.Host != "" {
+				if at.Router != nil && isTrue(at.Router.Distributed) && s.Server.Host != "" {
 					addPath(s.Server.Host, "distributed router "+name+"'s metadata proxy on the server's host")
 				}
 			}

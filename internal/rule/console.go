@@ -9,6 +9,7 @@ import (
 	"github.com/hoofbeat/hoofbeat/internal/ipcalc"
 	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // The console rules read what the guest itself printed while it booted
@@ -125,17 +126,6 @@ func dhcpCause(s *snapshot.Snapshot) (rule, why string) {
 	return "", ""
 }
 
-// dhcpAgentHosts are the hosts of the DHCP agents serving the server's networks.
-func dhcpAgentHosts(s *snapshot.Snapshot, networkID string) []string {
-	var out []string
-	for _, id := range s.DHCPAgents[networkID] {
-		if a := s.Agent(id); a != nil && !slices.Contains(out, a.Host) {
-			out = append(out, a.Host)
-		}
-	}
-	return out
-}
-
 // onHosts is the comment placing a command on the DHCP agents' hosts.
 func onHosts(hosts []string, what string) string {
 	if len(hosts) == 0 {
@@ -196,7 +186,7 @@ the guest.`,
 			return []Finding{f}
 		}
 		for _, id := range serverNetworkIDs(s) {
-			hosts := dhcpAgentHosts(s, id)
+			hosts := topology.DHCPHosts(s, id)
 			f.Remediation = append(f.Remediation,
 				cmd("ip", "netns", "exec", "qdhcp-"+id, "tcpdump", "-lnei", "any", "port", "67", "or", "port", "68").Comment(onHosts(hosts, "DHCP agent")+"; then reboot the guest: does its DISCOVER arrive, does an OFFER leave?"))
 			if mac != "" {
@@ -273,17 +263,17 @@ names it.`,
 			f.Remediation = cmds(explainCmd(rule))
 			return []Finding{f}
 		}
-		routers := serverRouters(s)
+		routers := in.View().Routers
 		for _, c := range causes {
 			switch {
 			case c == "unreachable":
 				f.Remediation = append(f.Remediation, cmd("ip", "route").Comment("inside the guest: without an address or a default route (or a route to 169.254.169.254) it cannot ask"))
 			case c == "refused":
 				for _, at := range routers {
-					f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qrouter-"+at.id, "ss", "-ltnp").Comment("on the L3 agent's host: haproxy should listen on 9697"))
+					f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qrouter-"+at.ID, "ss", "-ltnp").Comment("on the L3 agent's host: haproxy should listen on 9697"))
 				}
 				for _, id := range serverNetworkIDs(s) {
-					f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qdhcp-"+id, "ss", "-ltnp").Comment(onHosts(dhcpAgentHosts(s, id), "DHCP agent")+": with isolated metadata haproxy listens on 169.254.169.254:80"))
+					f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qdhcp-"+id, "ss", "-ltnp").Comment(onHosts(topology.DHCPHosts(s, id), "DHCP agent")+": with isolated metadata haproxy listens on 169.254.169.254:80"))
 				}
 				f.Remediation = append(f.Remediation, cmd("systemctl", "restart", "neutron-metadata-agent", "neutron-l3-agent").Comment("on the network node: the agents respawn the proxies"))
 			case c == "timed out":
@@ -291,7 +281,7 @@ names it.`,
 					f.Remediation = append(f.Remediation, cmd("grep", "-E", "^(enable_isolated_metadata|force_metadata)", "/etc/neutron/dhcp_agent.ini").Comment("on the DHCP agent's host: without a router only the DHCP namespace can answer metadata"))
 				} else {
 					for _, at := range routers {
-						f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qrouter-"+at.id, "iptables", "-t", "nat", "-S").Pipe("grep", "169.254.169.254").Comment("on the L3 agent's host: the redirect to the proxy"))
+						f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qrouter-"+at.ID, "iptables", "-t", "nat", "-S").Pipe("grep", "169.254.169.254").Comment("on the L3 agent's host: the redirect to the proxy"))
 					}
 				}
 				f.Remediation = append(f.Remediation, cmd("openstack", "network", "agent", "list", "--agent-type", "metadata"))
@@ -307,7 +297,7 @@ names it.`,
 		if len(f.Remediation) == 0 {
 			f.Remediation = append(f.Remediation, cmd("openstack", "network", "agent", "list", "--agent-type", "metadata"))
 			for _, at := range routers {
-				f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qrouter-"+at.id, "ss", "-ltnp").Comment("on the L3 agent's host: haproxy should listen on 9697"))
+				f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qrouter-"+at.ID, "ss", "-ltnp").Comment("on the L3 agent's host: haproxy should listen on 9697"))
 			}
 		}
 		f.Remediation = append(f.Remediation, cmd("cloud-init", "clean", "--reboot").Comment("inside the guest, once fixed: run cloud-init again"))
@@ -513,7 +503,7 @@ to compare with the guest's.`,
 			if leased {
 				f.Evidence = append(f.Evidence, "a lease for an address Neutron did not allocate comes from another DHCP server on the network (dnsmasq only answers the ports it knows)")
 				for _, id := range serverNetworkIDs(s) {
-					f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qdhcp-"+id, "tcpdump", "-lnei", "any", "port", "67", "or", "port", "68").Comment(onHosts(dhcpAgentHosts(s, id), "DHCP agent")+": which server answers OFFERs besides dnsmasq?"))
+					f.Remediation = append(f.Remediation, cmd("ip", "netns", "exec", "qdhcp-"+id, "tcpdump", "-lnei", "any", "port", "67", "or", "port", "68").Comment(onHosts(topology.DHCPHosts(s, id), "DHCP agent")+": which server answers OFFERs besides dnsmasq?"))
 					f.Remediation = append(f.Remediation, cmd("openstack", "port", "list", "--network", id, "--long").Comment("a port with port security off can act as a DHCP server"))
 				}
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // serverFloatingIPs returns the floating IPs associated to the server's ports.
@@ -75,7 +76,7 @@ port's subnet (router/missing, router/no-gateway).`,
 			f.Evidence = append(f.Evidence, "no port has an IPv4 address to associate a floating IP with")
 			return []Finding{f}
 		}
-		ext := externalNetworkFor(s)
+		ext := externalNetworkFor(in)
 		if ext != "" {
 			f.Remediation = cmds(cmd("openstack", "floating", "ip", "create", "--port", port.ID, ext).Comment(netLabel(s, ext)))
 		} else {
@@ -84,7 +85,7 @@ port's subnet (router/missing, router/no-gateway).`,
 				cmd("openstack", "floating", "ip", "create", "--port", port.ID, "EXTERNAL_NETWORK"),
 			)
 		}
-		if !routed(s, port) {
+		if !routed(in, port) {
 			f.Evidence = append(f.Evidence, fmt.Sprintf("the port's subnet has no router: attach one first (router/missing), or the association fails"))
 		}
 		f.Verify = cmds(cmd("openstack", "floating", "ip", "list", "--port", port.ID), cmd("ping", "-c", "3", "FLOATING_IP").Comment("the address the create command printed"))
@@ -93,13 +94,17 @@ port's subnet (router/missing, router/no-gateway).`,
 }
 
 // routed reports whether some router has an interface on one of the port's subnets.
-func routed(s *snapshot.Snapshot, p *snapshot.Port) bool {
-	for _, f := range p.FixedIPs {
-		if len(routerInterfaces(s, p.NetworkID, f.SubnetID)) > 0 {
-			return true
-		}
+func routed(in *Input, p *snapshot.Port) bool {
+	vp := in.View().Port(p.ID)
+	return vp != nil && len(vp.Routers) > 0
+}
+
+// legsOn returns the router legs on one of the server port's subnets.
+func legsOn(in *Input, p *snapshot.Port, subnetID string) []topology.RouterLeg {
+	if vp := in.View().Port(p.ID); vp != nil {
+		return vp.On(subnetID)
 	}
-	return false
+	return nil
 }
 
 var floatingIPDown = &Rule{
@@ -143,12 +148,12 @@ When the status comes from a dead L3 agent or a router fault, those findings
 				ev = append(ev, fmt.Sprintf("fixed IP %s is not an address of %s", orNone(fl.FixedIPAddress), portLabel(p)))
 				problems = append(problems, "maps to no address of the port")
 			} else {
-				for _, rp := range routerInterfaces(s, p.NetworkID, subnetID) {
-					r := s.Router(rp.DeviceID)
+				for _, leg := range legsOn(in, p, subnetID) {
+					r := leg.Router
 					switch {
 					case r == nil:
 						unknown = true
-						in.uncheck("router %s on subnet %s is not in the snapshot: path of floating IP %s not decided", rp.DeviceID, subnetID, fl.FloatingIPAddress)
+						in.uncheck("router %s on subnet %s is not in the snapshot: path of floating IP %s not decided", leg.ID, subnetID, fl.FloatingIPAddress)
 					case r.ExternalGateway != nil && r.ExternalGateway.NetworkID == fl.FloatingNetworkID:
 						gwRouters = append(gwRouters, r)
 					default:
@@ -196,10 +201,10 @@ When the status comes from a dead L3 agent or a router fault, those findings
 				}
 				f.Remediation = cmds(cmd("openstack", "network", "agent", "list", "--router", rid, "--long"))
 				if s.Gap(snapshot.SourceL3Agents) == nil && s.Gap(snapshot.SourceAgents) == nil {
-					for _, h := range routerHostings(s, rid) {
-						if h.agent != nil {
+					for _, h := range topology.Hostings(s, rid) {
+						if h.Agent != nil {
 							f.Evidence = append(f.Evidence, hostingLine(h))
-							f.Remediation = append(f.Remediation, cmd("systemctl", "restart", "neutron-l3-agent").Comment("on host "+h.agent.Host+" if its log shows the floating IP failing"))
+							f.Remediation = append(f.Remediation, cmd("systemctl", "restart", "neutron-l3-agent").Comment("on host "+h.Agent.Host+" if its log shows the floating IP failing"))
 						}
 					}
 				}

@@ -1,10 +1,11 @@
 package rule
 
 import (
-	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
 func TestParseFlows(t *testing.T) {

@@ -194,11 +194,11 @@ floating network's subnet.`,
 			return nil
 		}
 		var out []Finding
-		for _, at := range serverRouters(s) {
-			if at.router == nil || at.router.ExternalGateway == nil {
+		for _, at := range in.View().Routers {
+			if at.Router == nil || at.Router.ExternalGateway == nil {
 				continue
 			}
-			gw := at.router.ExternalGateway
+			gw := at.Router.ExternalGateway
 			ext := s.Network(gw.NetworkID)
 			if ext != nil && ext.Provider != nil && ext.Provider.NetworkType != "flat" && ext.Provider.NetworkType != "vlan" {
 				continue
@@ -243,7 +243,7 @@ floating network's subnet.`,
 						fix: "GATEWAY/PREFIX", subnetID: f.SubnetID})
 				}
 			}
-			for _, hn := range l3Hosts(s, at.id) {
+			for _, hn := range at.L3Hosts() {
 				h := reachedNamed(in, hn)
 				if h == nil || hn != s.Server.Host {
 					continue // only an all-in-one host routes to its own floating network
@@ -266,7 +266,7 @@ floating network's subnet.`,
 					fixes = append(fixes, note(fmt.Sprintf("make it persistent: /etc/network/interfaces.d/br-ex (iface br-ex inet static, address %s), or /etc/sysconfig/network-scripts/ifcfg-br-ex, or netplan", t.fix)))
 					out = append(out, Finding{Subject: hostSubject(h),
 						Summary:     fmt.Sprintf("all-in-one host %s has no route to the floating network %s (%s): floating IPs do not answer from this host", h.Name, extName, t.label),
-						Evidence:    []string{"routes on " + h.Name + ": " + orNone(strings.Join(routes, "; ")), fmt.Sprintf("router %s's gateway is on %s; its L3 agent and server %s are both on %s", routerLabel(at.router), extName, s.Server.Name, h.Name)},
+						Evidence:    []string{"routes on " + h.Name + ": " + orNone(strings.Join(routes, "; ")), fmt.Sprintf("router %s's gateway is on %s; its L3 agent and server %s are both on %s", routerLabel(at.Router), extName, s.Server.Name, h.Name)},
 						Remediation: fixes,
 						Verify:      cmds(onHost(cmd("ip", "route", "get", firstFloating(s, gw.NetworkID, t.pfx.Addr().String())), h.Name)),
 					})

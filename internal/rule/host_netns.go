@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // Namespaces and what runs in them, against what the API says.
@@ -54,19 +55,19 @@ Under ML2/OVN there are no such namespaces: the rule does not apply.`,
 			out = append(out, f)
 		}
 		for _, n := range dhcpNetworks(in) {
-			for _, host := range dhcpHosts(s, n.ID) {
+			for _, host := range topology.DHCPHosts(s, n.ID) {
 				miss(host, "qdhcp-"+n.ID, "the DHCP agent there serves network "+n.Name+" from it, so no lease is handed out from this host",
 					"neutron-dhcp-agent", []string{fmt.Sprintf("network %s (%s) is hosted by the DHCP agent on %s", n.Name, n.ID, host)})
 			}
 		}
-		for _, at := range serverRouters(s) {
-			for _, host := range l3Hosts(s, at.id) {
-				name := shortID(at.id)
-				if at.router != nil {
-					name = routerLabel(at.router)
+		for _, at := range in.View().Routers {
+			for _, host := range at.L3Hosts() {
+				name := shortID(at.ID)
+				if at.Router != nil {
+					name = routerLabel(at.Router)
 				}
-				miss(host, "qrouter-"+at.id, "router "+name+" is scheduled there but does not exist: nothing routes the server's subnet",
-					"neutron-l3-agent", []string{fmt.Sprintf("router %s (%s) is hosted by the L3 agent on %s", name, at.id, host)})
+				miss(host, "qrouter-"+at.ID, "router "+name+" is scheduled there but does not exist: nothing routes the server's subnet",
+					"neutron-l3-agent", []string{fmt.Sprintf("router %s (%s) is hosted by the L3 agent on %s", name, at.ID, host)})
 			}
 		}
 		return out
@@ -97,14 +98,14 @@ ports on the server's subnets and its external gateway.`,
 			return nil
 		}
 		var out []Finding
-		for _, at := range serverRouters(s) {
-			for _, host := range l3Hosts(s, at.id) {
-				ns := readableNamespace(in, host, "qrouter-"+at.id)
+		for _, at := range in.View().Routers {
+			for _, host := range at.L3Hosts() {
+				ns := readableNamespace(in, host, "qrouter-"+at.ID)
 				if ns == nil {
 					continue
 				}
 				var problems, evidence []string
-				port := at.port
+				port := at.Port
 				dev := deviceName("qr-", port.ID)
 				want := expectedAddrs(s, &port)
 				if l := linkNamed(ns.Links, dev); l == nil {
@@ -113,8 +114,8 @@ ports on the server's subnets and its external gateway.`,
 					problems = append(problems, fmt.Sprintf("%s lacks %s", dev, strings.Join(m, ", ")))
 					evidence = append(evidence, linkLine(l))
 				}
-				if at.router != nil && at.router.ExternalGateway != nil {
-					for _, fip := range at.router.ExternalGateway.ExternalFixedIPs {
+				if at.Router != nil && at.Router.ExternalGateway != nil {
+					for _, fip := range at.Router.ExternalGateway.ExternalFixedIPs {
 						found := false
 						for i := range ns.Links {
 							l := &ns.Links[i]
@@ -135,11 +136,11 @@ ports on the server's subnets and its external gateway.`,
 				if len(problems) == 0 {
 					continue
 				}
-				name := shortID(at.id)
-				if at.router != nil {
-					name = routerLabel(at.router)
+				name := shortID(at.ID)
+				if at.Router != nil {
+					name = routerLabel(at.Router)
 				}
-				f := Finding{Subject: Subject{Kind: "router", ID: at.id, Name: name},
+				f := Finding{Subject: Subject{Kind: "router", ID: at.ID, Name: name},
 					Summary:  fmt.Sprintf("router %s's namespace on host %s: %s", name, host, strings.Join(problems, "; ")),
 					Evidence: append([]string{fmt.Sprintf("devices in %s on %s: %s", ns.Name, host, nsDevices(ns))}, evidence...),
 					Remediation: cmds(
@@ -189,7 +190,7 @@ compares them with the network's DHCP ports bound to that host.`,
 		}
 		var out []Finding
 		for _, n := range dhcpNetworks(in) {
-			for _, host := range dhcpHosts(s, n.ID) {
+			for _, host := range topology.DHCPHosts(s, n.ID) {
 				ns := readableNamespace(in, host, "qdhcp-"+n.ID)
 				if ns == nil {
 					continue
@@ -261,7 +262,7 @@ dnsmasq whose arguments name the network's directory.`,
 		}
 		var out []Finding
 		for _, n := range dhcpNetworks(in) {
-			for _, host := range dhcpHosts(s, n.ID) {
+			for _, host := range topology.DHCPHosts(s, n.ID) {
 				h := reachedNamed(in, host)
 				if h == nil || !partOK(in, h, "processes", h.ProcessesError) {
 					continue
@@ -320,7 +321,7 @@ unless asked.`,
 		}
 		var out []Finding
 		for _, n := range dhcpNetworks(in) {
-			for _, host := range dhcpHosts(s, n.ID) {
+			for _, host := range topology.DHCPHosts(s, n.ID) {
 				h := reachedNamed(in, host)
 				if h == nil {
 					continue

@@ -11,6 +11,7 @@ import (
 	"github.com/hoofbeat/hoofbeat/internal/host/firewall"
 	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // The serial console: nova.conf on the compute hosts, nova-serialproxy on
@@ -50,7 +51,7 @@ func isTrueString(v string) bool {
 // isCompute reports whether nova-compute runs on the host, or the
 // diagnosis checked it as the server's host.
 func isCompute(h *snapshot.Host) bool {
-	if hasRole(h, RoleCompute) {
+	if hasRole(h, topology.RoleCompute) {
 		return true
 	}
 	for _, p := range h.Processes {
@@ -218,7 +219,7 @@ func proxyHosts(s *snapshot.Snapshot) map[string]int {
 	out := map[string]int{}
 	for i := range s.Hosts {
 		h := &s.Hosts[i]
-		if hasRole(h, RoleSerialProxy) {
+		if hasRole(h, topology.RoleSerialProxy) {
 			port := serialDefaultProxyPort
 			if h.NovaConf != nil && h.NovaConf.SerialProxyPort != "" {
 				port, _ = strconv.Atoi(h.NovaConf.SerialProxyPort)

@@ -12,6 +12,7 @@ import (
 	"github.com/hoofbeat/hoofbeat/internal/host"
 	"github.com/hoofbeat/hoofbeat/internal/run"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // The host rules are tested over the real lab: snapshots written by
@@ -80,10 +81,12 @@ func labNet(s *snapshot.Snapshot) *snapshot.Network { return s.Network(s.Ports[0
 // Hosts as the lab's servers see them: vm2 runs on ctl, which also holds
 // the DHCP and L3 agents; vm3 runs on cmp1.
 func ctlFor(scenario string) snapshot.Host {
-	return replayed(scenario, "ctl", RoleCompute, RoleDHCP, RoleL3)
+	return replayed(scenario, "ctl", string(topology.RoleCompute), string(topology.RoleDHCP), string(topology.RoleL3))
 }
 
-func cmp1For(scenario string) snapshot.Host { return replayed(scenario, "cmp1", RoleCompute) }
+func cmp1For(scenario string) snapshot.Host {
+	return replayed(scenario, "cmp1", string(topology.RoleCompute))
+}
 
 var hostRules = []string{
 	"host/netns-missing", "host/router-interface-missing", "host/dhcp-interface-missing", "host/dnsmasq-not-running",
@@ -289,7 +292,7 @@ func hostCases() []ruleCase {
 		},
 		{
 			name:    "a host that could not be reached is a could-not-check, not a failure",
-			mutate:  withLab("vm3", ctlFor("healthy"), snapshot.Host{Name: "cmp1", Roles: []string{RoleCompute}, Via: "ssh", Unreachable: "dial 192.0.2.11:22: connection refused"}),
+			mutate:  withLab("vm3", ctlFor("healthy"), snapshot.Host{Name: "cmp1", Roles: []string{string(topology.RoleCompute)}, Via: "ssh", Unreachable: "dial 192.0.2.11:22: connection refused"}),
 			absent:  hostRules,
 			skipped: []string{"host/tunnel-peer-blocked", "host/serial-console-config"},
 		},
@@ -301,7 +304,7 @@ func hostCases() []ruleCase {
 func agentLogErrorHost() snapshot.Host {
 	dir := filepath.Join(recordings, "agent-log-error", "ctl")
 	if _, err := os.Stat(dir); err == nil {
-		return replayed("agent-log-error", "ctl", RoleCompute, RoleDHCP, RoleL3)
+		return replayed("agent-log-error", "ctl", string(topology.RoleCompute), string(topology.RoleDHCP), string(topology.RoleL3))
 	}
 	r, err := run.LoadReplay(filepath.Join(recordings, "healthy", "ctl"))
 	if err != nil {
@@ -312,7 +315,7 @@ func agentLogErrorHost() snapshot.Host {
 		panic(err)
 	}
 	r.Add([]string{"tail", "-n", "2000", "--", "/var/log/neutron/neutron-l3-agent.log"}, string(b))
-	return collectFrom(r, "ctl", []string{RoleCompute, RoleDHCP, RoleL3})
+	return collectFrom(r, "ctl", []string{string(topology.RoleCompute), string(topology.RoleDHCP), string(topology.RoleL3)})
 }
 
 // ovsHost is ctl with an Open vSwitch agent instead of Linux bridge, and

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // Views of the hosts part of a snapshot shared by the host rules.
@@ -121,32 +122,6 @@ func hostHasAddr(h *snapshot.Host, addr string) bool {
 	return slices.Contains(hostAddrs(h), a)
 }
 
-// dhcpHosts returns the hosts of the DHCP agents hosting a network.
-func dhcpHosts(s *snapshot.Snapshot, networkID string) []string {
-	var out []string
-	for _, id := range s.DHCPAgents[networkID] {
-		if a := s.Agent(id); a != nil && !slices.Contains(out, a.Host) {
-			out = append(out, a.Host)
-		}
-	}
-	return out
-}
-
-// l3Hosts returns the hosts of the L3 agents hosting a router (the active
-// ones only, for HA routers with a known state).
-func l3Hosts(s *snapshot.Snapshot, routerID string) []string {
-	var out []string
-	for _, h := range routerHostings(s, routerID) {
-		if h.agent == nil || (h.HAState != "" && h.HAState != "active") {
-			continue
-		}
-		if !slices.Contains(out, h.agent.Host) {
-			out = append(out, h.agent.Host)
-		}
-	}
-	return out
-}
-
 // deviceName is Neutron's name for a port's device: prefix + the first 11
 // characters of the port ID.
 func deviceName(prefix, portID string) string {
@@ -230,12 +205,6 @@ func multiHost(s *snapshot.Snapshot) bool {
 	return len(hosts) > 1
 }
 
-func hasRole(h *snapshot.Host, role string) bool { return slices.Contains(h.Roles, role) }
-
-// Host roles recorded by the collectors.
-const (
-	RoleCompute     = "compute"
-	RoleDHCP        = "dhcp"
-	RoleL3          = "l3"
-	RoleSerialProxy = "serialproxy"
-)
+func hasRole(h *snapshot.Host, role topology.Role) bool {
+	return slices.Contains(h.Roles, string(role))
+}

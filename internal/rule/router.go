@@ -5,6 +5,7 @@ import (
 
 	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 func routerSubject(r *snapshot.Router) Subject {
@@ -13,11 +14,11 @@ func routerSubject(r *snapshot.Router) Subject {
 
 // attachedRouters returns the routers on the server's subnets that the
 // snapshot holds, reporting the others unchecked.
-func attachedRouters(in *Input) []attachment {
-	var out []attachment
-	for _, at := range serverRouters(in.Snapshot) {
-		if at.router == nil {
-			in.uncheck("router %s, which has an interface on subnet %s, is not in the snapshot", at.id, at.subID)
+func attachedRouters(in *Input) []topology.RouterLeg {
+	var out []topology.RouterLeg
+	for _, at := range in.View().Routers {
+		if at.Router == nil {
+			in.uncheck("router %s, which has an interface on subnet %s, is not in the snapshot", at.ID, at.SubnetID)
 			continue
 		}
 		out = append(out, at)
@@ -61,7 +62,7 @@ reported as not checked.`,
 				continue
 			}
 			for _, fip := range p.FixedIPs {
-				if seen[fip.SubnetID] || len(routerInterfaces(s, n.ID, fip.SubnetID)) > 0 {
+				if seen[fip.SubnetID] || len(legsOn(in, p, fip.SubnetID)) > 0 {
 					continue
 				}
 				seen[fip.SubnetID] = true
@@ -101,7 +102,7 @@ reported as not checked.`,
 				if sn != nil && sn.GatewayIP == "" {
 					f.Evidence = append(f.Evidence, "the subnet has no gateway_ip: set one first (subnet/no-gateway), router add subnet needs it")
 				}
-				f.Remediation = addRouterCommands(s, n, fip.SubnetID)
+				f.Remediation = addRouterCommands(in, n, fip.SubnetID)
 				if sn != nil && sn.GatewayIP != "" {
 					f.Verify = append(f.Verify, cmd("ip", "netns", "exec", "qdhcp-"+n.ID, "ping", "-c", "3", sn.GatewayIP).Comment("on the DHCP agent's host: the router answers on the gateway"))
 				}
@@ -114,14 +115,15 @@ reported as not checked.`,
 
 // addRouterCommands attaches a subnet to a router: an existing router of the
 // snapshot with a gateway, else a new one.
-func addRouterCommands(s *snapshot.Snapshot, n *snapshot.Network, subnetID string) []shell.Cmd {
+func addRouterCommands(in *Input, n *snapshot.Network, subnetID string) []shell.Cmd {
+	s := in.Snapshot
 	for i := range s.Routers {
 		if r := &s.Routers[i]; r.ExternalGateway != nil && (r.ProjectID == "" || r.ProjectID == n.ProjectID || n.ProjectID == "") {
 			return cmds(cmd("openstack", "router", "add", "subnet", r.ID, subnetID).Comment(routerLabel(r)))
 		}
 	}
 	name := netLabel(s, n.ID) + "-router"
-	ext := externalNetworkFor(s)
+	ext := externalNetworkFor(in)
 	gw := cmd("openstack", "router", "set", "--external-gateway", ext, name).Comment(netLabel(s, ext))
 	if ext == "" {
 		gw = cmd("openstack", "router", "set", "--external-gateway", "EXTERNAL_NETWORK", name).Comment("see openstack network list --external")
@@ -148,7 +150,7 @@ subnets; router/not-active is suppressed for it.`,
 	Check: func(in *Input) []Finding {
 		var out []Finding
 		for _, at := range attachedRouters(in) {
-			r := at.router
+			r := at.Router
 			if r.AdminStateUp {
 				continue
 			}
@@ -179,7 +181,7 @@ router/admin-down instead.`,
 	Check: func(in *Input) []Finding {
 		var out []Finding
 		for _, at := range attachedRouters(in) {
-			r := at.router
+			r := at.Router
 			if r.Status == "ACTIVE" || !r.AdminStateUp {
 				continue
 			}
@@ -223,7 +225,7 @@ Under ML2/OVN routers are not hosted by L3 agents: the rule does not apply.`,
 		s := in.Snapshot
 		var out []Finding
 		for _, at := range attachedRouters(in) {
-			r := at.router
+			r := at.Router
 			if len(s.L3Agents[r.ID]) > 0 {
 				continue
 			}
@@ -273,7 +275,7 @@ with an interface on the server's subnets.`,
 		s := in.Snapshot
 		var out []Finding
 		for _, at := range attachedRouters(in) {
-			r := at.router
+			r := at.Router
 			if r.ExternalGateway != nil && r.ExternalGateway.NetworkID != "" {
 				continue
 			}
@@ -292,7 +294,7 @@ with an interface on the server's subnets.`,
 				}
 			}
 			if ext == "" {
-				ext = externalNetworkFor(s)
+				ext = externalNetworkFor(in)
 			}
 			if ext != "" {
 				f.Remediation = cmds(cmd("openstack", "router", "set", "--external-gateway", ext, r.ID).Comment(netLabel(s, ext)))

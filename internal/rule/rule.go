@@ -11,6 +11,7 @@ import (
 
 	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // Severity orders findings; the zero value is invalid on purpose.
@@ -153,6 +154,17 @@ type Input struct {
 	unchecked []string
 	// scan is the console log's reading, done once for all console rules.
 	scan *consoleScan
+	// derived is the snapshot's view, derived once for all rules.
+	derived *topology.View
+}
+
+// View is what the snapshot means for the server (package topology): derived
+// once per evaluation, shared by every rule.
+func (in *Input) View() *topology.View {
+	if in.derived == nil {
+		in.derived = topology.New(in.Snapshot)
+	}
+	return in.derived
 }
 
 // uncheck records that part of what the running rule looks at could not be
@@ -245,6 +257,9 @@ func Evaluate(in *Input, opt Options) Result {
 func evaluate(rules []*Rule, in *Input, opt Options) Result {
 	res := Result{Findings: []Finding{}, Skipped: []Skip{}, Passed: []string{}, NotApplicable: []Skip{}}
 	order := map[string]int{}
+	if in.Snapshot != nil {
+		in.View() // before the rules copy the input
+	}
 	for i, r := range rules {
 		order[r.Name] = i
 		if opt.Exclude[r.Name] {

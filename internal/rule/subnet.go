@@ -132,7 +132,7 @@ the finding is a warning.`,
 				f.Severity = Warning
 				f.Evidence = append(f.Evidence, fmt.Sprintf("another subnet of the server (IPv%d) has a gateway: this one may be internal on purpose", sn.IPVersion))
 			}
-			gw, why := proposeGateway(s, sn)
+			gw, why := proposeGateway(in, sn)
 			if gw != "" {
 				f.Remediation = cmds(cmd("openstack", "subnet", "set", "--gateway", gw, sn.ID).Comment(why))
 			} else {
@@ -159,12 +159,10 @@ func defaultHostRoute(sn *snapshot.Subnet) *snapshot.HostRoute {
 
 // proposeGateway suggests a gateway address: a router interface's address on
 // the subnet, else the CIDR's first host address.
-func proposeGateway(s *snapshot.Snapshot, sn *snapshot.Subnet) (ip, note string) {
-	for _, rp := range routerInterfaces(s, sn.NetworkID, sn.ID) {
-		for _, f := range rp.FixedIPs {
-			if f.SubnetID == sn.ID {
-				return f.IPAddress, "the address of router interface " + shortID(rp.ID)
-			}
+func proposeGateway(in *Input, sn *snapshot.Subnet) (ip, note string) {
+	for _, p := range in.View().Ports {
+		for _, l := range p.On(sn.ID) {
+			return l.Address, "the address of router interface " + shortID(l.Port.ID)
 		}
 	}
 	pfx, err := netip.ParsePrefix(sn.CIDR)

@@ -129,48 +129,6 @@ func portAddrs(p *snapshot.Port, family int) []string {
 	return out
 }
 
-// routerInterfaces returns the router interface ports with an address on subnetID.
-func routerInterfaces(s *snapshot.Snapshot, networkID, subnetID string) []snapshot.Port {
-	var out []snapshot.Port
-	for _, p := range s.NetworkPortsByOwner(networkID, snapshot.RouterInterfaceOwners...) {
-		for _, f := range p.FixedIPs {
-			if f.SubnetID == subnetID {
-				out = append(out, p)
-				break
-			}
-		}
-	}
-	return out
-}
-
-// attachment is a router's leg on one of the server's subnets.
-type attachment struct {
-	router *snapshot.Router // nil when the router is not in the snapshot
-	id     string
-	subnet *snapshot.Subnet // nil when the subnet is not in the snapshot
-	subID  string
-	port   snapshot.Port
-}
-
-// serverRouters returns the routers with an interface on the server's
-// subnets, each once (the first subnet it serves), in subnet order.
-func serverRouters(s *snapshot.Snapshot) []attachment {
-	var out []attachment
-	seen := map[string]bool{}
-	for _, p := range s.Ports {
-		for _, f := range p.FixedIPs {
-			for _, rp := range routerInterfaces(s, p.NetworkID, f.SubnetID) {
-				if seen[rp.DeviceID] {
-					continue
-				}
-				seen[rp.DeviceID] = true
-				out = append(out, attachment{router: s.Router(rp.DeviceID), id: rp.DeviceID, subnet: s.Subnet(f.SubnetID), subID: f.SubnetID, port: rp})
-			}
-		}
-	}
-	return out
-}
-
 // othersHidden reports whether a network belongs to another project while
 // the snapshot was taken without admin: its DHCP and router ports (owned by
 // that project) are then invisible, and their absence proves nothing.
@@ -281,10 +239,11 @@ func l2Service(agentType string) string {
 // externalNetworkFor picks the external network a fix should use: a
 // router's gateway network, else a floating IP's network, else any external
 // network in the snapshot; "" when none is known.
-func externalNetworkFor(s *snapshot.Snapshot) string {
-	for _, a := range serverRouters(s) {
-		if a.router != nil && a.router.ExternalGateway != nil {
-			return a.router.ExternalGateway.NetworkID
+func externalNetworkFor(in *Input) string {
+	s := in.Snapshot
+	for _, a := range in.View().Routers {
+		if gw := a.Gateway(); gw != nil {
+			return gw.NetworkID
 		}
 	}
 	for _, f := range s.FloatingIPs {
