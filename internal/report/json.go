@@ -81,6 +81,7 @@ type jsonFinding struct {
 	Evidence    []string     `json:"evidence"`
 	Remediation []string     `json:"remediation"`
 	Verify      []string     `json:"verify"`
+	CausedBy    *string      `json:"caused_by"`
 }
 
 type jsonSkip struct {
@@ -189,6 +190,7 @@ func toJSON(v *view) jsonDoc {
 			Evidence:    nonNil(f.Evidence),
 			Remediation: nonNil(shell.Strings(f.Remediation)),
 			Verify:      nonNil(shell.Strings(f.Verify)),
+			CausedBy:    causedBy(f.CausedBy),
 		})
 	}
 	for _, s := range v.Skipped {
@@ -205,4 +207,11 @@ func nonNil(xs []string) []string {
 		return []string{}
 	}
 	return xs
+}
+
+func causedBy(rule string) *string {
+	if rule == "" {
+		return nil
+	}
+	return &rule
 }

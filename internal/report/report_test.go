@@ -314,3 +314,25 @@ func TestNotApplicableShownApart(t *testing.T) {
 		t.Errorf("json: %+v", doc)
 	}
 }
+
+// TestCausedByInJSON: a symptom's finding names its cause in JSON, and a
+// finding no other explains says null.
+func TestCausedByInJSON(t *testing.T) {
+	r := icmpAndNoRouter()
+	r.Result.Findings[1].CausedBy = r.Result.Findings[0].Rule
+	var js bytes.Buffer
+	if err := JSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Findings []struct {
+			CausedBy *string `json:"caused_by"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Findings[0].CausedBy != nil || doc.Findings[1].CausedBy == nil || *doc.Findings[1].CausedBy != r.Result.Findings[0].Rule {
+		t.Errorf("caused_by: %v, %v", doc.Findings[0].CausedBy, doc.Findings[1].CausedBy)
+	}
+}

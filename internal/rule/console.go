@@ -14,10 +14,11 @@ import (
 
 // The console rules read what the guest itself printed while it booted
 // (consolescan.go). The guest's evidence of a cause the API already shows
-// (DHCP disabled on the subnet, a dead DHCP agent) confirms that cause: it
-// is reported at info, naming the rule that reports the cause, so that the
-// cause ranks first. Without such a cause the console is the only witness,
-// and its finding stands at the rule's severity.
+// (DHCP disabled on the subnet, a dead DHCP agent) confirms that cause: the
+// rules declare those causes (Rule.Causes) and the engine reports the
+// console's finding at info, pointing at the cause, which ranks first.
+// Without such a cause the console is the only witness, and its finding
+// stands at the rule's severity.
 
 // consoleInput scans the server's console log, or records why it cannot.
 func consoleInput(in *Input) *consoleScan {
@@ -53,77 +54,11 @@ func consoleVerify(srv *snapshot.Server) shell.Cmd {
 	return cmd("openstack", "console", "log", "show", "--lines", "60", srv.ID)
 }
 
-// explainCmd points at the rule whose fix applies.
-func explainCmd(rule string) shell.Cmd {
-	return cmd("hoofbeat", "explain", rule).Comment("the fix is there")
-}
-
-// explained turns a console finding into the confirmation of an API-side
-// cause, when there is one.
-func explained(f *Finding, rule, why string) {
-	if rule == "" {
-		return
-	}
-	f.Severity = Info
-	f.Summary += fmt.Sprintf(" — the guest confirms %s: %s", rule, why)
-	f.Evidence = append(f.Evidence, fmt.Sprintf("explained by %s: %s", rule, why))
-}
-
-// dhcpCause names what the API shows that keeps the guest from a lease,
-// with the rule that reports it.
-func dhcpCause(s *snapshot.Snapshot) (rule, why string) {
-	for i := range s.Ports {
-		p := &s.Ports[i]
-		switch {
-		case !p.AdminStateUp:
-			return "port/admin-down", portLabel(p) + " is administratively down"
-		case p.Status == "DOWN" || p.Status == "BUILD":
-			return "port/down", fmt.Sprintf("%s is %s", portLabel(p), p.Status)
-		case p.BindingVIFType == "binding_failed":
-			return "port/binding-failed", portLabel(p) + " failed to bind"
-		case len(p.FixedIPs) == 0 && s.Gap(snapshot.SourcePorts) == nil:
-			return "port/no-fixed-ip", portLabel(p) + " has no fixed IP"
-		}
-		if n := s.Network(p.NetworkID); n != nil && !n.AdminStateUp {
-			return "network/admin-down", "network " + netLabel(s, n.ID) + " is administratively down"
-		}
-		for _, f := range p.FixedIPs {
-			sn := s.Subnet(f.SubnetID)
-			if sn == nil || sn.IPVersion == 6 {
-				continue
-			}
-			if !sn.EnableDHCP {
-				return "subnet/dhcp-disabled", "DHCP is disabled on " + subnetLabel(sn)
-			}
-		}
-	}
-	for _, id := range serverNetworkIDs(s) {
-		if len(dhcpEnabledSubnets(s, id)) == 0 {
-			continue
-		}
-		if s.Gap(snapshot.SourceNetworkPorts) == nil && len(s.NetworkPortsByOwner(id, snapshot.OwnerDHCP, "network:distributed")) == 0 {
-			if n := s.Network(id); n != nil && !othersHidden(s, n) {
-				return "network/no-dhcp-port", "network " + netLabel(s, id) + " has no DHCP port"
-			}
-		}
-		hosting, known := s.DHCPAgents[id]
-		if !known || s.Gap(snapshot.SourceDHCPAgents) != nil || s.Gap(snapshot.SourceAgents) != nil {
-			continue
-		}
-		if len(hosting) == 0 {
-			return "agent/dhcp-not-hosting", "no DHCP agent hosts network " + netLabel(s, id)
-		}
-		up := false
-		for _, aid := range hosting {
-			if a := s.Agent(aid); a == nil || agentUp(a) {
-				up = true
-			}
-		}
-		if !up {
-			return "agent/dhcp-down", "every DHCP agent hosting network " + netLabel(s, id) + " is down"
-		}
-	}
-	return "", ""
+// dhcpCauses are what the API shows that keeps a guest from a lease, most
+// specific first: the guest's own "no lease" then only confirms it.
+func dhcpCauses() []*Rule {
+	return []*Rule{portAdminDown, portDown, portBindingFailed, portNoFixedIP, networkAdminDown,
+		subnetDHCPDisabled, networkNoDHCPPort, agentDHCPNotHosting, agentDHCPDown}
 }
 
 // onHosts is the comment placing a command on the DHCP agents' hosts.
@@ -155,8 +90,10 @@ confirms it: the finding is then info and names that rule. Otherwise the DHCP
 exchange fails somewhere the API cannot see: between the compute host and the
 network node (the overlay, VLAN trunking, a host firewall), in dnsmasq, or in
 the guest.`,
-	Fix:   "Watch the exchange in the DHCP namespace (ip netns exec qdhcp-NET tcpdump -ln port 67 or port 68) while the guest asks (reboot it); check the DHCP agent and dnsmasq on its host, and the path between the hosts.",
-	Needs: []string{snapshot.SourceServer, snapshot.SourceConsoleLog},
+	Fix:          "Watch the exchange in the DHCP namespace (ip netns exec qdhcp-NET tcpdump -ln port 67 or port 68) while the guest asks (reboot it); check the DHCP agent and dnsmasq on its host, and the path between the hosts.",
+	Causes:       dhcpCauses(),
+	CauseWording: "the guest confirms",
+	Needs:        []string{snapshot.SourceServer, snapshot.SourceConsoleLog},
 	Check: func(in *Input) []Finding {
 		sc := consoleInput(in)
 		if sc == nil {
@@ -179,11 +116,6 @@ the guest.`,
 			if mac == "" {
 				mac = p.MACAddress
 			}
-		}
-		if rule, why := dhcpCause(s); rule != "" {
-			explained(&f, rule, why)
-			f.Remediation = cmds(explainCmd(rule))
-			return []Finding{f}
 		}
 		for _, id := range serverNetworkIDs(s) {
 			hosts := topology.DHCPHosts(s, id)
@@ -229,8 +161,11 @@ A failure followed by a success (cirros' "successful after", a Datasource
 other than DataSourceNone) is not reported. When the API shows the cause (a
 dead metadata agent, egress rules removed, no lease), this is an info that
 names it.`,
-	Fix:   "Follow the failure's kind: no route → fix DHCP or the guest's routes; refused → restart the metadata proxy (neutron-l3-agent / neutron-dhcp-agent) and neutron-metadata-agent; timeout → check the router or enable_isolated_metadata, and egress rules; 5xx → the metadata agent's and nova-api-metadata's logs and the shared secret.",
-	Needs: []string{snapshot.SourceServer, snapshot.SourceConsoleLog},
+	Fix: "Follow the failure's kind: no route → fix DHCP or the guest's routes; refused → restart the metadata proxy (neutron-l3-agent / neutron-dhcp-agent) and neutron-metadata-agent; timeout → check the router or enable_isolated_metadata, and egress rules; 5xx → the metadata agent's and nova-api-metadata's logs and the shared secret.",
+	// Without a lease the guest cannot ask: the DHCP failure, or its cause.
+	Causes:       append(append([]*Rule{instanceDHCPFailed}, dhcpCauses()...), agentMetadataDown, sgEgressMissing),
+	CauseWording: "the guest confirms",
+	Needs:        []string{snapshot.SourceServer, snapshot.SourceConsoleLog},
 	Check: func(in *Input) []Finding {
 		sc := consoleInput(in)
 		if sc == nil {
@@ -257,11 +192,6 @@ names it.`,
 			Summary:  fmt.Sprintf("the guest of %s could not reach the metadata service at 169.254.169.254 (%s): no SSH key, no user data", srv.Name, how),
 			Evidence: sc.quotes(fails, 5),
 			Verify:   cmds(consoleVerify(srv), cmd("curl", "-s", "http://169.254.169.254/openstack/latest/meta_data.json").Comment("inside the guest")),
-		}
-		if rule, why := metadataExplanation(s, sc); rule != "" {
-			explained(&f, rule, why)
-			f.Remediation = cmds(explainCmd(rule))
-			return []Finding{f}
 		}
 		routers := in.View().Routers
 		for _, c := range causes {
@@ -303,43 +233,6 @@ names it.`,
 		f.Remediation = append(f.Remediation, cmd("cloud-init", "clean", "--reboot").Comment("inside the guest, once fixed: run cloud-init again"))
 		return []Finding{f}
 	},
-}
-
-// metadataExplanation names what the API (or the console's own DHCP
-// failure) shows that keeps the guest from the metadata service.
-func metadataExplanation(s *snapshot.Snapshot, sc *consoleScan) (rule, why string) {
-	if len(sc.dhcpFailures()) > 0 {
-		return "instance/dhcp-failed", "the guest got no DHCP lease"
-	}
-	if rule, why := dhcpCause(s); rule != "" {
-		return rule, why
-	}
-	if s.Gap(snapshot.SourceAgents) == nil {
-		var meta []*snapshot.Agent
-		meta = append(meta, agentsOfType(s, snapshot.AgentTypeMetadata)...)
-		meta = append(meta, agentsOfType(s, snapshot.AgentTypeOVNMetadata)...)
-		up := false
-		for _, a := range meta {
-			up = up || agentUp(a)
-		}
-		if len(meta) > 0 && !up {
-			return "agent/metadata-down", "no metadata agent is alive"
-		}
-	}
-	if s.Gap(snapshot.SourceSecurityGroups) == nil {
-		for i := range s.Ports {
-			p := &s.Ports[i]
-			if !portSecurityOn(p) || !slices.Contains(portFamilies(p), 4) {
-				continue
-			}
-			groups, absent := portGroups(s, p)
-			rules, unreadable := compileRules(groups, "egress", 4)
-			if len(absent) == 0 && len(rules)+len(unreadable) == 0 {
-				return "security-group/egress-missing", "no egress rule lets " + portLabel(p) + " reach 169.254.169.254"
-			}
-		}
-	}
-	return "", ""
 }
 
 var instanceCloudInitFailed = &Rule{
@@ -435,8 +328,9 @@ firewall in the guest (iptables/nftables/firewalld), a wrong netmask, no
 gratuitous ARP after an address change (arping). The fix prints the
 interface file for the port's address (netmask as a dotted quad, gateway),
 to compare with the guest's.`,
-	Fix:   "Inside the guest: configure the NIC by DHCP (or statically with the port's fixed IP, the subnet's netmask and gateway), bring it up, add the default route, and announce it with arping.",
-	Needs: []string{snapshot.SourceServer, snapshot.SourceConsoleLog, snapshot.SourcePorts},
+	Fix:          "Inside the guest: configure the NIC by DHCP (or statically with the port's fixed IP, the subnet's netmask and gateway), bring it up, add the default route, and announce it with arping.",
+	CauseWording: "the guest confirms",
+	Needs:        []string{snapshot.SourceServer, snapshot.SourceConsoleLog, snapshot.SourcePorts},
 	Check: func(in *Input) []Finding {
 		sc := consoleInput(in)
 		if sc == nil {
@@ -518,12 +412,8 @@ to compare with the guest's.`,
 				ev = append(ev, "no default route among the guest's routes")
 			}
 			f := base(fmt.Sprintf("the guest of %s has no default route: it cannot answer anything outside its subnet", srv.Name), ev)
-			if gwless := gatewaylessSubnets(s); len(gwless) > 0 {
-				explained(&f, "subnet/no-gateway", strings.Join(gwless, ", ")+" has no gateway_ip")
-				f.Remediation = cmds(explainCmd("subnet/no-gateway"))
-			} else {
-				f.Remediation = guestConfigFix(s, iface)
-			}
+			f.Causes = []*Rule{subnetNoGateway}
+			f.Remediation = guestConfigFix(s, iface)
 			out = append(out, f)
 		}
 
@@ -554,17 +444,6 @@ to compare with the guest's.`,
 		}
 		return out
 	},
-}
-
-// gatewaylessSubnets are the server's IPv4 subnets without gateway_ip.
-func gatewaylessSubnets(s *snapshot.Snapshot) []string {
-	var out []string
-	for _, id := range serverSubnetIDs(s) {
-		if sn := s.Subnet(id); sn != nil && sn.IPVersion != 6 && sn.GatewayIP == "" {
-			out = append(out, subnetLabel(sn))
-		}
-	}
-	return out
 }
 
 func portMACs(s *snapshot.Snapshot) string {

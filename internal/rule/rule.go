@@ -6,6 +6,7 @@ package rule
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -131,6 +132,14 @@ type Finding struct {
 	Remediation []shell.Cmd `json:"remediation,omitempty"`
 	// Verify are the command lines that confirm the fix worked.
 	Verify []shell.Cmd `json:"verify,omitempty"`
+	// CausedBy is the rule of the finding that explains this one: its
+	// cause, ranked before it. The engine sets it from the catalogue's
+	// links (Rule.Causes).
+	CausedBy string `json:"caused_by,omitempty"`
+	// Causes narrows, for this finding, the rules that can explain it
+	// (its rule's Causes otherwise): a rule whose findings say different
+	// things has different causes for each.
+	Causes []*Rule `json:"-"`
 }
 
 // Skip records a rule that could not be evaluated, and why.
@@ -205,6 +214,14 @@ type Rule struct {
 	// rule where no Linux bridge agent runs. Such a rule neither passes nor
 	// is skipped: it is reported apart, as not applicable.
 	NotApplicable func(s *snapshot.Snapshot) string
+	// Causes are the rules whose findings explain this rule's, in the order
+	// to prefer them: when one of them has a finding on the same server
+	// path, subject or host, this rule's finding is its symptom. The engine
+	// then ranks it after the cause, at info, pointing at it.
+	Causes []*Rule
+	// CauseWording introduces the cause in a symptom's summary ("the guest
+	// confirms"); "it follows from" by default.
+	CauseWording string
 	// Check returns the rule's findings. Severity, Domain and Rule are
 	// filled in by the engine when left zero.
 	Check func(in *Input) []Finding
@@ -311,6 +328,7 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 			res.Findings = append(res.Findings, f)
 		}
 	}
+	link(rules, res.Findings)
 	sort.SliceStable(res.Findings, func(i, j int) bool {
 		a, b := res.Findings[i], res.Findings[j]
 		if a.Severity != b.Severity {
@@ -322,6 +340,61 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 		return order[a.Rule] < order[b.Rule]
 	})
 	return res
+}
+
+// link applies the catalogue's cause links: a finding whose rule (or the
+// finding itself) names causes, one of which has a related finding, is that
+// cause's symptom. Causes are looked up by value, never by a rule's name
+// written out, and the first declared cause with a finding wins.
+func link(rules []*Rule, fs []Finding) {
+	byName := make(map[string]*Rule, len(rules))
+	for _, r := range rules {
+		byName[r.Name] = r
+	}
+	// A cause is quoted as it was found, not as its own cause explained it.
+	summaries := make([]string, len(fs))
+	for i := range fs {
+		summaries[i] = fs[i].Summary
+	}
+	for i := range fs {
+		r := byName[fs[i].Rule]
+		causes := fs[i].Causes
+		if causes == nil && r != nil {
+			causes = r.Causes
+		}
+		for _, c := range causes {
+			j := slices.IndexFunc(fs, func(g Finding) bool { return g.Rule == c.Name && related(fs[i], g) })
+			if j < 0 || j == i {
+				continue
+			}
+			wording := "it follows from"
+			if r != nil && r.CauseWording != "" {
+				wording = r.CauseWording
+			}
+			f := &fs[i]
+			f.CausedBy = c.Name
+			f.Severity = Info
+			f.Summary += fmt.Sprintf(" — %s %s: %s", wording, c.Name, summaries[j])
+			f.Evidence = append(f.Evidence, fmt.Sprintf("explained by %s: %s", c.Name, summaries[j]))
+			f.Remediation = cmds(cmd("hoofbeat", "explain", c.Name).Comment("the fix is there"))
+			break
+		}
+	}
+}
+
+// related reports whether a cause's finding can explain a symptom's: the
+// same subject, the same host, or a symptom about the server itself, which
+// everything on its path can explain (a snapshot is one server's).
+func related(symptom, cause Finding) bool {
+	switch {
+	case symptom.Subject.Kind == "server":
+		return true
+	case symptom.Subject.ID != "" && symptom.Subject.ID == cause.Subject.ID:
+		return true
+	case symptom.Subject.Kind == "host" && cause.Subject.Kind == "host" && symptom.Subject.Name == cause.Subject.Name:
+		return true
+	}
+	return false
 }
 
 // missing reports the first needed source with a gap, phrased for the operator.

@@ -1031,3 +1031,75 @@ func TestNeedsAreSources(t *testing.T) {
 		}
 	}
 }
+
+// TestCauseLinks: the engine applies the catalogue's links: the symptom
+// ranks after its cause, at info, and points at it; an unrelated finding of
+// a cause rule explains nothing; a finding's own Causes narrow its rule's.
+func TestCauseLinks(t *testing.T) {
+	cause := &Rule{Name: "port/x-cause", Severity: Error, Check: func(in *Input) []Finding {
+		return []Finding{{Subject: Subject{Kind: "port", ID: "p1"}, Summary: "p1 is broken"}}
+	}}
+	other := &Rule{Name: "port/x-other", Severity: Error, Check: func(in *Input) []Finding {
+		return []Finding{{Subject: Subject{Kind: "port", ID: "p2"}, Summary: "p2 is broken"}}
+	}}
+	server := &Rule{Name: "instance/x-symptom", Severity: Error, Causes: []*Rule{other, cause}, CauseWording: "the guest confirms",
+		Check: func(in *Input) []Finding {
+			return []Finding{{Subject: Subject{Kind: "server", ID: "s1"}, Summary: "no lease"}}
+		}}
+	onP2 := &Rule{Name: "port/x-symptom", Severity: Error, Causes: []*Rule{cause},
+		Check: func(in *Input) []Finding {
+			return []Finding{{Subject: Subject{Kind: "port", ID: "p2"}, Summary: "p2 drops"}}
+		}}
+	narrowed := &Rule{Name: "instance/x-narrowed", Severity: Warning, Causes: []*Rule{cause},
+		Check: func(in *Input) []Finding {
+			return []Finding{
+				{Subject: Subject{Kind: "server", ID: "s1"}, Summary: "a", Causes: []*Rule{}},
+				{Subject: Subject{Kind: "server", ID: "s1"}, Summary: "b"},
+			}
+		}}
+	res := evaluate([]*Rule{server, onP2, narrowed, cause, other}, &Input{Snapshot: healthy()}, Options{})
+	by := map[string]Finding{}
+	for _, f := range res.Findings {
+		by[f.Rule+"/"+f.Summary[:1]] = f
+	}
+	// The first declared cause with a related finding wins: other's p2.
+	s := by["instance/x-symptom/n"]
+	if s.CausedBy != "port/x-other" || s.Severity != Info || !strings.Contains(s.Summary, "the guest confirms port/x-other: p2 is broken") ||
+		s.Remediation[0].String() != "hoofbeat explain port/x-other   # the fix is there" {
+		t.Errorf("server symptom: %+v", s)
+	}
+	// p1's cause does not explain p2's symptom.
+	if p := by["port/x-symptom/p"]; p.CausedBy != "" || p.Severity != Error {
+		t.Errorf("unrelated subject linked: %+v", p)
+	}
+	if a, b := by["instance/x-narrowed/a"], by["instance/x-narrowed/b"]; a.CausedBy != "" || b.CausedBy != "port/x-cause" {
+		t.Errorf("narrowed: %+v / %+v", a, b)
+	}
+	// Causes rank before their symptoms.
+	pos := map[string]int{}
+	for i, f := range res.Findings {
+		pos[f.Rule] = i
+	}
+	if pos["port/x-other"] > pos["instance/x-symptom"] {
+		t.Errorf("the symptom ranks before its cause:\n%s", dump(res))
+	}
+}
+
+// TestCausesAcyclic: no rule is, through its causes, its own cause.
+func TestCausesAcyclic(t *testing.T) {
+	var visit func(r *Rule, path []string)
+	visit = func(r *Rule, path []string) {
+		if slices.Contains(path, r.Name) {
+			t.Fatalf("cause cycle: %s → %s", strings.Join(path, " → "), r.Name)
+		}
+		for _, c := range r.Causes {
+			if _, ok := Lookup(c.Name); !ok {
+				t.Errorf("%s names cause %s, which is not in the catalogue", r.Name, c.Name)
+			}
+			visit(c, append(path, r.Name))
+		}
+	}
+	for _, r := range Catalogue() {
+		visit(r, nil)
+	}
+}
