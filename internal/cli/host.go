@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,11 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hoofbeat/hoofbeat/internal/host"
+	"github.com/hoofbeat/hoofbeat/internal/report"
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 	hostrun "github.com/hoofbeat/hoofbeat/internal/run"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
-	"github.com/hoofbeat/hoofbeat/internal/visible"
 )
 
 // hostFlags say how to reach and check hosts; shared by "hoofbeat host"
@@ -296,11 +294,11 @@ func hostRun(cmd *cobra.Command, o *HostOptions) error {
 	}
 	snap := &snapshot.Snapshot{Version: snapshot.Version, CollectedAt: time.Now().UTC(), Hosts: hosts}
 	res := rule.EvaluateHosts(&rule.Input{Snapshot: snap}, rule.Options{})
-	rep := hostReport{Tool: "hoofbeat " + version(), Probe: o.Flags.Probe, Hosts: hosts, Result: res}
+	rep := &report.HostsReport{Tool: "hoofbeat " + version(), Probe: o.Flags.Probe, Hosts: hosts, Result: res, CheckedAt: snap.CollectedAt}
 	if o.Output == "json" {
-		err = rep.json(o.IO.Out)
+		err = report.HostsJSON(o.IO.Out, rep)
 	} else {
-		err = rep.text(o.IO.Out)
+		err = report.HostsText(o.IO.Out, rep, report.TextOptions{Color: o.IO.colour(), Width: o.IO.Width})
 	}
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -318,152 +316,4 @@ func hostRun(cmd *cobra.Command, o *HostOptions) error {
 		return errFindings
 	}
 	return nil
-}
-
-// hostReport renders "hoofbeat host".
-type hostReport struct {
-	Tool   string
-	Probe  bool
-	Hosts  []snapshot.Host
-	Result rule.Result
-}
-
-// hostNotes lists the parts of a host that could not be read.
-func hostNotes(h snapshot.Host) []string {
-	var out []string
-	add := func(what, why string) {
-		if why != "" {
-			out = append(out, what+": "+why)
-		}
-	}
-	add("devices", h.LinksError)
-	add("routes", h.RoutesError)
-	add("namespaces", h.NamespacesError)
-	add("bridge fdb", h.FDBError)
-	add("processes", h.ProcessesError)
-	add("listening sockets", h.ListenersError)
-	add("iptables", h.Firewall.IPTablesSaveError)
-	add("nftables", h.Firewall.NFTError)
-	add("Open vSwitch", h.OVSError)
-	add("nova.conf", h.NovaConfError)
-	add("SELinux mode", h.SELinux.ModeError)
-	add("audit log", h.SELinux.AuditError)
-	add("agent logs", h.LogsError)
-	return out
-}
-
-func hostLine(h snapshot.Host) string {
-	s := fmt.Sprintf("%s (%s", h.Name, h.Via)
-	if len(h.Roles) > 0 {
-		s += "; " + strings.Join(h.Roles, ", ")
-	}
-	s += ")"
-	if h.Unreachable != "" {
-		return s + ": could not check: " + h.Unreachable
-	}
-	return s + fmt.Sprintf(": %d devices, %d namespaces, %d processes, %d listening sockets", len(h.Links), len(h.Namespaces), len(h.Processes), len(h.Listeners))
-}
-
-func (r hostReport) text(w io.Writer) error {
-	var b strings.Builder
-	b.WriteString("HOSTS\n")
-	for _, h := range r.Hosts {
-		fmt.Fprintf(&b, "  %s\n", hostLine(h))
-		for _, n := range hostNotes(h) {
-			fmt.Fprintf(&b, "      could not read %s\n", n)
-		}
-	}
-	if r.Probe {
-		b.WriteString("  active probe: on\n")
-	} else {
-		b.WriteString("  active probe: off (hoofbeat only read; --probe pings a server from its DHCP namespace, with diagnose SERVER --hosts)\n")
-	}
-	b.WriteString("\nFINDINGS\n")
-	if len(r.Result.Findings) == 0 {
-		b.WriteString("  none\n")
-	}
-	for _, f := range r.Result.Findings {
-		fmt.Fprintf(&b, "  %s  %s\n    %s\n", f.Severity, f.Rule, f.Summary)
-		for _, e := range f.Evidence {
-			fmt.Fprintf(&b, "      - %s\n", e)
-		}
-		for _, c := range f.Remediation {
-			fmt.Fprintf(&b, "      $ %s\n", c)
-		}
-	}
-	if len(r.Result.Skipped) > 0 {
-		b.WriteString("\nSKIPPED\n")
-		for _, s := range r.Result.Skipped {
-			part := ""
-			if s.Partial {
-				part = " (in part)"
-			}
-			fmt.Fprintf(&b, "  %s%s: %s\n", s.Rule, part, s.Reason)
-		}
-	}
-	errs, warns := 0, 0
-	for _, f := range r.Result.Findings {
-		switch f.Severity {
-		case rule.Error:
-			errs++
-		case rule.Warning:
-			warns++
-		}
-	}
-	fmt.Fprintf(&b, "\n%d checks: %d passed, %d with findings, %d skipped.\n", len(r.Result.Passed)+len(r.Result.Skipped)+countRules(r.Result.Findings), len(r.Result.Passed), countRules(r.Result.Findings), len(r.Result.Skipped))
-	switch {
-	case errs+warns == 0:
-		b.WriteString("VERDICT  No problem found on the hosts checked.\n")
-	default:
-		fmt.Fprintf(&b, "VERDICT  %d error(s), %d warning(s): most likely cause: %s\n", errs, warns, r.Result.Findings[0].Summary)
-	}
-	// Host names, log lines and reasons are the hosts' words: shown with
-	// their control characters escaped (the report has no colour here).
-	_, err := io.WriteString(w, visible.Lines(b.String()))
-	return err
-}
-
-func countRules(fs []rule.Finding) int {
-	seen := map[string]bool{}
-	for _, f := range fs {
-		seen[f.Rule] = true
-	}
-	return len(seen)
-}
-
-type hostJSON struct {
-	Name        string   `json:"name"`
-	Via         string   `json:"via"`
-	Roles       []string `json:"roles"`
-	Unreachable string   `json:"unreachable"`
-	Notes       []string `json:"could_not_read"`
-	Namespaces  int      `json:"namespaces"`
-	Processes   int      `json:"processes"`
-}
-
-func (r hostReport) json(w io.Writer) error {
-	doc := struct {
-		SchemaVersion int            `json:"schema_version"`
-		Tool          string         `json:"tool"`
-		Probe         bool           `json:"probe"`
-		Hosts         []hostJSON     `json:"hosts"`
-		Findings      []rule.Finding `json:"findings"`
-		Skipped       []rule.Skip    `json:"skipped"`
-		Passed        []string       `json:"passed"`
-	}{SchemaVersion: 1, Tool: r.Tool, Probe: r.Probe, Hosts: []hostJSON{}, Findings: r.Result.Findings, Skipped: r.Result.Skipped, Passed: r.Result.Passed}
-	for _, h := range r.Hosts {
-		notes := hostNotes(h)
-		if notes == nil {
-			notes = []string{}
-		}
-		roles := h.Roles
-		if roles == nil {
-			roles = []string{}
-		}
-		doc.Hosts = append(doc.Hosts, hostJSON{Name: h.Name, Via: h.Via, Roles: roles, Unreachable: h.Unreachable, Notes: notes,
-			Namespaces: len(h.Namespaces), Processes: len(h.Processes)})
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
 }

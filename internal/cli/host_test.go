@@ -56,7 +56,7 @@ func TestHostTextSaysTheProbeIsOff(t *testing.T) {
 	if code != ExitFindings {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	for _, want := range []string{"ctl (replay)", "active probe: off", "error  host/serialproxy-not-running", "$ systemctl restart nova-serialproxy   # on host ctl", "VERDICT"} {
+	for _, want := range []string{"ctl (replay)", "active probe: off", "1. ERROR    host/serialproxy-not-running", "\n     systemctl restart nova-serialproxy   # on host ctl\n", "VERDICT"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -202,5 +202,57 @@ func TestHostRecordIsRedactedPrivateAndContained(t *testing.T) {
 	code, out, _ = run(t, nil, "host", "cmp1", "--replay", "cmp1="+filepath.Join(rec, "%2E.%2F..%2Fx"), "--output", "json")
 	if code != ExitOK && code != ExitFindings {
 		t.Errorf("replaying the recording: exit %d\n%s", code, out)
+	}
+}
+
+// TestHostTextExact: hoofbeat host renders through the report package. One
+// reachable host with a finding and one unreachable host count each of the
+// 14 host rules once: 7 that need a server are not applicable, 7 ran (one
+// with a finding, the rest skipped in part for the unreachable host).
+func TestHostTextExact(t *testing.T) {
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(known, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, nil, "host", "ctl", "cmp9", "--ssh", "--known-hosts", known, "--replay", "ctl="+filepath.Join(hostRecordings, "serialproxy-stopped", "ctl"))
+	if code != ExitFindings {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	_, out, _ = strings.Cut(out, "\n") // the Checked line holds the time
+	want := `
+HOSTS  checked on their own
+  ctl (replay): 10 devices, 7 namespaces, 22 processes, 12 listening sockets
+      could not read Open vSwitch: ovs-vsctl --format=json --columns=name,ports list Bridge on ctl: exit status 1: ovs-vsctl: unix:/var/run/openvswitch/db.sock: database connection failed (No such file or directory)
+      could not read SELinux mode: getenforce is not installed
+  cmp9 (ssh): could not check: unreachable: no usable key: start ssh-agent and ssh-add a key, or give --ssh-identity
+  active probe: off (hoofbeat only read; --probe pings a server from its DHCP namespace, with diagnose SERVER --hosts)
+
+FINDINGS  most likely cause first
+
+1. ERROR    host/serialproxy-not-running
+   nova-serialproxy on host ctl is not running: serial console URLs lead nowhere
+   on host ctl
+   Evidence:
+     - no process on ctl has nova-serialproxy in its arguments
+     - ctl is the serial proxy's host (port 6083)
+   Fix:
+     systemctl restart nova-serialproxy   # on host ctl
+     journalctl -u nova-serialproxy -n 100   # on host ctl: why it stopped
+   Verify:
+     ss -lntp | grep :6083   # on host ctl
+
+SKIPPED  could not check
+  host cmp9: could not check: unreachable: no usable key: start ssh-agent and ssh-add a key, or give --ssh-identity
+    host/tunnel-peer-blocked (in part), host/serial-console-config (in part), host/serialproxy-not-running (in part), host/serial-console-stale-listen (in part), host/selinux-denial (in part), host/agent-log-error (in part), host/ovs-port-error (in part)
+
+NOT APPLICABLE  not run, and why
+  it needs a server: hoofbeat diagnose SERVER --hosts runs it
+    host/netns-missing, host/router-interface-missing, host/dhcp-interface-missing, host/dnsmasq-not-running, host/instance-unreachable-from-dhcp-namespace, host/bridge-missing, host/floating-network-unroutable
+
+7 checks: 0 passed, 1 with findings, 6 skipped. 7 not applicable to this cloud.
+VERDICT  1 error: most likely cause: host/serialproxy-not-running
+`
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
 }

@@ -30,6 +30,10 @@ type jsonDoc struct {
 	Passed        []string      `json:"passed"`
 	NotApplicable []jsonSkip    `json:"not_applicable"`
 	Summary       jsonSummary   `json:"summary"`
+	// Hosts are the hosts checked, when any were; Probe says whether the
+	// active probe ran (hoofbeat host).
+	Hosts []jsonHost `json:"hosts,omitempty"`
+	Probe *bool      `json:"probe,omitempty"`
 }
 
 type jsonCloud struct {
@@ -195,6 +199,9 @@ func toJSON(v *view) jsonDoc {
 	}
 	for _, s := range v.Skipped {
 		d.Skipped = append(d.Skipped, jsonSkip{Rule: s.Rule, Domain: s.Domain, Reason: s.Reason, Partial: s.Partial})
+	}
+	if len(v.Hosts) > 0 {
+		d.Hosts = jsonHosts(v.Hosts)
 	}
 	for _, s := range v.NotApplicable {
 		d.NotApplicable = append(d.NotApplicable, jsonSkip{Rule: s.Rule, Domain: s.Domain, Reason: s.Reason})

@@ -292,7 +292,7 @@ func TestNotApplicableShownApart(t *testing.T) {
 	if err := JSON(&js, r); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"NOT APPLICABLE  to this cloud\n  the cloud runs ML2/OVN\n    agent/dhcp-not-hosting\n", " 1 not applicable to this cloud."} {
+	for _, want := range []string{"NOT APPLICABLE  not run, and why\n  the cloud runs ML2/OVN\n    agent/dhcp-not-hosting\n", " 1 not applicable to this cloud."} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())
 		}

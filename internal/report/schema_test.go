@@ -2,10 +2,13 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/hoofbeat/hoofbeat/internal/rule"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -58,6 +61,21 @@ func TestJSONMatchesSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	docs["server not found"] = b.Bytes()
+	// A diagnosis with hosts, and hoofbeat host's document.
+	var s snapshot.Snapshot
+	if err := json.Unmarshal(readExample(t, "vxlan-blocked"), &s); err != nil {
+		t.Fatal(err)
+	}
+	var withHosts, hosts bytes.Buffer
+	if err := JSON(&withHosts, &Report{Snapshot: &s, Result: rule.Evaluate(&rule.Input{Snapshot: &s}, rule.Options{})}); err != nil {
+		t.Fatal(err)
+	}
+	docs["diagnose --hosts"] = withHosts.Bytes()
+	hostsOnly := &snapshot.Snapshot{Hosts: s.Hosts}
+	if err := HostsJSON(&hosts, &HostsReport{Hosts: s.Hosts, Result: rule.EvaluateHosts(&rule.Input{Snapshot: hostsOnly}, rule.Options{})}); err != nil {
+		t.Fatal(err)
+	}
+	docs["hoofbeat host"] = hosts.Bytes()
 	for name, b := range docs {
 		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 		if err != nil {

@@ -329,7 +329,7 @@ func (t *textWriter) notApplicable(v *view) {
 	if len(v.NotApplicable) == 0 {
 		return
 	}
-	t.heading("NOT APPLICABLE", "to this cloud")
+	t.heading("NOT APPLICABLE", "not run, and why")
 	var reasons []string
 	by := map[string][]string{}
 	for _, na := range v.NotApplicable {

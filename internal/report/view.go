@@ -32,6 +32,8 @@ type view struct {
 	Passed     []string
 	// NotApplicable are the rules that do not apply to this cloud.
 	NotApplicable []rule.Skip
+	// Hosts are the hosts checked, if any.
+	Hosts []snapshot.Host
 
 	Errors, Warnings, Infos int
 	// Cause is the rule of the most likely cause (the first finding of
@@ -111,6 +113,7 @@ func buildWith(r *Report, place placer) *view {
 		Skipped:       r.Result.Skipped,
 		Passed:        r.Result.Passed,
 		NotApplicable: r.Result.NotApplicable,
+		Hosts:         s.Hosts,
 	}
 	v.Cloud.AuthURL = cleanURL(v.Cloud.AuthURL)
 	v.HostHidden = s.Server != nil && s.Server.Host == "" && s.Gap(snapshot.SourceServerHost) != nil

@@ -14,5 +14,6 @@ func EvaluateHosts(in *Input, opt Options) Result {
 		}
 	}
 	opt.Exclude = ex
+	opt.hostsOnly = true
 	return Evaluate(in, opt)
 }

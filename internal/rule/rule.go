@@ -239,6 +239,9 @@ type Options struct {
 	Exclude map[string]bool
 	// Severity overrides a rule's default severity.
 	Severity map[string]Severity
+	// hostsOnly is set by EvaluateHosts: the rules that need a server do
+	// not apply to hosts checked on their own.
+	hostsOnly bool
 }
 
 // Result is the outcome of running the catalogue over a snapshot.
@@ -283,6 +286,10 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 			continue
 		}
 		if in.Snapshot == nil || (in.Snapshot.Server == nil && !r.NoServer) {
+			if opt.hostsOnly {
+				res.NotApplicable = append(res.NotApplicable, Skip{Rule: r.Name, Domain: r.Domain(), Reason: "it needs a server: hoofbeat diagnose SERVER --hosts runs it"})
+				continue
+			}
 			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: "no server in the snapshot"})
 			continue
 		}
