@@ -33,6 +33,8 @@ type DiagnoseOptions struct {
 	Froms    []string
 	Output   string
 	Excludes []string
+	// Config is --config: the configuration file.
+	Config string
 	// ConsoleLines is --console-lines: the tail of the console log to read.
 	ConsoleLines int
 	// FromFile is the snapshot file a --from names (from.go): diagnose
@@ -135,6 +137,7 @@ authentication failed.`,
 	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text, json, markdown (an incident report for a ticket) or html (one self-contained page)")
 	fl.BoolVar(&o.Redact, "redact", false, "mask project IDs and names, the user, IP addresses and host names in the report, consistently, to share it outside the team")
 	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
+	configFlag(fl, &o.Config)
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
 	return cmd
 }
@@ -161,13 +164,11 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	exclude := map[string]bool{}
-	for _, name := range o.Excludes {
-		if _, ok := rule.Lookup(name); !ok {
-			return usageError("--exclude: no rule named %q; \"hoofbeat rules\" lists them", name)
-		}
-		exclude[name] = true
+	opt, err := ruleOptions(o.Config, o.Excludes, o.IO.Getenv)
+	if err != nil {
+		return err
 	}
+	exclude := opt.Exclude
 
 	ctx := cmd.Context()
 	snap, err := o.load(ctx, cmd, len(flows) > 0)
@@ -177,7 +178,7 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err := o.HostChecks.attachHosts(ctx, snap, exclude); err != nil {
 		return err
 	}
-	res := rule.Evaluate(&rule.Input{Snapshot: snap, Flows: flows}, rule.Options{Exclude: exclude})
+	res := rule.Evaluate(&rule.Input{Snapshot: snap, Flows: flows}, opt)
 	rep := &report.Report{Snapshot: snap, Result: res, Flows: flows, Tool: "hoofbeat " + version()}
 	if err := o.render(rep); err != nil {
 		return err

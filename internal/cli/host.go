@@ -230,6 +230,8 @@ type HostOptions struct {
 	Hosts  []string
 	Flags  hostFlags
 	Output string
+	// Config is --config: the configuration file.
+	Config string
 }
 
 // NewCmdHost builds "hoofbeat host [HOST...]".
@@ -266,12 +268,17 @@ error, 3 no host could be reached.`,
 	}
 	o.Flags.register(cmd)
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	configFlag(cmd.Flags(), &o.Config)
 	return cmd
 }
 
 func hostRun(cmd *cobra.Command, o *HostOptions) error {
 	if o.Output != "text" && o.Output != "json" {
 		return usageError("unknown output format %q (want text or json)", o.Output)
+	}
+	opt, err := ruleOptions(o.Config, nil, o.IO.Getenv)
+	if err != nil {
+		return err
 	}
 	names := o.Hosts
 	if len(names) == 0 {
@@ -293,7 +300,7 @@ func hostRun(cmd *cobra.Command, o *HostOptions) error {
 		return err
 	}
 	snap := &snapshot.Snapshot{Version: snapshot.Version, CollectedAt: time.Now().UTC(), Hosts: hosts}
-	res := rule.EvaluateHosts(&rule.Input{Snapshot: snap}, rule.Options{})
+	res := rule.EvaluateHosts(&rule.Input{Snapshot: snap}, opt)
 	rep := &report.HostsReport{Tool: "hoofbeat " + version(), Probe: o.Flags.Probe, Hosts: hosts, Result: res, CheckedAt: snap.CollectedAt}
 	if o.Output == "json" {
 		err = report.HostsJSON(o.IO.Out, rep)

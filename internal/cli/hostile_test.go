@@ -72,3 +72,32 @@ func TestHostileSnapshotText(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFile: the configuration file excludes rules and changes
+// severities, for diagnose; --config naming a missing file is a usage error.
+func TestConfigFile(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("rules:\n  exclude: [network/segment]\n  severity:\n    security-group/icmp-ingress-missing: warning\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join("..", "..", "examples", "snapshots", "icmp-ingress.json")
+	code, out, errOut := run(t, map[string]string{"HOOFBEAT_CONFIG": cfg}, "diagnose", "--from", snap, "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0 (the only error made a warning)\n%s", code, errOut)
+	}
+	var r jsonReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r.Findings {
+		if f.Rule == "network/segment" {
+			t.Errorf("network/segment was excluded: %+v", f)
+		}
+		if f.Rule == "security-group/icmp-ingress-missing" && f.Severity != "warning" {
+			t.Errorf("severity not overridden: %+v", f)
+		}
+	}
+	if code, _, errOut := run(t, nil, "diagnose", "--from", snap, "--config", filepath.Join(t.TempDir(), "none.yaml")); code != ExitUsage || !strings.Contains(errOut, "configuration") {
+		t.Errorf("missing --config file: exit %d, %s", code, errOut)
+	}
+}
