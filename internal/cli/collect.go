@@ -8,13 +8,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hoofbeat/hoofbeat/internal/openstack"
+	"github.com/hoofbeat/hoofbeat/internal/pipeline"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
 // CollectOptions holds "hoofbeat collect"'s flags and dependencies.
 type CollectOptions struct {
 	IO      *IOStreams
-	Connect func(ctx context.Context, o openstack.Options) (Collector, error)
+	Connect func(ctx context.Context, o openstack.Options) (pipeline.Collector, error)
 
 	Server       string
 	Cloud        cloudFlags
@@ -26,7 +27,7 @@ type CollectOptions struct {
 
 // NewCmdCollect builds "hoofbeat collect SERVER --out FILE". connect may be
 // nil for the real cloud.
-func NewCmdCollect(io *IOStreams, connect func(context.Context, openstack.Options) (Collector, error)) *cobra.Command {
+func NewCmdCollect(io *IOStreams, connect func(context.Context, openstack.Options) (pipeline.Collector, error)) *cobra.Command {
 	if connect == nil {
 		connect = connectCloud
 	}
@@ -88,14 +89,15 @@ func collectRun(cmd *cobra.Command, o *CollectOptions) error {
 	if err != nil {
 		return cloudError(err)
 	}
-	snap, err := c.Collect(ctx, o.Server, openstack.CollectOptions{RemoteGroups: true, ConsoleLines: consoleLines(o.ConsoleLines)})
+	snap, err := pipeline.Collect(ctx, pipeline.Request{
+		Server: o.Server,
+		From:   c,
+		// The remote groups' members, so that diagnose --check works on the file.
+		Collect: openstack.CollectOptions{RemoteGroups: true, ConsoleLines: consoleLines(o.ConsoleLines)},
+		Hosts:   o.HostChecks.hostCheck(),
+	})
 	if err != nil {
-		return cloudError(err)
-	}
-	if o.HostChecks.Enabled {
-		if err := o.HostChecks.attachHosts(ctx, snap, map[string]bool{}); err != nil {
-			return err
-		}
+		return pipelineError(err)
 	}
 	if err := writeSnapshotFile(o.Out, snap, o.IO, strings.HasSuffix(o.Out, ".gz")); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}

@@ -8,22 +8,18 @@ import (
 	"time"
 
 	"github.com/hoofbeat/hoofbeat/internal/openstack"
+	"github.com/hoofbeat/hoofbeat/internal/pipeline"
 	"github.com/hoofbeat/hoofbeat/internal/report"
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 	"github.com/spf13/cobra"
 )
 
-// Collector gathers a snapshot for one server.
-type Collector interface {
-	Collect(ctx context.Context, server string, o openstack.CollectOptions) (*snapshot.Snapshot, error)
-}
-
 // DiagnoseOptions holds "hoofbeat diagnose"'s flags and dependencies.
 type DiagnoseOptions struct {
 	IO *IOStreams
 	// Connect authenticates against the cloud; tests replace it.
-	Connect func(ctx context.Context, o openstack.Options) (Collector, error)
+	Connect func(ctx context.Context, o openstack.Options) (pipeline.Collector, error)
 	// HostChecks are --hosts and how to reach the hosts (see host.go).
 	HostChecks hostFlags
 
@@ -76,13 +72,13 @@ func (f *cloudFlags) options(cmd *cobra.Command, io *IOStreams) openstack.Option
 	return o
 }
 
-func connectCloud(ctx context.Context, o openstack.Options) (Collector, error) {
+func connectCloud(ctx context.Context, o openstack.Options) (pipeline.Collector, error) {
 	return openstack.Connect(ctx, o)
 }
 
 // NewCmdDiagnose builds "hoofbeat diagnose SERVER". connect may be nil for
 // the real cloud.
-func NewCmdDiagnose(io *IOStreams, connect func(context.Context, openstack.Options) (Collector, error)) *cobra.Command {
+func NewCmdDiagnose(io *IOStreams, connect func(context.Context, openstack.Options) (pipeline.Collector, error)) *cobra.Command {
 	if connect == nil {
 		connect = connectCloud
 	}
@@ -168,22 +164,28 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err != nil {
 		return err
 	}
-	exclude := opt.Exclude
 
 	ctx := cmd.Context()
-	snap, err := o.load(ctx, cmd, len(flows) > 0)
+	from, err := o.source(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	if err := o.HostChecks.attachHosts(ctx, snap, exclude); err != nil {
-		return err
+	res, err := pipeline.Run(ctx, pipeline.Request{
+		Server:  o.Server,
+		From:    from,
+		Collect: openstack.CollectOptions{RemoteGroups: len(flows) > 0, ConsoleLines: consoleLines(o.ConsoleLines)},
+		Hosts:   o.HostChecks.hostCheck(),
+		Flows:   flows,
+		Rules:   opt,
+	})
+	if err != nil {
+		return pipelineError(err)
 	}
-	res := rule.Evaluate(&rule.Input{Snapshot: snap, Flows: flows}, opt)
-	rep := &report.Report{Snapshot: snap, Result: res, Flows: flows, Tool: "hoofbeat " + version()}
+	rep := &report.Report{Snapshot: res.Snapshot, Result: res.Result, Flows: flows, Tool: "hoofbeat " + version()}
 	if err := o.render(rep); err != nil {
 		return err
 	}
-	if res.Worst() >= rule.Error {
+	if res.Result.Worst() >= rule.Error {
 		return errFindings
 	}
 	return nil
@@ -196,6 +198,21 @@ func consoleLines(n int) int {
 		return -1
 	}
 	return n
+}
+
+// pipelineError maps a failed stage of the pipeline to an exit code: the
+// cloud's errors by kind, a snapshot of another server as a usage error,
+// the hosts' errors as they are (ours already carry their code).
+func pipelineError(err error) error {
+	var mm *pipeline.MismatchError
+	if errors.As(err, &mm) {
+		return &ExitError{Code: ExitUsage, Err: mm}
+	}
+	var pe *pipeline.Error
+	if errors.As(err, &pe) && pe.Stage == pipeline.StageCollect {
+		return cloudError(pe.Err)
+	}
+	return err
 }
 
 // cloudError maps the collector's error kinds to exit codes.

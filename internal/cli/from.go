@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hoofbeat/hoofbeat/internal/openstack"
+	"github.com/hoofbeat/hoofbeat/internal/pipeline"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -59,19 +59,15 @@ func isSource(v string) bool {
 // onlineFlags are the flags that mean nothing when diagnose reads a file.
 var onlineFlags = []string{"os-cloud", "os-cacert", "insecure", "debug", "timeout", "console-lines", "hosts", "ssh"}
 
-// load returns the snapshot to diagnose: collected from the cloud, or read
-// from o.FromFile.
-func (o *DiagnoseOptions) load(ctx context.Context, cmd *cobra.Command, remoteGroups bool) (*snapshot.Snapshot, error) {
+// source returns what diagnose reads the server from: the cloud, or the
+// snapshot in o.FromFile.
+func (o *DiagnoseOptions) source(ctx context.Context, cmd *cobra.Command) (pipeline.Collector, error) {
 	if o.FromFile == "" {
 		c, err := o.Connect(ctx, o.Cloud.options(cmd, o.IO))
 		if err != nil {
 			return nil, cloudError(err)
 		}
-		snap, err := c.Collect(ctx, o.Server, openstack.CollectOptions{RemoteGroups: remoteGroups, ConsoleLines: consoleLines(o.ConsoleLines)})
-		if err != nil {
-			return nil, cloudError(err)
-		}
-		return snap, nil
+		return c, nil
 	}
 	var set []string
 	for _, name := range onlineFlags {
@@ -86,23 +82,7 @@ func (o *DiagnoseOptions) load(ctx context.Context, cmd *cobra.Command, remoteGr
 	if err != nil {
 		return nil, err
 	}
-	if o.Server != "" && !snapshotOf(snap, o.Server) {
-		held := snap.Query
-		if snap.Server != nil {
-			held = fmt.Sprintf("%s (%s)", snap.Server.Name, snap.Server.ID)
-		}
-		return nil, usageError("%s holds server %s, not %s", o.FromFile, held, o.Server)
-	}
-	return snap, nil
-}
-
-// snapshotOf reports whether the snapshot is of the server the operator
-// named.
-func snapshotOf(s *snapshot.Snapshot, server string) bool {
-	if s.Query == server {
-		return true
-	}
-	return s.Server != nil && (s.Server.ID == server || s.Server.Name == server)
+	return pipeline.Stored{Snapshot: snap, Name: o.FromFile}, nil
 }
 
 // readSnapshotFile reads a snapshot file ("-": stdin). Every failure is a

@@ -11,11 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hoofbeat/hoofbeat/internal/host"
+	"github.com/hoofbeat/hoofbeat/internal/pipeline"
 	"github.com/hoofbeat/hoofbeat/internal/report"
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 	hostrun "github.com/hoofbeat/hoofbeat/internal/run"
-	"github.com/hoofbeat/hoofbeat/internal/snapshot"
-	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // hostFlags say how to reach and check hosts; shared by "hoofbeat host"
@@ -119,8 +118,30 @@ func (f *hostFlags) targets(names []string, roles map[string][]string) ([]host.T
 	return ts, recs, nil
 }
 
-func (f *hostFlags) check(ctx context.Context, ts []host.Target, recs []*hostrun.Record) ([]snapshot.Host, error) {
-	hosts := host.CheckAll(ctx, ts, host.Options{}, host.Fanout{Parallel: f.Parallel, Deadline: f.HostTimeout})
+// hostCheck is how the pipeline checks the server's hosts: nil without
+// --hosts.
+func (f *hostFlags) hostCheck() *pipeline.HostCheck {
+	if !f.Enabled {
+		return nil
+	}
+	return &pipeline.HostCheck{Probe: f.Probe, Reach: f.reach, Fanout: f.fanout()}
+}
+
+func (f *hostFlags) fanout() host.Fanout {
+	return host.Fanout{Parallel: f.Parallel, Deadline: f.HostTimeout}
+}
+
+// reach is the pipeline's Reach: the targets the flags say, and, once they
+// are checked, their runners closed and their recordings saved.
+func (f *hostFlags) reach(names []string, roles map[string][]string) ([]host.Target, func() error, error) {
+	ts, recs, err := f.targets(names, roles)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ts, func() error { return f.release(ts, recs) }, nil
+}
+
+func (f *hostFlags) release(ts []host.Target, recs []*hostrun.Record) error {
 	for _, t := range ts {
 		if c, ok := t.Runner.(interface{ Close() error }); ok {
 			c.Close()
@@ -130,13 +151,13 @@ func (f *hostFlags) check(ctx context.Context, ts []host.Target, recs []*hostrun
 		// The host name comes from the cloud: one safe path element.
 		elem, err := hostrun.PathElem(rec.Host())
 		if err != nil {
-			return hosts, fmt.Errorf("save recording: %w", err)
+			return fmt.Errorf("save recording: %w", err)
 		}
 		if err := rec.Save(filepath.Join(f.Record, elem)); err != nil {
-			return hosts, err
+			return err
 		}
 	}
-	return hosts, nil
+	return nil
 }
 
 // renamed reports a replay under the host name asked for.
@@ -153,75 +174,6 @@ type unreachable struct{ name, why string }
 func (u unreachable) Host() string { return u.name }
 func (u unreachable) Run(_ context.Context, c hostrun.Command) (hostrun.Result, error) {
 	return hostrun.Result{}, &hostrun.Error{Host: u.name, Argv: c.Argv, Kind: hostrun.KindUnreachable, Err: fmt.Errorf("%s", u.why)}
-}
-
-// serverHosts returns the hosts that serve the server, with their roles,
-// as the snapshot's view derives them (package topology).
-func serverHosts(s *snapshot.Snapshot) ([]string, map[string][]string) {
-	var names []string
-	roles := map[string][]string{}
-	for _, h := range topology.New(s).Hosts {
-		names = append(names, h.Name)
-		roles[h.Name] = h.RoleNames()
-	}
-	return names, roles
-}
-
-// probeTargets are the server's fixed IPv4 addresses, pinged from the
-// qdhcp namespace of their network on each DHCP agent's host.
-func probeTargets(s *snapshot.Snapshot) map[string][]host.ProbeTarget {
-	out := map[string][]host.ProbeTarget{}
-	for _, p := range s.Ports {
-		for _, h := range topology.DHCPHosts(s, p.NetworkID) {
-			for _, f := range p.FixedIPs {
-				if strings.Contains(f.IPAddress, ":") {
-					continue
-				}
-				out[h] = append(out[h], host.ProbeTarget{Namespace: "qdhcp-" + p.NetworkID, IP: f.IPAddress})
-			}
-		}
-	}
-	return out
-}
-
-// attachHosts checks the server's hosts and adds them to the snapshot
-// (diagnose --hosts). Without --hosts it returns the host rules to
-// exclude: they were not asked for.
-func (f *hostFlags) attachHosts(ctx context.Context, snap *snapshot.Snapshot, exclude map[string]bool) error {
-	if !f.Enabled {
-		if len(snap.Hosts) > 0 {
-			return nil // a snapshot file that carries its hosts (diagnose --from)
-		}
-		for _, r := range rule.Catalogue() {
-			if r.Domain() == "host" {
-				exclude[r.Name] = true
-			}
-		}
-		return nil
-	}
-	names, roles := serverHosts(snap)
-	if len(names) == 0 {
-		gap := snapshot.Gap{Source: snapshot.SourceHosts, Kind: snapshot.GapError, Reason: "no host is known for the server"}
-		if g := snap.Gap(snapshot.SourceAgents); g != nil {
-			// Hidden from a non-admin, or unseen after a 401: as the agents.
-			gap.Kind, gap.Reason = g.Kind, "the agents and the server's host are not known: "+g.Reason
-		}
-		snap.Gaps = append(snap.Gaps, gap)
-		return nil
-	}
-	ts, recs, err := f.targets(names, roles)
-	if err != nil {
-		return err
-	}
-	if f.Probe {
-		probes := probeTargets(snap)
-		for i := range ts {
-			ts[i].Probes = probes[ts[i].Name]
-		}
-	}
-	hosts, err := f.check(ctx, ts, recs)
-	snap.Hosts = hosts
-	return err
 }
 
 // HostOptions holds "hoofbeat host"'s flags.
@@ -284,24 +236,24 @@ func hostRun(cmd *cobra.Command, o *HostOptions) error {
 	if len(names) == 0 {
 		names = []string{""}
 	}
-	ts, recs, err := o.Flags.targets(names, nil)
-	if err != nil {
-		return err
-	}
-	if !o.Flags.SSH {
+	reach := func(names []string, roles map[string][]string) ([]host.Target, func() error, error) {
+		ts, release, err := o.Flags.reach(names, roles)
+		if err != nil || o.Flags.SSH {
+			return ts, release, err
+		}
 		for _, t := range ts {
 			if t.Via == "none" {
-				return usageError("%s is not this machine (%s): add --ssh to check it over SSH", t.Name, o.Flags.hostname())
+				return nil, nil, usageError("%s is not this machine (%s): add --ssh to check it over SSH", t.Name, o.Flags.hostname())
 			}
 		}
+		return ts, release, nil
 	}
-	hosts, err := o.Flags.check(cmd.Context(), ts, recs)
+	res, err := pipeline.CheckHosts(cmd.Context(), pipeline.HostsRequest{Names: names, Reach: reach, Fanout: o.Flags.fanout(), Rules: opt})
 	if err != nil {
 		return err
 	}
-	snap := &snapshot.Snapshot{Version: snapshot.Version, CollectedAt: time.Now().UTC(), Hosts: hosts}
-	res := rule.EvaluateHosts(&rule.Input{Snapshot: snap}, opt)
-	rep := &report.HostsReport{Tool: "hoofbeat " + version(), Probe: o.Flags.Probe, Hosts: hosts, Result: res, CheckedAt: snap.CollectedAt}
+	hosts := res.Snapshot.Hosts
+	rep := &report.HostsReport{Tool: "hoofbeat " + version(), Probe: o.Flags.Probe, Hosts: hosts, Result: res.Result, CheckedAt: res.Snapshot.CollectedAt}
 	if o.Output == "json" {
 		err = report.HostsJSON(o.IO.Out, rep)
 	} else {
@@ -319,7 +271,7 @@ func hostRun(cmd *cobra.Command, o *HostOptions) error {
 	if reached == 0 {
 		return &ExitError{Code: ExitUnreachable, Err: fmt.Errorf("no host could be checked")}
 	}
-	if res.Worst() >= rule.Error {
+	if res.Result.Worst() >= rule.Error {
 		return errFindings
 	}
 	return nil

@@ -85,15 +85,11 @@ func Collect(ctx context.Context, r run.Runner, name string, opt Options) snapsh
 			f(ctx)
 		}()
 	}
-	do(c.links)
-	do(c.routes)
-	do(c.fdb)
+	for _, p := range commands {
+		do(func(ctx context.Context) { p.read(ctx, c) })
+	}
 	do(c.namespaces)
-	do(c.firewall)
-	do(c.nft)
 	do(c.ovs)
-	do(c.listeners)
-	do(c.selinuxMode)
 	do(c.audit)
 	do(c.logs)
 	do(c.procsAndNova) // nova.conf after ps: the config files nova-compute was started with
@@ -150,49 +146,60 @@ func (c *collector) run(ctx context.Context, argv ...string) ([]byte, error) {
 	return res.Stdout, nil
 }
 
-func (c *collector) links(ctx context.Context) {
-	out, err := c.run(ctx, "ip", "-d", "-json", "addr", "show")
-	var links []snapshot.Link
+// part is a piece of a host read by one command and one parser. into
+// names the host's fields that take the value and, when it could not be
+// read, the reason.
+type part[T any] struct {
+	argv  []string
+	parse func([]byte) (T, error)
+	into  func(h *snapshot.Host) (*T, *string)
+}
+
+func (p part[T]) read(ctx context.Context, c *collector) {
+	out, err := c.run(ctx, p.argv...)
+	var v T
 	if err == nil {
-		links, err = ParseIPAddr(out)
+		v, err = p.parse(out)
 	}
+	store(c, v, err, p.into)
+}
+
+// store sets v into the host, or the reason err gives.
+func store[T any](c *collector, v T, err error, into func(h *snapshot.Host) (*T, *string)) {
 	c.set(func(h *snapshot.Host) {
+		val, why := into(h)
 		if err != nil {
-			h.LinksError = reason(err)
+			*why = reason(err)
 			return
 		}
-		h.Links = links
+		*val = v
 	})
 }
 
-func (c *collector) routes(ctx context.Context) {
-	out, err := c.run(ctx, "ip", "-json", "route", "show")
-	var routes []snapshot.Route
-	if err == nil {
-		routes, err = ParseIPRoute(out)
-	}
-	c.set(func(h *snapshot.Host) {
-		if err != nil {
-			h.RoutesError = reason(err)
-			return
-		}
-		h.Routes = routes
-	})
-}
+// text keeps a command's output as it is: the rules parse it themselves.
+func text(out []byte) (string, error) { return string(out), nil }
 
-func (c *collector) fdb(ctx context.Context) {
-	out, err := c.run(ctx, "bridge", "-json", "fdb", "show")
-	var fdb []snapshot.FDBEntry
-	if err == nil {
-		fdb, err = ParseFDB(out)
-	}
-	c.set(func(h *snapshot.Host) {
-		if err != nil {
-			h.FDBError = reason(err)
-			return
-		}
-		h.FDB = fdb
-	})
+// commands are the parts read by one command each; parts of any type, so
+// the table holds their read methods.
+var commands = []interface {
+	read(ctx context.Context, c *collector)
+}{
+	part[[]snapshot.Link]{[]string{"ip", "-d", "-json", "addr", "show"}, ParseIPAddr,
+		func(h *snapshot.Host) (*[]snapshot.Link, *string) { return &h.Links, &h.LinksError }},
+	part[[]snapshot.Route]{[]string{"ip", "-json", "route", "show"}, ParseIPRoute,
+		func(h *snapshot.Host) (*[]snapshot.Route, *string) { return &h.Routes, &h.RoutesError }},
+	part[[]snapshot.FDBEntry]{[]string{"bridge", "-json", "fdb", "show"}, ParseFDB,
+		func(h *snapshot.Host) (*[]snapshot.FDBEntry, *string) { return &h.FDB, &h.FDBError }},
+	part[string]{[]string{"iptables-save"}, text,
+		func(h *snapshot.Host) (*string, *string) {
+			return &h.Firewall.IPTablesSave, &h.Firewall.IPTablesSaveError
+		}},
+	part[string]{[]string{"nft", "-j", "list", "ruleset"}, text,
+		func(h *snapshot.Host) (*string, *string) { return &h.Firewall.NFT, &h.Firewall.NFTError }},
+	part[[]snapshot.Listener]{SSArgs, ParseSS,
+		func(h *snapshot.Host) (*[]snapshot.Listener, *string) { return &h.Listeners, &h.ListenersError }},
+	part[string]{[]string{"getenforce"}, ParseGetenforce,
+		func(h *snapshot.Host) (*string, *string) { return &h.SELinux.Mode, &h.SELinux.ModeError }},
 }
 
 func (c *collector) namespaces(ctx context.Context) {
@@ -208,35 +215,7 @@ func (c *collector) namespaces(ctx context.Context) {
 		}
 	}
 	sort.Slice(nss, func(i, j int) bool { return nss[i].Name < nss[j].Name })
-	c.set(func(h *snapshot.Host) {
-		if err != nil {
-			h.NamespacesError = reason(err)
-			return
-		}
-		h.Namespaces = nss
-	})
-}
-
-func (c *collector) firewall(ctx context.Context) {
-	out, err := c.run(ctx, "iptables-save")
-	c.set(func(h *snapshot.Host) {
-		if err != nil {
-			h.Firewall.IPTablesSaveError = reason(err)
-			return
-		}
-		h.Firewall.IPTablesSave = string(out)
-	})
-}
-
-func (c *collector) nft(ctx context.Context) {
-	out, err := c.run(ctx, "nft", "-j", "list", "ruleset")
-	c.set(func(h *snapshot.Host) {
-		if err != nil {
-			h.Firewall.NFTError = reason(err)
-			return
-		}
-		h.Firewall.NFT = string(out)
-	})
+	store(c, nss, err, func(h *snapshot.Host) (*[]snapshot.Namespace, *string) { return &h.Namespaces, &h.NamespacesError })
 }
 
 func (c *collector) ovs(ctx context.Context) {
@@ -251,43 +230,7 @@ func (c *collector) ovs(ctx context.Context) {
 	if err == nil {
 		o, err = ParseOVS(outs[0], outs[1], outs[2])
 	}
-	c.set(func(h *snapshot.Host) {
-		if err != nil {
-			h.OVSError = reason(err)
-			return
-		}
-		h.OVS = o
-	})
-}
-
-func (c *collector) listeners(ctx context.Context) {
-	out, err := c.run(ctx, SSArgs...)
-	var ls []snapshot.Listener
-	if err == nil {
-		ls, err = ParseSS(out)
-	}
-	c.set(func(h *snapshot.Host) {
-		if err != nil {
-			h.ListenersError = reason(err)
-			return
-		}
-		h.Listeners = ls
-	})
-}
-
-func (c *collector) selinuxMode(ctx context.Context) {
-	out, err := c.run(ctx, "getenforce")
-	var mode string
-	if err == nil {
-		mode, err = ParseGetenforce(out)
-	}
-	c.set(func(h *snapshot.Host) {
-		if err != nil {
-			h.SELinux.ModeError = reason(err)
-			return
-		}
-		h.SELinux.Mode = mode
-	})
+	store(c, o, err, func(h *snapshot.Host) (**snapshot.OVS, *string) { return &h.OVS, &h.OVSError })
 }
 
 func (c *collector) audit(ctx context.Context) {
@@ -295,19 +238,9 @@ func (c *collector) audit(ctx context.Context) {
 	if path == "" {
 		path = DefaultAuditLog
 	}
-	out, err := c.run(ctx, "tail", "-n", fmt.Sprint(AuditTailLines), "--", path)
-	var avcs []snapshot.AVC
-	if err == nil {
-		avcs, err = ParseAudit(out)
-	}
-	c.set(func(h *snapshot.Host) {
-		h.SELinux.AuditLog = path
-		if err != nil {
-			h.SELinux.AuditError = reason(err)
-			return
-		}
-		h.SELinux.AVCs = avcs
-	})
+	c.set(func(h *snapshot.Host) { h.SELinux.AuditLog = path })
+	part[[]snapshot.AVC]{[]string{"tail", "-n", fmt.Sprint(AuditTailLines), "--", path}, ParseAudit,
+		func(h *snapshot.Host) (*[]snapshot.AVC, *string) { return &h.SELinux.AVCs, &h.SELinux.AuditError }}.read(ctx, c)
 }
 
 func (c *collector) logs(ctx context.Context) {
@@ -342,13 +275,8 @@ func (c *collector) procsAndNova(ctx context.Context) {
 	if err == nil {
 		procs, err = ParsePS(out)
 	}
-	c.set(func(h *snapshot.Host) {
-		if err != nil {
-			h.ProcessesError = reason(err)
-			return
-		}
-		h.Processes = EvidenceProcesses(procs)
-	})
+	// All of them to find nova-compute; only the evidence into the host.
+	store(c, EvidenceProcesses(procs), err, func(h *snapshot.Host) (*[]snapshot.Process, *string) { return &h.Processes, &h.ProcessesError })
 	files := c.opt.NovaConf
 	if files == nil {
 		files = []string{"/etc/nova/nova.conf"}

@@ -51,20 +51,13 @@ func (k *collection) consoleOutput(ctx context.Context, id string, n int) (strin
 	return *resp.Output, nil
 }
 
-// readConsole turns the console request's outcome into the snapshot's
-// console log, or a gap that says why there is none.
-func (k *collection) readConsole(r result[string], serverID string, n int) {
-	if !r.ran {
-		return
-	}
-	if r.err == nil {
-		k.snap.ConsoleLog = snapshot.NewConsoleLog(r.v, n)
-		return
-	}
+// consoleGap records why the console log could not be read, in Nova's
+// terms: a server on no host, a driver that keeps no log.
+func (k *collection) consoleGap(serverID string, err error) {
 	g := snapshot.Gap{Source: snapshot.SourceConsoleLog, Subject: serverID, Kind: snapshot.GapError}
-	ae, ok := asAPIError(r.err)
+	ae, ok := asAPIError(err)
 	if !ok {
-		g.Reason = oneLine(describe(r.err).Error())
+		g.Reason = oneLine(describe(err).Error())
 		k.addGap(g)
 		return
 	}
