@@ -13,6 +13,7 @@ type ipLink struct {
 	IfName    string   `json:"ifname"`
 	Flags     []string `json:"flags"`
 	OperState string   `json:"operstate"`
+	MTU       int      `json:"mtu"`
 	Master    string   `json:"master"`
 	Address   string   `json:"address"`
 	LinkInfo  *struct {
@@ -43,8 +44,10 @@ func ParseIPAddr(b []byte) ([]snapshot.Link, error) {
 		if r.IfName == "" {
 			continue
 		}
-		l := snapshot.Link{Name: r.IfName, Master: r.Master, MAC: r.Address,
+		l := snapshot.Link{Name: r.IfName, Master: r.Master, MAC: r.Address, MTU: max(r.MTU, 0),
 			Up: slices.Contains(r.Flags, "UP")}
+		// ip prints NO-CARRIER for an up device without LOWER_UP.
+		l.NoCarrier = l.Up && !slices.Contains(r.Flags, "LOWER_UP")
 		if r.LinkInfo != nil {
 			l.Kind = r.LinkInfo.InfoKind
 			if d := r.LinkInfo.InfoData; d != nil && l.Kind == "vxlan" && d.ID != nil {

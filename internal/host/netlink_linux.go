@@ -11,6 +11,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
@@ -90,7 +91,9 @@ func nsLinks(path string) ([]snapshot.Link, error) {
 	out := make([]snapshot.Link, 0, len(links))
 	for _, l := range links {
 		at := l.Attrs()
-		sl := snapshot.Link{Name: at.Name, Up: at.Flags&1 != 0, Master: byIndex[at.MasterIndex], Addrs: addrsOf[at.Index]}
+		up := at.RawFlags&unix.IFF_UP != 0
+		sl := snapshot.Link{Name: at.Name, Up: up, NoCarrier: up && at.RawFlags&unix.IFF_LOWER_UP == 0,
+			MTU: at.MTU, Master: byIndex[at.MasterIndex], Addrs: addrsOf[at.Index]}
 		if at.HardwareAddr != nil {
 			sl.MAC = at.HardwareAddr.String()
 		}

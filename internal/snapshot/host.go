@@ -70,7 +70,13 @@ type Link struct {
 	Kind   string `json:"kind,omitempty"`
 	Master string `json:"master,omitempty"`
 	Up     bool   `json:"up"`
-	MAC    string `json:"mac,omitempty"`
+	// NoCarrier is set for a device that is up without carrier (no
+	// LOWER_UP): a veth whose peer is down, a bridge with no port up, a tap
+	// no one holds. Nothing passes it.
+	NoCarrier bool `json:"no_carrier,omitempty"`
+	// MTU is 0 when it was not read (snapshots before it was).
+	MTU int    `json:"mtu,omitempty"`
+	MAC string `json:"mac,omitempty"`
 	// Addrs are the device's addresses in CIDR form.
 	Addrs []string `json:"addrs,omitempty"`
 	// VXLAN is set for vxlan devices.
