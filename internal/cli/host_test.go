@@ -207,7 +207,7 @@ func TestHostRecordIsRedactedPrivateAndContained(t *testing.T) {
 
 // TestHostTextExact: hoofbeat host renders through the report package. One
 // reachable host with a finding and one unreachable host count each of the
-// 14 host rules once: 7 that need a server are not applicable, 7 ran (one
+// 17 host rules once: 10 that need a server are not applicable, 7 ran (one
 // with a finding, the rest skipped in part for the unreachable host).
 func TestHostTextExact(t *testing.T) {
 	known := filepath.Join(t.TempDir(), "known_hosts")
@@ -247,9 +247,9 @@ SKIPPED  could not check
 
 NOT APPLICABLE  not run, and why
   it needs a server: hoofbeat diagnose SERVER --hosts runs it
-    host/netns-missing, host/router-interface-missing, host/dhcp-interface-missing, host/dnsmasq-not-running, host/instance-unreachable-from-dhcp-namespace, host/bridge-missing, host/floating-network-unroutable
+    host/netns-missing, host/router-interface-missing, host/dhcp-interface-missing, host/dnsmasq-not-running, host/device-down, host/vif-detached, host/mtu-too-small, host/instance-unreachable-from-dhcp-namespace, host/bridge-missing, host/floating-network-unroutable
 
-7 checks: 0 passed, 1 with findings, 6 skipped. 7 not applicable to this cloud.
+7 checks: 0 passed, 1 with findings, 6 skipped. 10 not applicable to this cloud.
 VERDICT  1 error: most likely cause: host/serialproxy-not-running
 `
 	if out != want {
