@@ -300,7 +300,9 @@ func restartL2(in *Input, d pathDevice) []shell.Cmd {
 	case strings.HasPrefix(d.ns, "qdhcp-"):
 		unit = "neutron-dhcp-agent"
 	case strings.HasPrefix(d.ns, "qrouter-"):
-		unit = "neutron-l3-agent"
+		// A router device set down lost its routes (the default route
+		// with the gateway): setting it up does not bring them back.
+		return cmds(onHost(cmd("systemctl", "restart", "neutron-l3-agent"), d.host+": it restores the routes the device lost"))
 	}
 	return cmds(onHost(cmd("systemctl", "restart", unit), d.host+": if the device goes down again, the agent rebuilds it"))
 }
@@ -418,12 +420,13 @@ network/mtu-mismatch.`,
 			return nil
 		}
 		var out []Finding
-		for _, d := range pathDevices(in) {
+		devs := pathDevices(in)
+		for _, d := range devs {
 			l := deviceLink(in, d)
 			if l == nil || d.mtu == 0 || l.MTU == 0 {
 				continue
 			}
-			if l.MTU < d.mtu {
+			if l.MTU < d.mtu && !lowerPort(in, d, l.MTU, devs) {
 				out = append(out, Finding{Subject: Subject{Kind: "host", Name: d.host},
 					Summary:     fmt.Sprintf("%s (%s) on %s has MTU %d, below the network's %d: larger packets are dropped", d.name, d.what, d.where(), l.MTU, d.mtu),
 					Evidence:    []string{dataplaneEvidence(d, l), fmt.Sprintf("network MTU: %d", d.mtu)},
@@ -452,6 +455,21 @@ network/mtu-mismatch.`,
 		}
 		return out
 	},
+}
+
+// lowerPort reports whether a bridge's MTU is only its port's: a Linux
+// bridge takes the smallest MTU of its ports, so the port on the path with
+// that MTU is the device to name.
+func lowerPort(in *Input, bridge pathDevice, mtu int, devs []pathDevice) bool {
+	for _, d := range devs {
+		if d.host != bridge.host || d.ns != "" || d.name == bridge.name {
+			continue
+		}
+		if l := deviceLink(in, d); l != nil && l.Master == bridge.name && l.MTU > 0 && l.MTU <= mtu {
+			return true
+		}
+	}
+	return false
 }
 
 // underlayLink is the device a vxlan device's packets leave by: its dev,

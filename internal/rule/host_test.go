@@ -622,3 +622,21 @@ func TestVIFOffBrInt(t *testing.T) {
 		t.Errorf("VIF off br-int: %q", got)
 	}
 }
+
+// TestMTUNamesThePort: a Linux bridge takes its smallest port's MTU; the
+// port is named, not the bridge too.
+func TestMTUNamesThePort(t *testing.T) {
+	s := healthy()
+	then(withLab("vm2", ctlFor("healthy"), cmp1For("healthy")),
+		setLink("ctl", "", vm2VIF, func(l *snapshot.Link) { l.MTU = 1400 }),
+		setLink("ctl", "", privateBridge, func(l *snapshot.Link) { l.MTU = 1400 }))(s)
+	var got []string
+	for _, f := range Evaluate(&Input{Snapshot: s}, Options{}).Findings {
+		if f.Rule == "host/mtu-too-small" {
+			got = append(got, f.Summary)
+		}
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0], vm2VIF) {
+		t.Errorf("mtu findings: %q", got)
+	}
+}
