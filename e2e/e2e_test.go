@@ -231,6 +231,12 @@ var faults = []struct {
 	{name: "serialproxy-stopped", server: "vm1", rule: "host/serialproxy-not-running"},
 	{name: "selinux-evidence", server: "vm1", rule: "host/selinux-denial"},
 	{name: "agent-log-error", server: "vm1", rule: "host/agent-log-error"},
+	// The dataplane: devices on vm1's path that are there and pass nothing.
+	{name: "vif-down", server: "vm1", rule: "host/device-down"},
+	{name: "vif-detached", server: "vm1", rule: "host/vif-detached", l2: "linuxbridge"},
+	{name: "vif-mtu", server: "vm1", rule: "host/mtu-too-small"},
+	{name: "dhcp-device-down", server: "vm1", rule: "host/device-down"},
+	{name: "qg-down", server: "vm1", rule: "host/device-down"},
 }
 
 func TestFaults(t *testing.T) {

@@ -31,6 +31,11 @@ FAULTS=(
   "server-error|a server vm-broken in ERROR (no valid host for flavor lab.huge)"
   "selinux-evidence|AVC denials for neutron/dnsmasq/haproxy domains in an audit log (simulated; LAB_AUDIT_LOG, default run/hosts/ctl/audit.log)"
   "agent-log-error|RTNETLINK answers / Invalid \"netns\" value errors appended to ctl's l3 agent log"
+  "vif-down|on ctl: ip link set vm1's VIF (tap) down"
+  "vif-detached|on ctl: ip link set vm1's VIF nomaster, off its brq bridge (linuxbridge only)"
+  "vif-mtu|on ctl: vm1's VIF MTU lowered to 1400 (the network's is 1450)"
+  "dhcp-device-down|ip link set the device of private's qdhcp namespace down"
+  "qg-down|ip link set router1's qg- device down (its routes go with it; healed by restarting the L3 agent)"
 )
 AUDIT_LOG=${LAB_AUDIT_LOG:-$HOSTS_DIR/ctl/audit.log}
 L3_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-l3-agent.log
@@ -462,6 +467,81 @@ $ts $pid ERROR neutron.agent.l3.agent [None $req - - - - - -] Failed to process 
 EOF
 }
 agent_log_error_heal() { remove_lines "$L3_LOG" l3log; }
+
+# ---- the dataplane: devices on vm1's path that are there but pass nothing --------
+vm1_tap() { awk '$1=="vm1" {print $7}' "$RUN/seed/vms.txt"; }
+vm1_bridge() { awk '$1=="vm1" {print $8}' "$RUN/seed/vms.txt"; }
+# link_attr NETNS DEV FIELD: a field of `ip -j link show DEV` in NETNS ("" for ctl's own).
+link_attr() { ip -n "$1" -j link show "$2" 2>/dev/null | jq -r ".[0].$3 // empty"; }
+link_up() { ip -n "$1" -j link show "$2" | jq -e '.[0].flags | index("UP")' >/dev/null; }
+vm2_pings_vm1() { pings vm2 "$(vm_ip vm1)"; }
+
+vif_down_active() { ! link_up hb-ctl "$(vm1_tap)"; }
+vif_down_inject() {
+  nsx ctl ip link set "$(vm1_tap)" down
+  wait_until 10 "vm2's pings to vm1 to be dropped" ping_blocked vm2 "$(vm_ip vm1)"
+}
+vif_down_heal() {
+  nsx ctl ip link set "$(vm1_tap)" up
+  wait_until 30 "vm2 to ping vm1" vm2_pings_vm1
+}
+
+vif_detached_active() { [ "$(link_attr hb-ctl "$(vm1_tap)" master)" != "$(vm1_bridge)" ]; }
+vif_detached_inject() {
+  [ "$LAB_L2" = ovs ] && die "vif-detached is the Linux bridge's (LAB_L2=ovs has br-int)"
+  nsx ctl ip link set "$(vm1_tap)" nomaster
+  wait_until 10 "vm2's pings to vm1 to be dropped" ping_blocked vm2 "$(vm_ip vm1)"
+}
+vif_detached_heal() {
+  vif_detached_active || return 0
+  nsx ctl ip link set "$(vm1_tap)" master "$(vm1_bridge)"
+  wait_until 30 "vm2 to ping vm1" vm2_pings_vm1
+}
+
+VIF_MTU=$FDIR/vm1-vif-mtu
+vif_mtu_active() { [ "$(link_attr hb-ctl "$(vm1_tap)" mtu)" = 1400 ]; }
+vif_mtu_inject() {
+  vif_mtu_active && return 0
+  link_attr hb-ctl "$(vm1_tap)" mtu >"$VIF_MTU"
+  nsx ctl ip link set "$(vm1_tap)" mtu 1400
+}
+vif_mtu_heal() {
+  vif_mtu_active || return 0
+  nsx ctl ip link set "$(vm1_tap)" mtu "$(cat "$VIF_MTU" 2>/dev/null || echo 1450)"
+  rm -f "$VIF_MTU"
+  wait_until 30 "vm2 to ping vm1" vm2_pings_vm1
+}
+
+# The qdhcp namespace's one device besides lo (ns- with Linux bridge, tap with OVS).
+dhcp_dev() { ip -n "qdhcp-$NET" -j link | jq -r 'first(.[] | select(.ifname != "lo") | .ifname) // empty'; }
+dhcp_pings_vm1() { ip netns exec "qdhcp-$NET" ping -c1 -W1 "$(vm_ip vm1)" >/dev/null 2>&1; }
+dhcp_device_down_active() { local d; d=$(dhcp_dev); [ -n "$d" ] && ! link_up "qdhcp-$NET" "$d"; }
+dhcp_device_down_inject() {
+  local d; d=$(dhcp_dev)
+  [ -n "$d" ] || die "no device in qdhcp-$NET"
+  ip -n "qdhcp-$NET" link set "$d" down
+}
+dhcp_device_down_heal() {
+  dhcp_device_down_active || return 0
+  ip -n "qdhcp-$NET" link set "$(dhcp_dev)" up
+  wait_until 30 "vm1 to answer from qdhcp-$NET" dhcp_pings_vm1
+}
+
+qg_dev() { { ip -n "qrouter-$ROUTER" -j link 2>/dev/null || echo '[]'; } | jq -r 'first(.[] | select(.ifname | startswith("qg-")) | .ifname) // empty'; }
+router_default_route() { ip -n "qrouter-$ROUTER" route show default | grep -q .; }
+qg_down_active() { local d; d=$(qg_dev); [ -n "$d" ] && ! link_up "qrouter-$ROUTER" "$d"; }
+qg_down_inject() { ip -n "qrouter-$ROUTER" link set "$(qg_dev)" down; }
+qg_down_heal() {
+  qg_down_active || return 0
+  # Up again, the device has lost its routes: the L3 agent restores them
+  # when it resyncs the router, as hoofbeat's fix says.
+  ip -n "qrouter-$ROUTER" link set "$(qg_dev)" up
+  stop_svc ctl neutron-l3-agent
+  start_l3_agent
+  wait_until 90 "router1's default route" router_default_route
+  wait_until 60 "ctl's L3 agent alive" agent_alive ctl "L3 agent"
+  wait_until 60 "vm1's floating IP to answer" fip_answers
+}
 
 # ---- main ----------------------------------------------------------------------
 [ $# -ge 1 ] || usage

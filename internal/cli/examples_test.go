@@ -29,6 +29,11 @@ var exampleFirst = map[string]string{
 	"serialproxy-stopped":    "host/serialproxy-not-running",
 	"selinux-evidence":       "host/selinux-denial",
 	"agent-log-error":        "host/agent-log-error",
+	"vif-down":               "host/device-down",
+	"vif-detached":           "host/vif-detached",
+	"vif-mtu":                "host/mtu-too-small",
+	"dhcp-device-down":       "host/device-down",
+	"qg-down":                "host/device-down",
 }
 
 // exampleSays is what the first finding must say where its rule alone does
@@ -36,6 +41,9 @@ var exampleFirst = map[string]string{
 var exampleSays = map[string]string{
 	"ovs-tunnel-deleted": "Open vSwitch on host cmp1: no tunnel port to peer 192.0.2.10",
 	"vxlan-blocked":      "192.0.2.10",
+	"vif-down":           "(the VIF of port vm1-port",
+	"dhcp-device-down":   "(the DHCP port",
+	"qg-down":            "router router1's gateway) is administratively down",
 }
 
 // TestExamples: diagnose --from on every example snapshot, offline, gives
