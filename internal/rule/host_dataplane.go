@@ -109,14 +109,15 @@ func pathDevices(in *Input) []pathDevice {
 					if dp.BindingHostID != "" && dp.BindingHostID != h.Name {
 						continue
 					}
-					d := pathDevice{host: h.Name, ns: "qdhcp-" + p.NetworkID, what: "the DHCP port " + shortID(dp.ID) + "'s device", mtu: mtu, net: p.NetworkID}
-					if lb {
-						d.name, d.peer = deviceName("ns-", dp.ID), deviceName("tap", dp.ID)
-						add(pathDevice{host: h.Name, name: d.peer, what: "the root end of " + d.name, master: bridgeName(p.NetworkID), mtu: mtu, net: p.NetworkID})
-					} else {
-						d.name, d.brInt = deviceName("tap", dp.ID), true
+					ns := "qdhcp-" + p.NetworkID
+					// A veth pair (ns- inside, tap outside: Linux bridge, or
+					// Open vSwitch with ovs_use_veth), or an OVS internal port
+					// (tap inside).
+					name := deviceName("ns-", dp.ID)
+					if nsHas(h, ns, deviceName("tap", dp.ID)) {
+						name = deviceName("tap", dp.ID)
 					}
-					add(d)
+					nsDevice(h, pathDevice{host: h.Name, ns: ns, name: name, what: "the DHCP port " + shortID(dp.ID) + "'s device", mtu: mtu, net: p.NetworkID}, lb, add)
 					onNet()
 				}
 			}
@@ -125,21 +126,16 @@ func pathDevices(in *Input) []pathDevice {
 					continue
 				}
 				ns := "qrouter-" + leg.ID
-				d := pathDevice{host: h.Name, ns: ns, name: deviceName("qr-", leg.Port.ID), what: "router " + routerOrID(leg) + "'s interface on " + netLabel(s, p.NetworkID), mtu: mtu, net: p.NetworkID}
-				if lb {
-					d.peer = deviceName("tap", leg.Port.ID)
-					add(pathDevice{host: h.Name, name: d.peer, what: "the root end of " + d.name, master: bridgeName(p.NetworkID), mtu: mtu, net: p.NetworkID})
-				} else {
-					d.brInt = true
-				}
-				add(d)
+				nsDevice(h, pathDevice{host: h.Name, ns: ns, name: deviceName("qr-", leg.Port.ID), what: "router " + routerOrID(leg) + "'s interface on " + netLabel(s, p.NetworkID), mtu: mtu, net: p.NetworkID}, lb, add)
 				onNet()
 				if gw := leg.Gateway(); gw != nil {
 					if qg := gatewayDevice(h, ns, gw); qg != "" {
 						g := pathDevice{host: h.Name, ns: ns, name: qg, what: "router " + routerOrID(leg) + "'s gateway"}
-						if lb {
-							g.peer = "tap" + strings.TrimPrefix(qg, "qg-")
-							add(pathDevice{host: h.Name, name: g.peer, what: "the root end of " + qg, master: "*"})
+						// Its bridge is the external network's, as the
+						// mappings choose: any bridge will do.
+						if peer := rootTap(qg); lb && linkNamed(h.Links, peer) != nil {
+							g.peer = peer
+							add(pathDevice{host: h.Name, name: peer, what: "the root end of " + qg, master: "*"})
 						}
 						add(g)
 					}
@@ -148,6 +144,34 @@ func pathDevices(in *Input) []pathDevice {
 		}
 	}
 	return out
+}
+
+// nsDevice adds a namespace device on a network's path and, for a veth
+// pair, its root end, which must be on the network's bridge (Linux bridge)
+// or br-int (Open vSwitch); an Open vSwitch internal port in the namespace
+// must itself be on br-int.
+func nsDevice(h *snapshot.Host, d pathDevice, lb bool, add func(pathDevice)) {
+	peer := rootTap(d.name)
+	if peer == d.name {
+		d.brInt = !lb
+		add(d)
+		return
+	}
+	d.peer = peer
+	root := pathDevice{host: d.host, name: peer, what: "the root end of " + d.name, mtu: d.mtu, net: d.net}
+	if lb {
+		root.master = bridgeName(d.net)
+	} else {
+		root.brInt = true
+	}
+	add(root)
+	add(d)
+}
+
+// nsHas reports whether a namespace of the host holds the device.
+func nsHas(h *snapshot.Host, ns, dev string) bool {
+	n := namespace(h, ns)
+	return n != nil && linkNamed(n.Links, dev) != nil
 }
 
 func routerOrID(l topology.RouterLeg) string {
@@ -345,7 +369,7 @@ ports (ovs-vsctl) on the hosts that serve the server.`,
 				}
 				f.Summary = fmt.Sprintf("%s (%s) on %s is %s, not on %s: it carries nothing to the network", d.name, d.what, d.where(), was, d.master)
 				f.Remediation = cmds(d.ipCmd("link", "set", d.name, "master", d.master))
-			case d.brInt && !onBridge(in.Snapshot, d.host, "br-int", d.name) && !onBridge(in.Snapshot, d.host, "br-int", rootTap(d.name)):
+			case d.brInt && !onBridge(in.Snapshot, d.host, "br-int", d.name):
 				h := hostNamed(in.Snapshot, d.host)
 				if h.OVS == nil {
 					continue // Open vSwitch not read: host/ovs-port-error says why
