@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -36,4 +37,25 @@ func BenchmarkConsoleRules(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
+}
+
+// BenchmarkEvaluateManyDHCPPorts evaluates the catalogue over the lab's
+// snapshot with 20,000 more DHCP ports on the server's network and its
+// host checked: the time per port must not grow with their number.
+func BenchmarkEvaluateManyDHCPPorts(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		s := labSnap("vm2")
+		s.Hosts = []snapshot.Host{ctlFor("healthy")}
+		net := s.Ports[0].NetworkID
+		for i := range n {
+			s.NetworkPorts = append(s.NetworkPorts, snapshot.Port{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i), NetworkID: net,
+				DeviceOwner: snapshot.OwnerDHCP, Status: "ACTIVE"})
+		}
+		b.Run(fmt.Sprintf("ports=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				Evaluate(&Input{Snapshot: s}, Options{})
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/port")
+		})
+	}
 }

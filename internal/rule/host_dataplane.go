@@ -63,8 +63,10 @@ func pathDevices(in *Input) []pathDevice {
 	s := in.Snapshot
 	v := in.View()
 	var out []pathDevice
+	seen := map[[3]string]bool{}
 	add := func(d pathDevice) {
-		if !slices.ContainsFunc(out, func(o pathDevice) bool { return o.host == d.host && o.ns == d.ns && o.name == d.name }) {
+		if k := [3]string{d.host, d.ns, d.name}; !seen[k] {
+			seen[k] = true
 			out = append(out, d)
 		}
 	}
