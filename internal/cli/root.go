@@ -68,6 +68,9 @@ hoofbeat only reads: it never changes the cloud.`,
 		// that cannot run, whatever the arguments, and exits 0.
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
+	// --version prints what "hoofbeat version" does.
+	root.Version = version()
+	root.SetVersionTemplate(currentBuild().String())
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
