@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/rule"
 )
 
 func TestUnknownCommandExitsTwoWithSuggestion(t *testing.T) {
@@ -72,5 +74,49 @@ func TestVersionFlagAndVerb(t *testing.T) {
 		if code != ExitOK || out != want {
 			t.Errorf("%q: exit %d\n%s%s\nwant\n%s", args, code, out, errOut, want)
 		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		code, out, errOut := run(t, nil, "completion", shell)
+		if code != ExitOK || !strings.Contains(out, "__complete") {
+			t.Errorf("completion %s: exit %d, script lacks __complete\n%.300s%s", shell, code, out, errOut)
+		}
+	}
+	if _, out, _ := run(t, nil, "completion", "bash"); !strings.Contains(out, "__start_hoofbeat") {
+		t.Errorf("bash script lacks its entry point __start_hoofbeat")
+	}
+
+	// What the scripts ask: one candidate a line, a tab before its
+	// description, and ":4" (no file completion) last.
+	complete := func(args ...string) []string {
+		t.Helper()
+		code, out, errOut := run(t, nil, append([]string{"__complete"}, args...)...)
+		if code != ExitOK {
+			t.Fatalf("__complete %q: exit %d\n%s", args, code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if last := lines[len(lines)-1]; last != ":4" {
+			t.Errorf("__complete %q: directive %q, want :4 (no files)", args, last)
+		}
+		var names []string
+		for _, l := range lines[:len(lines)-1] {
+			name, _, _ := strings.Cut(l, "\t")
+			names = append(names, name)
+		}
+		return names
+	}
+	var network []string
+	for _, r := range rule.Catalogue() {
+		if strings.HasPrefix(r.Name, "network/") {
+			network = append(network, r.Name)
+		}
+	}
+	if got := complete("explain", "net"); strings.Join(got, " ") != strings.Join(network, " ") {
+		t.Errorf("explain net completes %q, want %q", got, network)
+	}
+	if got := complete("diagnose", "vm1", "--exclude", "floating-ip/n"); strings.Join(got, " ") != "floating-ip/none" {
+		t.Errorf("--exclude floating-ip/n completes %q", got)
 	}
 }
