@@ -5,10 +5,14 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/hoofbeat
 
-.PHONY: build unit lint fuzz e2e e2e-ovs test bench demo
+.PHONY: build man unit lint fuzz e2e e2e-ovs test bench demo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hoofbeat
+
+# man: the man pages (section 1), one per verb, from the --help texts.
+man: build
+	$(BIN) man dist/man
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -118,5 +120,29 @@ func TestCompletion(t *testing.T) {
 	}
 	if got := complete("diagnose", "vm1", "--exclude", "floating-ip/n"); strings.Join(got, " ") != "floating-ip/none" {
 		t.Errorf("--exclude floating-ip/n completes %q", got)
+	}
+}
+
+func TestManPages(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := run(t, nil, "man", dir); code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, page := range []string{"hoofbeat.1", "hoofbeat-diagnose.1", "hoofbeat-explain.1", "hoofbeat-completion-bash.1"} {
+		b, err := os.ReadFile(filepath.Join(dir, page))
+		if err != nil {
+			t.Errorf("no %s: %v", page, err)
+			continue
+		}
+		if !strings.HasPrefix(string(b), ".nh\n.TH ") {
+			t.Errorf("%s is not a man page:\n%.200s", page, b)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "hoofbeat-diagnose.1"))
+	if !strings.Contains(string(b), `\fB--exclude\fP`) {
+		t.Errorf("hoofbeat-diagnose.1 lacks the flags:\n%s", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hoofbeat-man.1")); err == nil {
+		t.Errorf("the hidden man verb has a page of its own")
 	}
 }

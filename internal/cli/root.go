@@ -89,6 +89,7 @@ hoofbeat only reads: it never changes the cloud.`,
 		NewCmdConsole(io, nil),
 		NewCmdHost(io),
 		NewCmdVersion(io),
+		NewCmdMan(io),
 	)
 	return root
 }
