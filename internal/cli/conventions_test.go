@@ -146,3 +146,28 @@ func TestManPages(t *testing.T) {
 		t.Errorf("the hidden man verb has a page of its own")
 	}
 }
+
+func TestColourRules(t *testing.T) {
+	for _, tc := range []struct {
+		tty  bool
+		env  map[string]string
+		want bool
+	}{
+		{true, nil, true},
+		{false, nil, false},
+		{true, map[string]string{"TERM": "dumb"}, false},
+		{true, map[string]string{"TERM": "xterm-256color"}, true},
+		{false, map[string]string{"CLICOLOR_FORCE": "1"}, true},
+		{true, map[string]string{"TERM": "dumb", "CLICOLOR_FORCE": "yes"}, true},
+		{false, map[string]string{"CLICOLOR_FORCE": "0"}, false},
+		{true, map[string]string{"NO_COLOR": "1"}, false},
+		{true, map[string]string{"NO_COLOR": "1", "CLICOLOR_FORCE": "1"}, false},
+	} {
+		io, _, _, _ := Test()
+		io.OutTTY = tc.tty
+		io.Getenv = func(k string) string { return tc.env[k] }
+		if got := io.colour(); got != tc.want {
+			t.Errorf("tty %v, env %v: colour %v, want %v", tc.tty, tc.env, got, tc.want)
+		}
+	}
+}

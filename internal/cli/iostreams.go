@@ -42,8 +42,18 @@ func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	return &IOStreams{In: in, Out: out, ErrOut: errOut, Getenv: func(string) string { return "" }}, in, out, errOut
 }
 
-// colour reports whether to use ANSI colour: on a terminal, unless NO_COLOR
-// is set (https://no-color.org).
+// colour reports whether to use ANSI colour: on a terminal that is not
+// TERM=dumb, or anywhere with CLICOLOR_FORCE (set and not "0", for a pager
+// or CI log that renders colour); NO_COLOR (https://no-color.org) wins
+// over both.
 func (s *IOStreams) colour() bool {
-	return s.OutTTY && s.Getenv("NO_COLOR") == ""
+	switch {
+	case s.Getenv("NO_COLOR") != "":
+		return false
+	case s.Getenv("CLICOLOR_FORCE") != "" && s.Getenv("CLICOLOR_FORCE") != "0":
+		return true
+	case s.Getenv("TERM") == "dumb":
+		return false
+	}
+	return s.OutTTY
 }
