@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hoofbeat/hoofbeat/internal/openstack/fakeos"
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 )
 
@@ -169,5 +170,32 @@ func TestColourRules(t *testing.T) {
 		if got := io.colour(); got != tc.want {
 			t.Errorf("tty %v, env %v: colour %v, want %v", tc.tty, tc.env, got, tc.want)
 		}
+	}
+}
+
+func TestDiagnoseQuiet(t *testing.T) {
+	w := fakeos.Standard()
+	removeICMP(w)
+	c := fakeos.Start(t, w)
+	code, out, errOut := run(t, adminEnv(c), "diagnose", "-q", fakeos.ServerName)
+	if code != ExitFindings {
+		t.Errorf("exit %d, want 1 as without -q", code)
+	}
+	if want := "VERDICT  1 error: most likely cause: security-group/icmp-ingress-missing\n"; out != want || errOut != "" {
+		t.Errorf("stdout %q, stderr %q; want stdout %q", out, errOut, want)
+	}
+
+	c = fakeos.Start(t, fakeos.Standard())
+	code, out, _ = run(t, adminEnv(c), "diagnose", "--quiet", fakeos.ServerName)
+	if code != ExitOK || !strings.HasPrefix(out, "VERDICT  No problem found") || strings.Count(out, "\n") != 1 {
+		t.Errorf("healthy: exit %d, stdout %q", code, out)
+	}
+	// Errors still reach stderr, with their exit status.
+	code, _, errOut = run(t, adminEnv(c), "diagnose", "-q", "no-such-server")
+	if code != ExitUsage || !strings.Contains(errOut, "no-such-server") {
+		t.Errorf("unknown server: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, _ := run(t, nil, "diagnose", "-q", "-o", "json", "vm1"); code != ExitUsage {
+		t.Errorf("-q -o json: exit %d, want 2", code)
 	}
 }

@@ -36,6 +36,8 @@ type DiagnoseOptions struct {
 	// FromFile is the snapshot file a --from names (from.go): diagnose
 	// then reads it instead of the cloud.
 	FromFile string
+	// Quiet is -q: only the verdict line of the text report (and errors).
+	Quiet bool
 	// Redact is --redact: mask project IDs and names, the user, addresses
 	// and host names in the report (output.go).
 	Redact bool
@@ -131,6 +133,7 @@ authentication failed.`,
 	fl.StringArrayVar(&o.Checks, "check", nil, "a flow to evaluate against the security groups: tcp/22, udp/53, tcp/8000-8080, icmp, icmp/8, any (repeatable)")
 	fl.StringArrayVar(&o.Froms, "from", nil, "source CIDR or address of the --check flows (repeatable, default 0.0.0.0/0); or a snapshot file to diagnose offline")
 	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text, json, markdown (an incident report for a ticket) or html (one self-contained page)")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print only the verdict line (and errors); the exit status is the same")
 	fl.BoolVar(&o.Redact, "redact", false, "mask project IDs and names, the user, IP addresses and host names in the report, consistently, to share it outside the team")
 	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
 	_ = cmd.RegisterFlagCompletionFunc("exclude", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -144,6 +147,9 @@ authentication failed.`,
 func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err := checkOutput(o.Output); err != nil {
 		return err
+	}
+	if o.Quiet && o.Output != "text" {
+		return usageError("--quiet shortens the text report; --output %s has no verdict line to keep", o.Output)
 	}
 	froms, file, err := splitFroms(o.Froms)
 	if err != nil {
