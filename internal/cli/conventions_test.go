@@ -199,3 +199,43 @@ func TestDiagnoseQuiet(t *testing.T) {
 		t.Errorf("-q -o json: exit %d, want 2", code)
 	}
 }
+
+func TestOSFlagsOverrideEnvironment(t *testing.T) {
+	w := fakeos.Standard()
+	w.Region = "RegionTwo"
+	c := fakeos.Start(t, w)
+	env := adminEnv(c)
+	env["OS_AUTH_URL"] = "http://127.0.0.1:1/identity/v3"
+	env["OS_REGION_NAME"] = "RegionOne"
+	if code, _, _ := run(t, env, "diagnose", fakeos.ServerName); code != ExitUnreachable {
+		t.Fatalf("the environment alone: exit %d, want 3", code)
+	}
+	for _, verb := range []string{"diagnose", "collect"} {
+		args := []string{verb, fakeos.ServerName, "--os-auth-url", c.AuthURL(), "--os-region-name", "RegionTwo", "-o", "json"}
+		if verb == "collect" {
+			args = []string{verb, fakeos.ServerName, "--os-auth-url", c.AuthURL(), "--os-region-name", "RegionTwo", "--out", "-"}
+		}
+		code, out, errOut := run(t, env, args...)
+		if code != ExitOK || !strings.Contains(out, `"region": "RegionTwo"`) {
+			t.Errorf("%s: exit %d\n%.400s\n%s", verb, code, out, errOut)
+		}
+	}
+	code, _, errOut := run(t, env, "diagnose", fakeos.ServerName, "--os-auth-url", c.AuthURL(), "--os-region-name", "RegionThree")
+	if code != ExitUsage || !strings.Contains(errOut, "region RegionThree") {
+		t.Errorf("--os-region-name RegionThree: exit %d, %s", code, errOut)
+	}
+	code, _, errOut = run(t, env, "console", fakeos.ServerName, "--os-auth-url", c.AuthURL(), "--os-region-name", "RegionThree")
+	if code != ExitUsage || !strings.Contains(errOut, "region RegionThree") {
+		t.Errorf("console --os-region-name RegionThree: exit %d, %s", code, errOut)
+	}
+	code, _, errOut = run(t, env, "diagnose", fakeos.ServerName, "--os-auth-url", c.AuthURL(), "--os-region-name", "RegionTwo", "--os-cert", "client.pem")
+	if code != ExitUsage || !strings.Contains(errOut, "OS_KEY is missing") {
+		t.Errorf("--os-cert without --os-key: exit %d, %s", code, errOut)
+	}
+	if strings.Contains(errOut, env["OS_PASSWORD"]) {
+		t.Errorf("password printed: %s", errOut)
+	}
+	if code, _, errOut := run(t, nil, "diagnose", "--from", "../../examples/snapshots/healthy.json", "--os-region-name", "RegionTwo"); code != ExitUsage || !strings.Contains(errOut, "--os-region-name would do nothing") {
+		t.Errorf("--from with --os-region-name: exit %d, %s", code, errOut)
+	}
+}

@@ -52,18 +52,50 @@ type cloudFlags struct {
 	Insecure bool
 	Timeout  time.Duration
 	Debug    bool
+	// OS holds the osFlags' values by the variable each overrides.
+	OS map[string]*string
+}
+
+// osFlags are the openstack client's --os-* flags besides --os-cloud and
+// --os-cacert, with the variable each overrides. There is deliberately no
+// --os-password: a command line is visible to every user of the machine
+// (ps), so the password comes from clouds.yaml, secure.yaml or
+// OS_PASSWORD only.
+var osFlags = []struct{ name, env, usage string }{
+	{"os-auth-url", "OS_AUTH_URL", "Keystone's URL"},
+	{"os-region-name", "OS_REGION_NAME", "the region whose endpoints to use"},
+	{"os-interface", "OS_INTERFACE", "the endpoints' interface: public, internal or admin"},
+	{"os-project-name", "OS_PROJECT_NAME", "the project to scope to, by name"},
+	{"os-project-id", "OS_PROJECT_ID", "the project to scope to, by ID"},
+	{"os-username", "OS_USERNAME", "the user to authenticate as"},
+	{"os-user-domain-name", "OS_USER_DOMAIN_NAME", "the user's domain"},
+	{"os-project-domain-name", "OS_PROJECT_DOMAIN_NAME", "the project's domain"},
+	{"os-cert", "OS_CERT", "client certificate (PEM) for TLS client authentication; needs --os-key"},
+	{"os-key", "OS_KEY", "client certificate's key (PEM)"},
 }
 
 func (f *cloudFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.Cloud, "os-cloud", "", "cloud name in clouds.yaml (default $OS_CLOUD)")
 	fl.StringVar(&f.CACert, "os-cacert", "", "CA bundle to verify the cloud's TLS certificates (default $OS_CACERT)")
+	f.OS = map[string]*string{}
+	for _, of := range osFlags {
+		f.OS[of.env] = fl.String(of.name, "", fmt.Sprintf("%s (default $%s; overrides clouds.yaml)", of.usage, of.env))
+	}
 	fl.BoolVar(&f.Insecure, "insecure", false, "do not verify TLS certificates (default $OS_INSECURE)")
 	fl.BoolVar(&f.Debug, "debug", false, "log every API request (method, URL, status, duration) to stderr; secrets are redacted")
 }
 
 func (f *cloudFlags) options(cmd *cobra.Command, io *IOStreams) openstack.Options {
 	o := openstack.Options{Cloud: f.Cloud, CACert: f.CACert, Timeout: f.Timeout, Getenv: io.Getenv}
+	for env, v := range f.OS {
+		if *v != "" {
+			if o.Flags == nil {
+				o.Flags = map[string]string{}
+			}
+			o.Flags[env] = *v
+		}
+	}
 	if cmd.Flags().Changed("insecure") {
 		v := f.Insecure
 		o.Insecure = &v
