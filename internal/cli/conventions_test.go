@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -237,5 +239,46 @@ func TestOSFlagsOverrideEnvironment(t *testing.T) {
 	}
 	if code, _, errOut := run(t, nil, "diagnose", "--from", "../../examples/snapshots/healthy.json", "--os-region-name", "RegionTwo"); code != ExitUsage || !strings.Contains(errOut, "--os-region-name would do nothing") {
 		t.Errorf("--from with --os-region-name: exit %d, %s", code, errOut)
+	}
+}
+
+func TestProgressOnATerminalOnly(t *testing.T) {
+	c := fakeos.Start(t, fakeos.Standard())
+	env := adminEnv(c)
+	args := []string{"diagnose", fakeos.ServerID, "--hosts", "-o", "json",
+		"--replay", fakeos.ComputeHost + "=" + filepath.Join(hostRecordings, "healthy", "cmp1"),
+		"--replay", fakeos.NetworkHost + "=" + filepath.Join(hostRecordings, "healthy", "ctl")}
+	diagnose := func(tty bool, extra ...string) (progress, stderr string) {
+		t.Helper()
+		io, _, _, errOut := Test()
+		io.Getenv = func(k string) string { return env[k] }
+		var p bytes.Buffer
+		if tty {
+			io.Progress = &p
+		}
+		if code := Main(context.Background(), append(args, extra...), io); code > ExitFindings {
+			t.Fatalf("exit %d\n%s", code, errOut)
+		}
+		return p.String(), errOut.String()
+	}
+
+	got, stderr := diagnose(true)
+	line := func(s string) string { return "\r\x1b[Khoofbeat: " + s }
+	want := line("API rounds 0/3") + line("API rounds 1/3") + line("API rounds 2/3") + line("API rounds 3/3") +
+		line("hosts checked 0/2") + line("hosts checked 1/2") + line("hosts checked 2/2") + "\r\x1b[K"
+	if got != want {
+		t.Errorf("progress on a terminal:\n%q\nwant\n%q", got, want)
+	}
+	if stderr != "" {
+		t.Errorf("stderr (escaped) got %q", stderr)
+	}
+	if got, _ := diagnose(true, "-q", "-o", "text"); got != "" {
+		t.Errorf("progress despite -q: %q", got)
+	}
+	if got, _ := diagnose(true, "--debug"); got != "" {
+		t.Errorf("progress cutting --debug's lines: %q", got)
+	}
+	if _, stderr := diagnose(false); stderr != "" {
+		t.Errorf("not a terminal: stderr %q, want nothing", stderr)
 	}
 }

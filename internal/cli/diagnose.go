@@ -211,14 +211,16 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err != nil {
 		return err
 	}
+	p := newProgress(o.IO, o.Quiet || o.Cloud.Debug)
 	res, err := pipeline.Run(ctx, pipeline.Request{
 		Server:  o.Server,
 		From:    from,
-		Collect: openstack.CollectOptions{RemoteGroups: len(flows) > 0, ConsoleLines: consoleLines(o.ConsoleLines)},
-		Hosts:   o.HostChecks.hostCheck(),
+		Collect: openstack.CollectOptions{RemoteGroups: len(flows) > 0, ConsoleLines: consoleLines(o.ConsoleLines), Progress: p.report()},
+		Hosts:   o.HostChecks.hostCheck(p),
 		Flows:   flows,
 		Rules:   opt,
 	})
+	p.clear()
 	if err != nil {
 		return pipelineError(err)
 	}

@@ -21,6 +21,10 @@ type IOStreams struct {
 	Width int
 	// Getenv reads the environment (tests inject a map).
 	Getenv func(string) string
+	// Progress is the raw stderr when it is a terminal, nil otherwise: the
+	// progress line needs the carriage return and erase sequences that
+	// ErrOut (escaped in Main) would show as text. Nothing else uses it.
+	Progress io.Writer
 }
 
 // System returns the streams of the running process.
@@ -31,6 +35,9 @@ func System() *IOStreams {
 		if w, _, err := term.GetSize(fd); err == nil {
 			s.Width = w
 		}
+	}
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		s.Progress = os.Stderr
 	}
 	return s
 }
