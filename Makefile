@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/hoofbeat
 
-.PHONY: build man unit lint fuzz e2e e2e-ovs test bench demo
+.PHONY: build man dist unit lint fuzz e2e e2e-ovs test bench demo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hoofbeat
@@ -13,6 +13,12 @@ build:
 # man: the man pages (section 1), one per verb, from the --help texts.
 man: build
 	$(BIN) man dist/man
+
+# dist: static release binaries (linux amd64 and arm64, darwin arm64), a
+# .deb per Linux architecture and SHA256SUMS, into dist/ (scripts/dist.sh;
+# VERSION=v1.2.3 to name a release).
+dist:
+	scripts/dist.sh
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
