@@ -5,16 +5,28 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/hoofbeat
 
-.PHONY: build unit lint fuzz e2e e2e-ovs test bench demo
+.PHONY: build man dist unit lint fuzz e2e e2e-ovs test bench demo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hoofbeat
+
+# man: the man pages (section 1), one per verb, from the --help texts.
+man: build
+	$(BIN) man dist/man
+
+# dist: static release binaries (linux amd64 and arm64, darwin arm64), a
+# .deb per Linux architecture and SHA256SUMS, into dist/ (scripts/dist.sh;
+# VERSION=v1.2.3 to name a release).
+dist:
+	scripts/dist.sh
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./...
+	@# The darwin build compiles here, in CI, not first on a user's Mac.
+	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 
 unit:
 	$(GO) test -race -count=1 ./...

@@ -95,6 +95,23 @@ func TestDiagnoseColourOnTerminal(t *testing.T) {
 	if strings.Contains(out.String(), "\x1b[") {
 		t.Errorf("colour despite NO_COLOR")
 	}
+	// CLICOLOR_FORCE colours a pipe; TERM=dumb keeps a terminal plain.
+	delete(env, "NO_COLOR")
+	env["CLICOLOR_FORCE"] = "1"
+	io.OutTTY = false
+	out.Reset()
+	Main(context.Background(), []string{"diagnose", fakeos.ServerName}, io)
+	if !strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("no colour despite CLICOLOR_FORCE=1")
+	}
+	delete(env, "CLICOLOR_FORCE")
+	env["TERM"] = "dumb"
+	io.OutTTY = true
+	out.Reset()
+	Main(context.Background(), []string{"diagnose", fakeos.ServerName}, io)
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("colour despite TERM=dumb")
+	}
 }
 
 func removeICMP(w *fakeos.World) {

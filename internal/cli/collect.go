@@ -89,13 +89,15 @@ func collectRun(cmd *cobra.Command, o *CollectOptions) error {
 	if err != nil {
 		return cloudError(err)
 	}
+	p := newProgress(o.IO, o.Cloud.Debug)
 	snap, err := pipeline.Collect(ctx, pipeline.Request{
 		Server: o.Server,
 		From:   c,
 		// The remote groups' members, so that diagnose --check works on the file.
-		Collect: openstack.CollectOptions{RemoteGroups: true, ConsoleLines: consoleLines(o.ConsoleLines)},
-		Hosts:   o.HostChecks.hostCheck(),
+		Collect: openstack.CollectOptions{RemoteGroups: true, ConsoleLines: consoleLines(o.ConsoleLines), Progress: p.report()},
+		Hosts:   o.HostChecks.hostCheck(p),
 	})
+	p.clear()
 	if err != nil {
 		return pipelineError(err)
 	}

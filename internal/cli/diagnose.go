@@ -36,6 +36,8 @@ type DiagnoseOptions struct {
 	// FromFile is the snapshot file a --from names (from.go): diagnose
 	// then reads it instead of the cloud.
 	FromFile string
+	// Quiet is -q: only the verdict line of the text report (and errors).
+	Quiet bool
 	// Redact is --redact: mask project IDs and names, the user, addresses
 	// and host names in the report (output.go).
 	Redact bool
@@ -50,18 +52,50 @@ type cloudFlags struct {
 	Insecure bool
 	Timeout  time.Duration
 	Debug    bool
+	// OS holds the osFlags' values by the variable each overrides.
+	OS map[string]*string
+}
+
+// osFlags are the openstack client's --os-* flags besides --os-cloud and
+// --os-cacert, with the variable each overrides. There is deliberately no
+// --os-password: a command line is visible to every user of the machine
+// (ps), so the password comes from clouds.yaml, secure.yaml or
+// OS_PASSWORD only.
+var osFlags = []struct{ name, env, usage string }{
+	{"os-auth-url", "OS_AUTH_URL", "Keystone's URL"},
+	{"os-region-name", "OS_REGION_NAME", "the region whose endpoints to use"},
+	{"os-interface", "OS_INTERFACE", "the endpoints' interface: public, internal or admin"},
+	{"os-project-name", "OS_PROJECT_NAME", "the project to scope to, by name"},
+	{"os-project-id", "OS_PROJECT_ID", "the project to scope to, by ID"},
+	{"os-username", "OS_USERNAME", "the user to authenticate as"},
+	{"os-user-domain-name", "OS_USER_DOMAIN_NAME", "the user's domain"},
+	{"os-project-domain-name", "OS_PROJECT_DOMAIN_NAME", "the project's domain"},
+	{"os-cert", "OS_CERT", "client certificate (PEM) for TLS client authentication; needs --os-key"},
+	{"os-key", "OS_KEY", "client certificate's key (PEM)"},
 }
 
 func (f *cloudFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.Cloud, "os-cloud", "", "cloud name in clouds.yaml (default $OS_CLOUD)")
 	fl.StringVar(&f.CACert, "os-cacert", "", "CA bundle to verify the cloud's TLS certificates (default $OS_CACERT)")
+	f.OS = map[string]*string{}
+	for _, of := range osFlags {
+		f.OS[of.env] = fl.String(of.name, "", fmt.Sprintf("%s (default $%s; overrides clouds.yaml)", of.usage, of.env))
+	}
 	fl.BoolVar(&f.Insecure, "insecure", false, "do not verify TLS certificates (default $OS_INSECURE)")
 	fl.BoolVar(&f.Debug, "debug", false, "log every API request (method, URL, status, duration) to stderr; secrets are redacted")
 }
 
 func (f *cloudFlags) options(cmd *cobra.Command, io *IOStreams) openstack.Options {
 	o := openstack.Options{Cloud: f.Cloud, CACert: f.CACert, Timeout: f.Timeout, Getenv: io.Getenv}
+	for env, v := range f.OS {
+		if *v != "" {
+			if o.Flags == nil {
+				o.Flags = map[string]string{}
+			}
+			o.Flags[env] = *v
+		}
+	}
 	if cmd.Flags().Changed("insecure") {
 		v := f.Insecure
 		o.Insecure = &v
@@ -131,8 +165,12 @@ authentication failed.`,
 	fl.StringArrayVar(&o.Checks, "check", nil, "a flow to evaluate against the security groups: tcp/22, udp/53, tcp/8000-8080, icmp, icmp/8, any (repeatable)")
 	fl.StringArrayVar(&o.Froms, "from", nil, "source CIDR or address of the --check flows (repeatable, default 0.0.0.0/0); or a snapshot file to diagnose offline")
 	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text, json, markdown (an incident report for a ticket) or html (one self-contained page)")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print only the verdict line (and errors); the exit status is the same")
 	fl.BoolVar(&o.Redact, "redact", false, "mask project IDs and names, the user, IP addresses and host names in the report, consistently, to share it outside the team")
 	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
+	_ = cmd.RegisterFlagCompletionFunc("exclude", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return completeRules(toComplete)
+	})
 	configFlag(fl, &o.Config)
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
 	return cmd
@@ -141,6 +179,9 @@ authentication failed.`,
 func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err := checkOutput(o.Output); err != nil {
 		return err
+	}
+	if o.Quiet && o.Output != "text" {
+		return usageError("--quiet shortens the text report; --output %s has no verdict line to keep", o.Output)
 	}
 	froms, file, err := splitFroms(o.Froms)
 	if err != nil {
@@ -170,14 +211,16 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err != nil {
 		return err
 	}
+	p := newProgress(o.IO, o.Quiet || o.Cloud.Debug)
 	res, err := pipeline.Run(ctx, pipeline.Request{
 		Server:  o.Server,
 		From:    from,
-		Collect: openstack.CollectOptions{RemoteGroups: len(flows) > 0, ConsoleLines: consoleLines(o.ConsoleLines)},
-		Hosts:   o.HostChecks.hostCheck(),
+		Collect: openstack.CollectOptions{RemoteGroups: len(flows) > 0, ConsoleLines: consoleLines(o.ConsoleLines), Progress: p.report()},
+		Hosts:   o.HostChecks.hostCheck(p),
 		Flows:   flows,
 		Rules:   opt,
 	})
+	p.clear()
 	if err != nil {
 		return pipelineError(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -70,7 +71,11 @@ func (o *DiagnoseOptions) source(ctx context.Context, cmd *cobra.Command) (pipel
 		return c, nil
 	}
 	var set []string
-	for _, name := range onlineFlags {
+	names := slices.Clone(onlineFlags)
+	for _, of := range osFlags {
+		names = append(names, of.name)
+	}
+	for _, name := range names {
 		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
 			set = append(set, "--"+name)
 		}

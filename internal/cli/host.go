@@ -119,16 +119,16 @@ func (f *hostFlags) targets(names []string, roles map[string][]string) ([]host.T
 }
 
 // hostCheck is how the pipeline checks the server's hosts: nil without
-// --hosts.
-func (f *hostFlags) hostCheck() *pipeline.HostCheck {
+// --hosts. p shows how many are done (nil: nothing).
+func (f *hostFlags) hostCheck(p *progress) *pipeline.HostCheck {
 	if !f.Enabled {
 		return nil
 	}
-	return &pipeline.HostCheck{Probe: f.Probe, Reach: f.reach, Fanout: f.fanout()}
+	return &pipeline.HostCheck{Probe: f.Probe, Reach: f.reach, Fanout: f.fanout(p)}
 }
 
-func (f *hostFlags) fanout() host.Fanout {
-	return host.Fanout{Parallel: f.Parallel, Deadline: f.HostTimeout}
+func (f *hostFlags) fanout(p *progress) host.Fanout {
+	return host.Fanout{Parallel: f.Parallel, Deadline: f.HostTimeout, Progress: p.report()}
 }
 
 // reach is the pipeline's Reach: the targets the flags say, and, once they
@@ -248,7 +248,9 @@ func hostRun(cmd *cobra.Command, o *HostOptions) error {
 		}
 		return ts, release, nil
 	}
-	res, err := pipeline.CheckHosts(cmd.Context(), pipeline.HostsRequest{Names: names, Reach: reach, Fanout: o.Flags.fanout(), Rules: opt})
+	p := newProgress(o.IO, false)
+	res, err := pipeline.CheckHosts(cmd.Context(), pipeline.HostsRequest{Names: names, Reach: reach, Fanout: o.Flags.fanout(p), Rules: opt})
+	p.clear()
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,10 @@ type IOStreams struct {
 	Width int
 	// Getenv reads the environment (tests inject a map).
 	Getenv func(string) string
+	// Progress is the raw stderr when it is a terminal, nil otherwise: the
+	// progress line needs the carriage return and erase sequences that
+	// ErrOut (escaped in Main) would show as text. Nothing else uses it.
+	Progress io.Writer
 }
 
 // System returns the streams of the running process.
@@ -32,6 +36,9 @@ func System() *IOStreams {
 			s.Width = w
 		}
 	}
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		s.Progress = os.Stderr
+	}
 	return s
 }
 
@@ -42,8 +49,18 @@ func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	return &IOStreams{In: in, Out: out, ErrOut: errOut, Getenv: func(string) string { return "" }}, in, out, errOut
 }
 
-// colour reports whether to use ANSI colour: on a terminal, unless NO_COLOR
-// is set (https://no-color.org).
+// colour reports whether to use ANSI colour: on a terminal that is not
+// TERM=dumb, or anywhere with CLICOLOR_FORCE (set and not "0", for a pager
+// or CI log that renders colour); NO_COLOR (https://no-color.org) wins
+// over both.
 func (s *IOStreams) colour() bool {
-	return s.OutTTY && s.Getenv("NO_COLOR") == ""
+	switch {
+	case s.Getenv("NO_COLOR") != "":
+		return false
+	case s.Getenv("CLICOLOR_FORCE") != "" && s.Getenv("CLICOLOR_FORCE") != "0":
+		return true
+	case s.Getenv("TERM") == "dumb":
+		return false
+	}
+	return s.OutTTY
 }

@@ -33,7 +33,7 @@ func (o *DiagnoseOptions) render(rep *report.Report) error {
 	case "html":
 		err = report.HTML(o.IO.Out, rep)
 	default:
-		err = report.Text(o.IO.Out, rep, report.TextOptions{Color: o.IO.colour(), Width: o.IO.Width})
+		err = report.Text(o.IO.Out, rep, report.TextOptions{Color: o.IO.colour(), Width: o.IO.Width, Quiet: o.Quiet})
 	}
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)

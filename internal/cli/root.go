@@ -62,16 +62,23 @@ OS_CLOUD (or --os-cloud) with clouds.yaml/secure.yaml, or OS_* variables.
 hoofbeat only reads: it never changes the cloud.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		// Bare "hoofbeat" prints help rather than an error.
-		Args: cobra.NoArgs,
+		Args:          unknownCommand,
+		// Bare "hoofbeat" prints help rather than an error. The root must
+		// run for its Args to be checked: cobra prints help for a root
+		// that cannot run, whatever the arguments, and exits 0.
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
+	// --version prints what "hoofbeat version" does.
+	root.Version = version()
+	root.SetVersionTemplate(currentBuild().String())
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &ExitError{Code: ExitUsage, Err: flagError{err}}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &ExitError{Code: ExitUsage, Err: flagError{suggestFlag(cmd, err)}}
 	})
-	root.CompletionOptions.DisableDefaultCmd = true
+	// cobra's "completion bash|zsh|fish|powershell"; the scripts call the
+	// hidden "__complete", which completes rule names (completeRules).
 
 	root.AddCommand(
 		NewCmdDiagnose(io, nil),
@@ -82,6 +89,7 @@ hoofbeat only reads: it never changes the cloud.`,
 		NewCmdConsole(io, nil),
 		NewCmdHost(io),
 		NewCmdVersion(io),
+		NewCmdMan(io),
 	)
 	return root
 }

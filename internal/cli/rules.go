@@ -78,6 +78,12 @@ func NewCmdExplain(io *IOStreams) *cobra.Command {
 		Use:   "explain RULE",
 		Short: "Explain what a rule means, how it is detected and how to fix it",
 		Args:  cobra.ExactArgs(1),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeRules(toComplete)
+		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			r, ok := rule.Lookup(args[0])
 			if !ok {
@@ -117,6 +123,18 @@ func nearRules(q string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// completeRules completes a rule name from the catalogue, with its title
+// as the description the shells show beside it.
+func completeRules(prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	var out []cobra.Completion
+	for _, r := range rule.Catalogue() {
+		if strings.HasPrefix(r.Name, prefix) {
+			out = append(out, cobra.CompletionWithDesc(r.Name, r.Title))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 func writeJSON(io *IOStreams, v any) error {

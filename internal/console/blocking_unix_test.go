@@ -4,7 +4,6 @@ package console
 
 import (
 	"os"
-	"syscall"
 	"testing"
 )
 
@@ -12,8 +11,8 @@ import (
 // process's inherited stdin usually is: os.NewFile leaves it unpollable.
 func blockingPipe(t *testing.T) (*os.File, *os.File) {
 	t.Helper()
-	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+	fds, err := newPipe(false)
+	if err != nil {
 		t.Fatal(err)
 	}
 	r, w := os.NewFile(uintptr(fds[0]), "blocking-r"), os.NewFile(uintptr(fds[1]), "blocking-w")

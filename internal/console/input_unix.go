@@ -21,8 +21,8 @@ func newPollReader(f *os.File) *inputReader {
 	if !ok {
 		return nil
 	}
-	var wake [2]int
-	if err := unix.Pipe2(wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+	wake, err := newPipe(true)
+	if err != nil {
 		return nil
 	}
 	read := func(p []byte) (int, error) {

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,7 +202,15 @@ func TestCheckAll(t *testing.T) {
 		ts = append(ts, Target{Name: "h" + string(rune('0'+i)), Runner: allCommands(t)})
 	}
 	ts[2].Runner = run.NewReplay("h2").Fail([]string{"true"}, run.KindUnreachable, "")
-	hosts := CheckAll(context.Background(), ts, Options{}, Fanout{Parallel: 2})
+	var progress []string
+	hosts := CheckAll(context.Background(), ts, Options{}, Fanout{Parallel: 2, Progress: func(done, total int, what string) {
+		progress = append(progress, fmt.Sprintf("%s %d/%d", what, done, total))
+	}})
+	// Progress calls never overlap (the race detector would tell), and count
+	// every host, the unreachable one too.
+	if got, want := strings.Join(progress, ", "), "hosts checked 0/5, hosts checked 1/5, hosts checked 2/5, hosts checked 3/5, hosts checked 4/5, hosts checked 5/5"; got != want {
+		t.Errorf("progress %q, want %q", got, want)
+	}
 	for i, h := range hosts {
 		if h.Name != ts[i].Name {
 			t.Errorf("host %d is %s", i, h.Name)

@@ -28,7 +28,14 @@ type Fanout struct {
 	// Deadline bounds each host's whole check (default 60s); a host that
 	// overruns it is reported with what was read in time.
 	Deadline time.Duration
+	// Progress, when set, is told how many hosts are done of how many
+	// (what is HostsDone): once before the first and after each. Calls
+	// never overlap.
+	Progress func(done, total int, what string)
 }
+
+// HostsDone is what Fanout.Progress counts.
+const HostsDone = "hosts checked"
 
 // CheckAll checks every target, at most Parallel at once, each within its
 // own deadline, and returns the hosts in the targets' order. A host that
@@ -44,6 +51,18 @@ func CheckAll(ctx context.Context, targets []Target, base Options, f Fanout) []s
 	}
 	out := make([]snapshot.Host, len(targets))
 	sem := make(chan struct{}, par)
+	var mu sync.Mutex
+	done := 0
+	tick := func(n int) {
+		if f.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done += n
+		f.Progress(done, len(targets), HostsDone)
+	}
+	tick(0)
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Add(1)
@@ -59,6 +78,7 @@ func CheckAll(ctx context.Context, targets []Target, base Options, f Fanout) []s
 				o.Namespaces = t.Namespaces
 			}
 			out[i] = Collect(hctx, t.Runner, t.Name, o)
+			tick(1)
 		}()
 	}
 	wg.Wait()

@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,10 @@ type Options struct {
 	Insecure *bool
 	// CACert is --os-cacert; it overrides OS_CACERT and clouds.yaml cacert.
 	CACert string
+	// Flags are the openstack client's other --os-* flags, keyed by the
+	// variable each stands for (FlagVars): as in the openstack client, a
+	// flag overrides its variable and the clouds.yaml entry.
+	Flags map[string]string
 	// Retries bounds the retries of idempotent requests on 5xx, timeouts
 	// and connection errors (0 means the default, 2; negative means none).
 	Retries int
@@ -61,11 +66,42 @@ type Options struct {
 	backoff time.Duration
 }
 
+// FlagVars are the variables Options.Flags may set, each with the
+// variables its flag hides: a project named by flag is not overruled by an
+// OS_PROJECT_ID left in the environment, nor a user by OS_USER_ID.
+var FlagVars = map[string][]string{
+	"OS_AUTH_URL":            nil,
+	"OS_REGION_NAME":         nil,
+	"OS_INTERFACE":           nil,
+	"OS_PROJECT_ID":          {"OS_TENANT_ID"},
+	"OS_PROJECT_NAME":        {"OS_PROJECT_ID", "OS_TENANT_ID", "OS_TENANT_NAME"},
+	"OS_USERNAME":            {"OS_USER_ID"},
+	"OS_USER_DOMAIN_NAME":    {"OS_USER_DOMAIN_ID"},
+	"OS_PROJECT_DOMAIN_NAME": {"OS_PROJECT_DOMAIN_ID"},
+	"OS_CERT":                nil,
+	"OS_KEY":                 nil,
+}
+
+// getenv reads a variable, the --os-* flags first.
 func (o Options) getenv() func(string) string {
-	if o.Getenv != nil {
-		return o.Getenv
+	env := o.Getenv
+	if env == nil {
+		env = os.Getenv
 	}
-	return os.Getenv
+	if len(o.Flags) == 0 {
+		return env
+	}
+	return func(k string) string {
+		if v := o.Flags[k]; v != "" {
+			return v
+		}
+		for flagged, hides := range FlagVars {
+			if o.Flags[flagged] != "" && slices.Contains(hides, k) {
+				return ""
+			}
+		}
+		return env(k)
+	}
 }
 
 func (o Options) withDefaults() Options {

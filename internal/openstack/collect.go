@@ -29,7 +29,16 @@ type CollectOptions struct {
 	// ConsoleLines is how many lines of the guest's console log to read:
 	// 0 means DefaultConsoleLines, a negative number none.
 	ConsoleLines int
+	// Progress, when set, is told when the walk starts and after each
+	// round of requests how many rounds are done of how many the walk
+	// expects (what is RoundsDone), and once more, done == total, when the
+	// walk ends early or late. It is called from
+	// the collecting goroutine, never concurrently.
+	Progress func(done, total int, what string)
 }
+
+// RoundsDone is what CollectOptions.Progress counts.
+const RoundsDone = "API rounds"
 
 // maxPages bounds how many "next" links a list follows.
 const maxPages = 50
@@ -68,6 +77,10 @@ func (c *Client) Collect(ctx context.Context, server string, o CollectOptions) (
 	if err := k.run(ctx, server); err != nil {
 		return nil, err
 	}
+	if o.Progress != nil && k.plan != k.rounds {
+		// The walk ended early (no ports, no router) or took more rounds.
+		o.Progress(k.rounds, k.rounds, RoundsDone)
+	}
 	k.finish()
 	k.snap.Stats = snapshot.Stats{
 		Requests:   int(c.authRequests + c.requests.Load() - before),
@@ -86,6 +99,9 @@ type collection struct {
 	gapMu       sync.Mutex
 	rounds      int
 	extraRounds atomic.Int32
+	// plan is how many rounds the walk expects, for Progress: it grows
+	// when a lookup takes a round it did not plan.
+	plan int
 
 	agentsForbidden bool
 }
@@ -186,6 +202,7 @@ func (k *collection) serverByNameAllProjects(ctx context.Context, name string, m
 	k.c.debug.printf("note: no server named %q in project %s; searching all projects (admin)", name, k.c.cloud.Project)
 	var found *novaServer
 	search := lookup(func(ctx context.Context) (err error) { found, err = k.searchName(ctx, name, true); return err })
+	k.plan++
 	k.round(ctx, search)
 	if search.err != nil {
 		return nil, search.err

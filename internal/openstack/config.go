@@ -241,6 +241,7 @@ func loadCloud(name string, o Options) (*authConfig, error) {
 			ao.DomainName = ""
 		}
 	}
+	flagsOverCloud(&ao, o.Flags)
 	if eo.Region == "" && len(entry.Regions) > 0 {
 		// openstacksdk uses the first of the listed regions.
 		eo.Region = entry.Regions[0].Name
@@ -256,6 +257,35 @@ func loadCloud(name string, o Options) (*authConfig, error) {
 		return nil, configError("%s: missing %s", source, strings.Join(missing, "; "))
 	}
 	return cfg, nil
+}
+
+// flagsOverCloud applies the --os-* flags that name the identity, user and
+// project to what a clouds.yaml entry said (region, interface, cert and key
+// already came through getenv): each replaces the entry's setting, and
+// the ID or name it competes with.
+func flagsOverCloud(ao *gophercloud.AuthOptions, flags map[string]string) {
+	if v := flags["OS_AUTH_URL"]; v != "" {
+		ao.IdentityEndpoint = v
+	}
+	if v := flags["OS_USERNAME"]; v != "" {
+		ao.Username, ao.UserID = v, ""
+	}
+	if v := flags["OS_USER_DOMAIN_NAME"]; v != "" {
+		ao.DomainName, ao.DomainID = v, ""
+	}
+	if v := flags["OS_PROJECT_NAME"]; v != "" {
+		s := &gophercloud.AuthScope{ProjectName: v}
+		if old := ao.Scope; old != nil && old.ProjectName != "" {
+			s.DomainID, s.DomainName = old.DomainID, old.DomainName
+		}
+		ao.Scope, ao.TenantID, ao.TenantName = s, "", v
+	}
+	if v := flags["OS_PROJECT_ID"]; v != "" {
+		ao.Scope, ao.TenantID, ao.TenantName = &gophercloud.AuthScope{ProjectID: v}, v, ""
+	}
+	if v := flags["OS_PROJECT_DOMAIN_NAME"]; v != "" && ao.Scope != nil && ao.Scope.ProjectName != "" {
+		ao.Scope.DomainName, ao.Scope.DomainID = v, ""
+	}
 }
 
 // methodFor maps an auth_type / OS_AUTH_TYPE to one of the methods

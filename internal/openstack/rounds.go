@@ -83,6 +83,9 @@ func (k *collection) round(ctx context.Context, fs ...*fetch) {
 	wg.Wait()
 	if asked {
 		k.rounds++
+		if k.o.Progress != nil {
+			k.o.Progress(k.rounds, max(k.plan, k.rounds), RoundsDone)
+		}
 	}
 }
 
@@ -113,6 +116,15 @@ func (k *collection) run(ctx context.Context, query string) error {
 	var srv *novaServer
 	var ports, console *fetch
 	byID := uuidRE.MatchString(query)
+	// By ID: the server with its ports, the neighbourhood, the routers.
+	// By name: the search, then the ports, then the same two.
+	k.plan = 3
+	if !byID {
+		k.plan = 4
+	}
+	if k.o.Progress != nil {
+		k.o.Progress(0, k.plan, RoundsDone)
+	}
 	if byID {
 		server := lookup(func(ctx context.Context) (err error) { srv, err = k.serverByID(ctx, query); return err })
 		ports, console = k.ports(query), k.console(query, lines)
@@ -129,6 +141,7 @@ func (k *collection) run(ctx context.Context, query string) error {
 	if srv == nil {
 		search := lookup(func(ctx context.Context) (err error) { srv, err = k.serverByName(ctx, query); return err })
 		if byID {
+			k.plan++ // an ID-shaped name, or no such ID
 			k.round(ctx, search)
 		} else {
 			k.round(ctx, search, agents)
@@ -146,6 +159,9 @@ func (k *collection) run(ctx context.Context, query string) error {
 			Reason: "the server's host is hidden"})
 	}
 	if ports == nil {
+		if byID {
+			k.plan++
+		}
 		// The console log rides along with the ports: one more request, no
 		// more round trips.
 		ports, console = k.ports(srv.ID), k.console(srv.ID, lines)

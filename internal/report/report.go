@@ -33,6 +33,9 @@ type TextOptions struct {
 	// Width wraps prose to this many columns when > 0. Commands are never
 	// wrapped, so that they can be pasted.
 	Width int
+	// Quiet writes only the VERDICT line (diagnose -q), for scripts and
+	// for a glance; the exit code says the rest.
+	Quiet bool
 }
 
 var errNoSnapshot = errors.New("report: no snapshot to render")

@@ -62,12 +62,16 @@ func (t *textWriter) para(prefix string, indent int, text string) {
 func writeText(w io.Writer, v *view, o TextOptions) error {
 	v = visibleView(v)
 	t := &textWriter{color: o.Color, width: o.Width}
-	t.header(v)
-	t.path(v)
-	t.findings(v)
-	t.skipped(v)
-	t.notApplicable(v)
-	t.verdict(v)
+	if o.Quiet {
+		t.verdictLine(v)
+	} else {
+		t.header(v)
+		t.path(v)
+		t.findings(v)
+		t.skipped(v)
+		t.notApplicable(v)
+		t.verdict(v)
+	}
 	_, err := w.Write(t.buf.Bytes())
 	return err
 }
@@ -349,6 +353,10 @@ func (t *textWriter) verdict(v *view) {
 	t.line("")
 	t.para("", 0, t.paint(styleDim, fmt.Sprintf("%s: %d passed, %d with findings, %d skipped.",
 		plural(total, "check", "checks"), passed, found, skipped)+v.notApplicableLine()))
+	t.verdictLine(v)
+}
+
+func (t *textWriter) verdictLine(v *view) {
 	style := styleGreen
 	switch {
 	case v.Errors > 0:
