@@ -152,7 +152,7 @@ is native and there are no DHCP agents: the rule does not apply there.`,
 				Summary: fmt.Sprintf("no DHCP agent hosts network %s: no dnsmasq serves its DHCP-enabled subnets", netLabel(s, n.ID)),
 				Evidence: []string{
 					fmt.Sprintf("DHCP agents hosting network %s: none", n.ID),
-					fmt.Sprintf("ports with device_owner %s on it: %d", snapshot.OwnerDHCP, len(s.NetworkPortsByOwner(n.ID, snapshot.OwnerDHCP))),
+					fmt.Sprintf("ports with device_owner %s on it: %d", snapshot.OwnerDHCP, len(topology.DHCPPorts(s, n.ID))),
 				},
 				Verify: cmds(cmd("openstack", "network", "agent", "list", "--network", n.ID)),
 			}

@@ -160,7 +160,7 @@ ports on the server's subnets and its external gateway.`,
 // when bindings are hidden).
 func dhcpPortsOn(s *snapshot.Snapshot, networkID, host string) []snapshot.Port {
 	var out []snapshot.Port
-	for _, p := range s.NetworkPortsByOwner(networkID, snapshot.OwnerDHCP) {
+	for _, p := range topology.DHCPPorts(s, networkID) {
 		if p.BindingHostID == "" || p.BindingHostID == host {
 			out = append(out, p)
 		}

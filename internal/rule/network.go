@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // serverNetworks returns the networks of the server's ports; networks
@@ -115,7 +116,7 @@ reported as not checked.`,
 		var out []Finding
 		for _, n := range serverNetworks(in) {
 			subs := dhcpEnabledSubnets(s, n.ID)
-			if len(subs) == 0 || len(s.NetworkPortsByOwner(n.ID, snapshot.OwnerDHCP)) > 0 {
+			if len(subs) == 0 || len(topology.DHCPPorts(s, n.ID)) > 0 {
 				continue
 			}
 			if othersHidden(s, n) {

@@ -144,7 +144,7 @@ func port(s *snapshot.Snapshot, p *snapshot.Port) Port {
 			out.Subnets = append(out.Subnets, Subnet{ID: f.SubnetID, Subnet: s.Subnet(f.SubnetID)})
 		}
 	}
-	out.DHCPPorts = s.NetworkPortsByOwner(p.NetworkID, snapshot.OwnerDHCP)
+	out.DHCPPorts = DHCPPorts(s, p.NetworkID)
 	// Legs in the order of the port's subnets, each router once.
 	for _, sn := range out.Subnets {
 		for _, rp := range s.NetworkPortsByOwner(p.NetworkID, snapshot.RouterInterfaceOwners...) {
@@ -243,6 +243,12 @@ func hosts(s *snapshot.Snapshot, v *View) []Host {
 		}
 	}
 	return out
+}
+
+// DHCPPorts returns a network's DHCP ports: device_owner network:dhcp only
+// (OVN's metadata port, network:distributed, serves no DHCP).
+func DHCPPorts(s *snapshot.Snapshot, networkID string) []snapshot.Port {
+	return s.NetworkPortsByOwner(networkID, snapshot.OwnerDHCP)
 }
 
 // DHCPHosts returns the hosts of the DHCP agents hosting a network, each
