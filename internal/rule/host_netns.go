@@ -312,10 +312,22 @@ Without --probe the rule is skipped and says so: hoofbeat only reads
 unless asked.`,
 	Fix: "If ARP does not resolve: check the tunnels and bridges between the DHCP host and the compute host (host/tunnel-peer-blocked, host/bridge-missing) and the guest's console. If ARP resolves but ping fails: security groups or the guest's firewall.",
 	// The probe's "unreachable" is the symptom of a broken device on the path.
-	Causes:        []*Rule{hostDeviceDown, hostVIFDetached, hostMTUTooSmall},
-	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
-	Hop:           HopHosts,
-	NotApplicable: notOnOVN,
+	Causes: []*Rule{hostDeviceDown, hostVIFDetached, hostMTUTooSmall},
+	Needs:  []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
+	Hop:    HopHosts,
+	// The probe is opt-in: not asked for, it is no check that could not
+	// run, and a healthy run reads healthy.
+	NotApplicable: func(s *snapshot.Snapshot) string {
+		if r := notOnOVN(s); r != "" {
+			return r
+		}
+		for _, h := range s.Hosts {
+			if h.Probed {
+				return ""
+			}
+		}
+		return "it is the active probe, off unless asked: --probe pings the server from its DHCP namespace"
+	},
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		if s.Server == nil {

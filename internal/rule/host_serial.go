@@ -212,21 +212,11 @@ address base_url names.`,
 	},
 }
 
-// proxyHosts returns the checked hosts that should run nova-serialproxy:
-// those with the serialproxy role, and those owning the address in a
-// compute host's base_url; with the port it should listen on.
+// proxyHosts returns the checked hosts that should run nova-serialproxy,
+// those owning the address in a compute host's base_url, with the port it
+// should listen on.
 func proxyHosts(s *snapshot.Snapshot) map[string]int {
 	out := map[string]int{}
-	for i := range s.Hosts {
-		h := &s.Hosts[i]
-		if hasRole(h, topology.RoleSerialProxy) {
-			port := serialDefaultProxyPort
-			if h.NovaConf != nil && h.NovaConf.SerialProxyPort != "" {
-				port, _ = strconv.Atoi(h.NovaConf.SerialProxyPort)
-			}
-			out[h.Name] = port
-		}
-	}
 	for i := range s.Hosts {
 		c := &s.Hosts[i]
 		if c.NovaConf == nil || !isCompute(c) || !isTrueString(c.NovaConf.Enabled) {
@@ -255,8 +245,9 @@ url show --serial" still returns a URL, and connecting to it fails with
 "connection refused".
 
 hoofbeat finds the proxy's host among the checked hosts (the one owning
-the address in the compute hosts' base_url, or named with --role
-serialproxy) and reads its processes and listening sockets.`,
+the address in the compute hosts' base_url; check it with --hosts, or
+name it to "hoofbeat host") and reads its processes and listening
+sockets.`,
 	Fix:   "Start nova-serialproxy on that host (systemctl restart nova-serialproxy) and read its log if it exits.",
 	Needs: []string{snapshot.SourceHosts},
 	Hop:   HopHosts,

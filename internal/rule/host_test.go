@@ -223,8 +223,6 @@ func hostCases() []ruleCase {
 			name:   "lab: vm2 and both hosts healthy",
 			mutate: withLab("vm2", ctlFor("healthy"), cmp1For("healthy")),
 			absent: hostRules,
-			// The probe is off: that part is skipped, and says so.
-			skipped: []string{"host/instance-unreachable-from-dhcp-namespace"},
 		},
 		{
 			name:   "lab: vm3 on cmp1, healthy",
@@ -638,5 +636,21 @@ func TestMTUNamesThePort(t *testing.T) {
 	}
 	if len(got) != 1 || !strings.HasPrefix(got[0], vm2VIF) {
 		t.Errorf("mtu findings: %q", got)
+	}
+}
+
+// TestProbeOffIsNotASkip: without --probe the probe is not applicable, not
+// a check that could not run: the healthy lab has nothing skipped.
+func TestProbeOffIsNotASkip(t *testing.T) {
+	s := healthy()
+	withLab("vm2", ctlFor("healthy"), cmp1For("healthy"))(s)
+	res := Evaluate(&Input{Snapshot: s}, Options{})
+	if len(res.Skipped) != 0 {
+		t.Errorf("skipped: %+v", res.Skipped)
+	}
+	if !slices.ContainsFunc(res.NotApplicable, func(x Skip) bool {
+		return x.Rule == "host/instance-unreachable-from-dhcp-namespace" && strings.Contains(x.Reason, "--probe")
+	}) {
+		t.Errorf("not applicable: %+v", res.NotApplicable)
 	}
 }

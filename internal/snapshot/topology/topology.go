@@ -94,9 +94,6 @@ const (
 	RoleL3        Role = "l3"
 	RoleL3Standby Role = "l3-standby"
 	RoleMetadata  Role = "metadata"
-	// RoleSerialProxy is a host running nova-serialproxy, named by the
-	// operator: the server's serial console goes through it.
-	RoleSerialProxy Role = "serialproxy"
 )
 
 // Host is a host that serves the server.
