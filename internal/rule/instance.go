@@ -103,6 +103,11 @@ Neutron directly) and its view is stale.`,
 			)
 		}
 		f.Remediation = append(f.Remediation, cmd("openstack", "server", "reboot", srv.ID).Comment("if the guest does not configure a hot-plugged NIC"))
+		if srv.Status == "ERROR" || srv.Status == "BUILD" {
+			// Nova refuses to attach an interface in these states: the
+			// server's state is the cause, and its fix comes first.
+			f.Causes = []*Rule{instanceNotActive}
+		}
 		return []Finding{f}
 	},
 }

@@ -37,6 +37,22 @@ type ruleCase struct {
 var ruleCases = []ruleCase{
 	// Instance.
 	{
+		// Nova refuses to attach an interface to a server in ERROR: its
+		// missing port follows from the state, whose fix comes first.
+		name: "server in ERROR without a port",
+		mutate: func(s *snapshot.Snapshot) {
+			s.Server.Status = "ERROR"
+			s.Server.Fault = &snapshot.Fault{Code: 500, Message: "No valid host was found."}
+			s.Ports, s.FloatingIPs = nil, nil
+		},
+		want: []expect{
+			{rule: "instance/not-active", severity: Error, evidence: []string{"fault (500): No valid host was found."}},
+			{rule: "instance/no-network-port", severity: Info, summary: []string{"it follows from instance/not-active"},
+				fix: []string{"hoofbeat explain instance/not-active"}},
+		},
+		first: "instance/not-active",
+	},
+	{
 		name:   "server shut off",
 		mutate: func(s *snapshot.Snapshot) { s.Server.Status = "SHUTOFF"; vmPort(s).Status = "DOWN" },
 		want:   []expect{{rule: "instance/not-active", severity: Error, fix: []string{"openstack server start " + srvID}}},
