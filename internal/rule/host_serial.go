@@ -212,11 +212,19 @@ address base_url names.`,
 	},
 }
 
+// proxyHost is a host that should run nova-serialproxy.
+type proxyHost struct {
+	// port is where it should listen.
+	port int
+	// loopback is set when only a compute host's loopback base_url (the
+	// default) makes it one: its own.
+	loopback bool
+}
+
 // proxyHosts returns the checked hosts that should run nova-serialproxy,
-// those owning the address in a compute host's base_url, with the port it
-// should listen on.
-func proxyHosts(s *snapshot.Snapshot) map[string]int {
-	out := map[string]int{}
+// those owning the address in a compute host's base_url.
+func proxyHosts(s *snapshot.Snapshot) map[string]proxyHost {
+	out := map[string]proxyHost{}
 	for i := range s.Hosts {
 		c := &s.Hosts[i]
 		if c.NovaConf == nil || !isCompute(c) || !isTrueString(c.NovaConf.Enabled) {
@@ -225,8 +233,13 @@ func proxyHosts(s *snapshot.Snapshot) map[string]int {
 		ph, port := baseURLHostPort(or(c.NovaConf.BaseURL, serialDefaultBaseURL))
 		for j := range s.Hosts {
 			h := &s.Hosts[j]
-			if (isLoopback(ph) && h.Name == c.Name) || (!isLoopback(ph) && hostHasAddr(h, ph)) {
-				out[h.Name] = port
+			switch {
+			case !isLoopback(ph) && hostHasAddr(h, ph):
+				out[h.Name] = proxyHost{port: port}
+			case isLoopback(ph) && h.Name == c.Name:
+				if _, named := out[h.Name]; !named {
+					out[h.Name] = proxyHost{port: port, loopback: true}
+				}
 			}
 		}
 	}
@@ -256,10 +269,11 @@ sockets.`,
 		var out []Finding
 		wanted := proxyHosts(s)
 		for _, h := range reached(in) {
-			port, ok := wanted[h.Name]
+			ph, ok := wanted[h.Name]
 			if !ok {
 				continue
 			}
+			port := ph.port
 			if !partOK(in, h, "processes", h.ProcessesError) {
 				continue
 			}
@@ -290,7 +304,13 @@ sockets.`,
 			default:
 				continue
 			}
-			out = append(out, Finding{Subject: hostSubject(h),
+			var causes []*Rule
+			if ph.loopback {
+				// Only the default base_url points here: that setting is
+				// the cause (host/serial-console-config names it).
+				causes = []*Rule{hostSerialConsoleConfig}
+			}
+			out = append(out, Finding{Subject: hostSubject(h), Causes: causes,
 				Summary:  fmt.Sprintf("nova-serialproxy on host %s %s: serial console URLs lead nowhere", h.Name, problem),
 				Evidence: append(ev, fmt.Sprintf("%s is the serial proxy's host (port %d)", h.Name, port)),
 				Remediation: cmds(

@@ -220,6 +220,20 @@ func dataplaneCases() []ruleCase {
 func hostCases() []ruleCase {
 	return append(dataplaneCases(), []ruleCase{
 		{
+			// base_url left at its default sends clients to the compute
+			// host's own loopback, where no proxy runs: the setting is the
+			// cause, not a proxy to start there.
+			name: "base_url at its default on cmp1",
+			mutate: then(withLab("vm3", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				labHost(s, "cmp1").NovaConf.BaseURL = ""
+			}),
+			want: []expect{
+				{rule: "host/serial-console-config", severity: Warning, summary: []string{"base_url = ws://127.0.0.1:6083/ (the default) points at loopback"}},
+				{rule: "host/serialproxy-not-running", severity: Info, summary: []string{"on host cmp1", "it follows from host/serial-console-config"}},
+			},
+			first: "host/serial-console-config",
+		},
+		{
 			name:   "lab: vm2 and both hosts healthy",
 			mutate: withLab("vm2", ctlFor("healthy"), cmp1For("healthy")),
 			absent: hostRules,
