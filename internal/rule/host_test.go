@@ -1,7 +1,9 @@
 package rule
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -666,5 +668,51 @@ func TestProbeOffIsNotASkip(t *testing.T) {
 		return x.Rule == "host/instance-unreachable-from-dhcp-namespace" && strings.Contains(x.Reason, "--probe")
 	}) {
 		t.Errorf("not applicable: %+v", res.NotApplicable)
+	}
+}
+
+// TestL2PopIdlePeer: with l2population an agent makes tunnels only to hosts
+// that share a network with it: an idle third host without a tunnel is no
+// fault; without l2population the missing tunnel is one.
+func TestL2PopIdlePeer(t *testing.T) {
+	load := func(l2pop bool) *snapshot.Snapshot {
+		b, err := os.ReadFile(filepath.Join("..", "..", "examples", "snapshots", "ovs-tunnel-deleted.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := snapshot.Read(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// cmp1's tunnel to ctl is back: only the idle host is new.
+		for i := range s.Hosts {
+			if s.Hosts[i].Name == "cmp1" {
+				s.Hosts[i].OVS.Interfaces = append(s.Hosts[i].OVS.Interfaces, snapshot.OVSInterface{Name: "vxlan-c000020a", Type: "vxlan", OFPort: 5, RemoteIP: "192.0.2.10"})
+			}
+		}
+		conf := json.RawMessage(fmt.Sprintf(`{"l2_population": %t}`, l2pop))
+		for i := range s.Agents {
+			if s.Agents[i].AgentType == snapshot.AgentTypeOVS {
+				s.Agents[i].Configurations = conf
+			}
+		}
+		s.Agents = append(s.Agents, snapshot.Agent{ID: "idle", AgentType: snapshot.AgentTypeOVS, Host: "cmp2", Alive: true, AdminStateUp: true,
+			TunnelingIP: "192.0.2.12", TunnelTypes: []string{"vxlan"}, Configurations: conf})
+		return s
+	}
+	idle := func(s *snapshot.Snapshot) []string {
+		var out []string
+		for _, f := range Evaluate(&Input{Snapshot: s}, Options{}).Findings {
+			if f.Rule == "host/ovs-port-error" && strings.Contains(f.Summary, "192.0.2.12") {
+				out = append(out, f.Summary)
+			}
+		}
+		return out
+	}
+	if got := idle(load(true)); len(got) != 0 {
+		t.Errorf("l2population, idle cmp2: %q", got)
+	}
+	if got := idle(load(false)); len(got) == 0 {
+		t.Error("without l2population the missing tunnel to cmp2 is not reported")
 	}
 }

@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -25,6 +26,9 @@ func l2Agent(s *snapshot.Snapshot, host string) *snapshot.Agent {
 type tunnelPeer struct {
 	ip  string
 	why string
+	// host is the peer agent's host; empty for a peer read off a
+	// forwarding entry.
+	host string
 }
 
 // tunnelEndpoint describes a host as a tunnel endpoint: its own address,
@@ -58,7 +62,7 @@ func endpointOf(s *snapshot.Snapshot, h *snapshot.Host) tunnelEndpoint {
 			}
 		}
 	}
-	add := func(ip, why string) {
+	add := func(ip, why, host string) {
 		if ip == "" || ip == ep.local || ip == "0.0.0.0" || hostHasAddr(h, ip) {
 			return
 		}
@@ -67,7 +71,7 @@ func endpointOf(s *snapshot.Snapshot, h *snapshot.Host) tunnelEndpoint {
 				return
 			}
 		}
-		ep.peers = append(ep.peers, tunnelPeer{ip, why})
+		ep.peers = append(ep.peers, tunnelPeer{ip, why, host})
 	}
 	for _, a := range s.Agents {
 		if a.Host == h.Name || a.TunnelingIP == "" || !a.AdminStateUp {
@@ -76,10 +80,10 @@ func endpointOf(s *snapshot.Snapshot, h *snapshot.Host) tunnelEndpoint {
 		if a.AgentType != snapshot.AgentTypeOVS && a.AgentType != snapshot.AgentTypeLinuxBridge {
 			continue
 		}
-		add(a.TunnelingIP, fmt.Sprintf("tunneling_ip of the %s on %s", a.AgentType, a.Host))
+		add(a.TunnelingIP, fmt.Sprintf("tunneling_ip of the %s on %s", a.AgentType, a.Host), a.Host)
 	}
 	for _, e := range h.FDB {
-		add(e.Dst, "forwarding entry of "+e.Dev)
+		add(e.Dst, "forwarding entry of "+e.Dev, "")
 	}
 	return ep
 }
@@ -339,6 +343,11 @@ where Open vSwitch has a br-int.`,
 				}
 				missing := false
 				for _, p := range ep.peers {
+					if p.host != "" && l2pop(a) && !sharesNetwork(s, h.Name, p.host) {
+						// With l2population an agent makes tunnels only to
+						// hosts with ports on its networks: none to an idle one.
+						continue
+					}
 					found := false
 					for _, i := range h.OVS.Interfaces {
 						if i.RemoteIP == p.ip {
@@ -419,4 +428,36 @@ func withoutOVS(s *snapshot.Snapshot) string {
 		}
 	}
 	return "no Open vSwitch agent is registered and no checked host runs Open vSwitch"
+}
+
+// l2pop reports an agent running with l2population, which creates tunnels
+// on demand.
+func l2pop(a *snapshot.Agent) bool {
+	if a == nil || len(a.Configurations) == 0 {
+		return false
+	}
+	var c struct {
+		L2Pop bool `json:"l2_population"`
+	}
+	return json.Unmarshal(a.Configurations, &c) == nil && c.L2Pop
+}
+
+// sharesNetwork reports whether two hosts have ports on a common network,
+// as far as the snapshot's ports (the server's and its networks') show.
+func sharesNetwork(s *snapshot.Snapshot, a, b string) bool {
+	nets := map[string]int{}
+	for _, p := range slices.Concat(s.Ports, s.NetworkPorts) {
+		switch p.BindingHostID {
+		case a:
+			nets[p.NetworkID] |= 1
+		case b:
+			nets[p.NetworkID] |= 2
+		}
+	}
+	for _, v := range nets {
+		if v == 3 {
+			return true
+		}
+	}
+	return false
 }
