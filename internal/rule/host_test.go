@@ -13,6 +13,7 @@ import (
 
 	"github.com/hoofbeat/hoofbeat/internal/host"
 	"github.com/hoofbeat/hoofbeat/internal/run"
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
@@ -714,5 +715,43 @@ func TestL2PopIdlePeer(t *testing.T) {
 	}
 	if got := idle(load(false)); len(got) == 0 {
 		t.Error("without l2population the missing tunnel to cmp2 is not reported")
+	}
+}
+
+// TestTunnelFixNeverOpensTheHost: a packstack-style INPUT ending in a
+// catch-all REJECT gets the narrow ACCEPT for the peer ahead of it, never
+// the REJECT's deletion; a rule aimed at tunnel traffic may be deleted, as
+// the second choice. Both say where the rule is kept on each family.
+func TestTunnelFixNeverOpensTheHost(t *testing.T) {
+	fixes := func(save string) []string {
+		s := healthy()
+		withLab("vm3", ctlFor("healthy"), cmp1For("healthy"))(s)
+		labHost(s, "cmp1").Firewall.IPTablesSave = save
+		labHost(s, "cmp1").Firewall.NFT = ""
+		for _, f := range Evaluate(&Input{Snapshot: s}, Options{}).Findings {
+			if f.Rule == "host/tunnel-peer-blocked" {
+				return shell.Strings(f.Remediation)
+			}
+		}
+		return nil
+	}
+	packstack := "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT -j REJECT --reject-with icmp-host-prohibited\nCOMMIT\n"
+	got := fixes(packstack)
+	if len(got) == 0 || !strings.HasPrefix(got[0], "iptables -I INPUT -s 192.0.2.10 -p udp --dport 4789 -j ACCEPT") {
+		t.Fatalf("first fix: %q", got)
+	}
+	for _, f := range got {
+		if strings.Contains(f, " -D ") {
+			t.Errorf("a fix deletes the catch-all REJECT: %q", f)
+		}
+	}
+	if !slices.ContainsFunc(got, func(f string) bool { return strings.Contains(f, "RHEL family") }) ||
+		!slices.ContainsFunc(got, func(f string) bool { return strings.Contains(f, "Debian family") }) {
+		t.Errorf("persistence not said for both families: %q", got)
+	}
+	aimed := "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 192.0.2.10/32 -p udp -m udp --dport 4789 -j DROP\nCOMMIT\n"
+	got = fixes(aimed)
+	if len(got) < 2 || !strings.HasPrefix(got[0], "iptables -I INPUT") || !strings.HasPrefix(got[1], "iptables -t filter -D INPUT -s 192.0.2.10/32 -p udp -m udp --dport 4789 -j DROP") {
+		t.Errorf("aimed rule: %q", got)
 	}
 }
