@@ -17,6 +17,8 @@ type IpcalcOptions struct {
 	Prefixes []string
 	Output   string
 	Ifcfg    string
+	// OVS adds the keys of an Open vSwitch bridge to the ifcfg lines.
+	OVS bool
 }
 
 // NewCmdIpcalc builds "hoofbeat ipcalc CIDR...".
@@ -46,7 +48,8 @@ address instead.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
-	cmd.Flags().StringVar(&o.Ifcfg, "ifcfg", "", "print the static ifcfg lines of the address for this DEVICE")
+	cmd.Flags().StringVar(&o.Ifcfg, "ifcfg", "", "print the static ifcfg lines of the address for this DEVICE (a network's own address becomes its usual gateway: the address an all-in-one host's br-ex takes)")
+	cmd.Flags().BoolVar(&o.OVS, "ovs-bridge", false, "with --ifcfg: the DEVICE is an Open vSwitch bridge (DEVICETYPE=ovs, TYPE=OVSBridge), as br-ex is")
 	return cmd
 }
 
@@ -79,13 +82,16 @@ func ipcalcRun(o *IpcalcOptions) error {
 		}
 		infos = append(infos, in)
 	}
+	if o.OVS && o.Ifcfg == "" {
+		return usageError("--ovs-bridge goes with --ifcfg DEVICE")
+	}
 	if o.Ifcfg != "" {
 		for _, in := range infos {
-			gw := in.Gateway
-			if gw == in.Address {
-				gw = netip.Addr{}
+			lines := in.IfcfgLines(o.Ifcfg, in.Gateway)
+			if o.OVS {
+				lines = append(lines, "DEVICETYPE=ovs", "TYPE=OVSBridge")
 			}
-			fmt.Fprintln(o.IO.Out, strings.Join(in.IfcfgLines(o.Ifcfg, gw), "\n"))
+			fmt.Fprintln(o.IO.Out, strings.Join(lines, "\n"))
 		}
 		return nil
 	}

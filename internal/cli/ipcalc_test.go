@@ -47,3 +47,15 @@ Hosts:     254
 		}
 	}
 }
+
+// TestIpcalcIfcfgOVSBridge: --ovs-bridge adds Open vSwitch's keys, and
+// needs --ifcfg.
+func TestIpcalcIfcfgOVSBridge(t *testing.T) {
+	code, out, _ := run(t, nil, "ipcalc", "172.24.4.0/24", "--ifcfg", "br-ex", "--ovs-bridge")
+	if code != ExitOK || out != "DEVICE=br-ex\nONBOOT=yes\nBOOTPROTO=none\nIPADDR=172.24.4.1\nNETMASK=255.255.255.0\nDEVICETYPE=ovs\nTYPE=OVSBridge\n" {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	if code, _, _ := run(t, nil, "ipcalc", "172.24.4.0/24", "--ovs-bridge"); code != ExitUsage {
+		t.Errorf("--ovs-bridge without --ifcfg: exit %d", code)
+	}
+}

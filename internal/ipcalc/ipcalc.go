@@ -125,19 +125,34 @@ func (in Info) Contains(addr netip.Addr) bool {
 	return in.Network.Contains(addr)
 }
 
+// HostAddress is the address to configure on an interface: the input's,
+// unless it is the network's own address (10.0.0.0 of 10.0.0.0/24), which
+// no interface can hold: then the usual gateway, as an all-in-one host's
+// br-ex takes for the floating network.
+func (in Info) HostAddress() netip.Addr {
+	if in.Address == in.Network.Addr() && in.Gateway.IsValid() && in.Network.Bits() < in.Address.BitLen()-1 {
+		return in.Gateway
+	}
+	return in.Address
+}
+
 // IfcfgLines are the lines of a RHEL-style ifcfg file (network-scripts) that
-// configure dev statically with this address and gateway gw (none when
-// invalid).
+// configure dev statically with the host address (HostAddress) and gateway
+// gw (none when invalid, or when it is the address itself).
 func (in Info) IfcfgLines(dev string, gw netip.Addr) []string {
 	out := []string{"DEVICE=" + dev, "ONBOOT=yes", "BOOTPROTO=none"}
+	addr := in.HostAddress()
+	if gw == addr {
+		gw = netip.Addr{}
+	}
 	if in.Address.Is4() {
-		out = append(out, "IPADDR="+in.Address.String(), "NETMASK="+in.Netmask.String())
+		out = append(out, "IPADDR="+addr.String(), "NETMASK="+in.Netmask.String())
 		if gw.IsValid() {
 			out = append(out, "GATEWAY="+gw.String())
 		}
 		return out
 	}
-	out = append(out, "IPV6INIT=yes", fmt.Sprintf("IPV6ADDR=%s/%d", in.Address, in.Prefix.Bits()))
+	out = append(out, "IPV6INIT=yes", fmt.Sprintf("IPV6ADDR=%s/%d", addr, in.Prefix.Bits()))
 	if gw.IsValid() {
 		out = append(out, "IPV6_DEFAULTGW="+gw.String())
 	}

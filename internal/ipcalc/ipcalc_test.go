@@ -72,3 +72,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestIfcfgNeverTheNetworkAddress: a network given as its own address gets
+// its usual gateway configured (an all-in-one host's br-ex), without a
+// GATEWAY line pointing at itself.
+func TestIfcfgNeverTheNetworkAddress(t *testing.T) {
+	in, err := Parse("172.24.4.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(in.IfcfgLines("br-ex", in.Gateway), " "); got != "DEVICE=br-ex ONBOOT=yes BOOTPROTO=none IPADDR=172.24.4.1 NETMASK=255.255.255.0" {
+		t.Errorf("got %q", got)
+	}
+	in, _ = Parse("192.0.2.7/32")
+	if got := in.HostAddress().String(); got != "192.0.2.7" {
+		t.Errorf("a /32 keeps its address: %s", got)
+	}
+}
