@@ -12,9 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 execs=${FUZZEXECS:-100000}
 minimize=${FUZZMINIMIZE:-500}
-# Targets whose one execution is a whole diagnosis (rules and every
-# renderer, ~2 ms) get a tenth of the count, to keep the run short.
-declare -A divide=([FuzzRenderers]=10)
+# Slow targets get a fraction of the count: FuzzRenderers runs a whole
+# diagnosis and every renderer per execution, FuzzWord a shell parser.
+declare -A divide=([FuzzRenderers]=50 [FuzzWord]=10)
 n=0
 while IFS=: read -r file target; do
 	pkg=./$(dirname "$file")
