@@ -38,16 +38,17 @@ func consoleInput(in *Input) *consoleScan {
 		in.uncheck("the console log is empty: the guest writes nothing to its serial console (is console=ttyS0 on its kernel command line?)")
 		return nil
 	}
-	if in.scan == nil {
+	c := in.cache()
+	if c.scan == nil {
 		macs := map[string]bool{}
 		for _, p := range s.Ports {
 			if p.MACAddress != "" {
 				macs[strings.ToLower(p.MACAddress)] = true
 			}
 		}
-		in.scan = scanConsole(log, macs)
+		c.scan = scanConsole(log, macs)
 	}
-	return in.scan
+	return c.scan
 }
 
 func consoleVerify(srv *snapshot.Server) shell.Cmd {

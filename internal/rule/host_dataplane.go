@@ -58,8 +58,16 @@ func bridgeName(networkID string) string { return deviceName("brq", networkID) }
 // pathDevices lists the devices on the server's path on the hosts that
 // were checked: the VIFs on the compute hosts, the network's bridge and
 // vxlan device, and the DHCP and router namespaces' devices with their
-// veth peers.
+// veth peers. They are listed once per evaluation, for the three rules.
 func pathDevices(in *Input) []pathDevice {
+	c := in.cache()
+	if !c.read {
+		c.devices, c.read = listPathDevices(in), true
+	}
+	return c.devices
+}
+
+func listPathDevices(in *Input) []pathDevice {
 	s := in.Snapshot
 	v := in.View()
 	var out []pathDevice

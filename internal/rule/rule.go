@@ -161,19 +161,37 @@ type Input struct {
 
 	// unchecked collects, while one rule runs, what it could not check.
 	unchecked []string
-	// scan is the console log's reading, done once for all console rules.
+	// derived is what the rules derive from the snapshot, once per
+	// evaluation: each rule runs on a copy of the input that shares it.
+	derived *derived
+}
+
+// derived holds what several rules read and only one should compute.
+type derived struct {
+	view *topology.View
+	// scan is the console log's reading, for the console rules.
 	scan *consoleScan
-	// derived is the snapshot's view, derived once for all rules.
-	derived *topology.View
+	// devices are the devices on the server's path, for the dataplane
+	// rules; read says they were listed.
+	devices []pathDevice
+	read    bool
+}
+
+func (in *Input) cache() *derived {
+	if in.derived == nil {
+		in.derived = &derived{}
+	}
+	return in.derived
 }
 
 // View is what the snapshot means for the server (package topology): derived
 // once per evaluation, shared by every rule.
 func (in *Input) View() *topology.View {
-	if in.derived == nil {
-		in.derived = topology.New(in.Snapshot)
+	c := in.cache()
+	if c.view == nil {
+		c.view = topology.New(in.Snapshot)
 	}
-	return in.derived
+	return c.view
 }
 
 // uncheck records that part of what the running rule looks at could not be
@@ -277,9 +295,11 @@ func Evaluate(in *Input, opt Options) Result {
 func evaluate(rules []*Rule, in *Input, opt Options) Result {
 	res := Result{Findings: []Finding{}, Skipped: []Skip{}, Passed: []string{}, NotApplicable: []Skip{}}
 	order := map[string]int{}
-	if in.Snapshot != nil {
-		in.View() // before the rules copy the input
-	}
+	// A fresh cache per evaluation, which every rule's copy of the input
+	// shares: the caller may evaluate again after changing the snapshot.
+	fresh := *in
+	fresh.derived = &derived{}
+	in = &fresh
 	for i, r := range rules {
 		order[r.Name] = i
 		if opt.Exclude[r.Name] {
@@ -306,7 +326,6 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 		run := *in
 		run.unchecked = nil
 		fs := r.Check(&run)
-		in.scan = run.scan // the next console rule reuses this one's reading
 		for _, u := range run.unchecked {
 			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: u, Partial: true})
 		}
