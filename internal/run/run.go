@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 )
 
 // Defaults for a command that does not set its own limits.
@@ -179,35 +181,9 @@ func classify(code int, stderr []byte) Kind {
 	}
 }
 
-// Quote renders argv as a POSIX shell command line: words made only of
-// safe characters stay bare, others are single-quoted.
-func Quote(argv []string) string {
-	var b strings.Builder
-	for i, a := range argv {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(quoteWord(a))
-	}
-	return b.String()
-}
-
-func quoteWord(s string) string {
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+%", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// Quote renders argv as a POSIX shell command line (package shell quotes
+// every command line, for people and programs alike).
+func Quote(argv []string) string { return shell.QuotePOSIX(argv) }
 
 // capWriter keeps at most max bytes and remembers that it dropped some.
 type capWriter struct {

@@ -98,16 +98,32 @@ func Strings(cs []Cmd) []string {
 }
 
 // Quote renders argv as one command line for bash, zsh or ksh.
-func Quote(argv []string) string {
+func Quote(argv []string) string { return join(argv, Word) }
+
+// QuotePOSIX renders argv as one command line for any POSIX sh (dash
+// included), for a program to run, not a person to read: words are bare or
+// single-quoted, control characters and all (no $'…', which dash lacks).
+func QuotePOSIX(argv []string) string { return join(argv, posixWord) }
+
+func join(argv []string, word func(string) string) string {
 	var b strings.Builder
 	for i, a := range argv {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(Word(a))
+		b.WriteString(word(a))
 	}
 	return b.String()
 }
+
+func posixWord(s string) string {
+	if s != "" && bare(s) {
+		return s
+	}
+	return singleQuoted(s)
+}
+
+func singleQuoted(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // Word quotes s as one shell word: bare when every character is plain,
 // single-quoted otherwise, and ANSI-C quoted ($'…') when s holds a control
@@ -122,7 +138,7 @@ func Word(s string) string {
 		return s
 	}
 	if visible.Safe(s) {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		return singleQuoted(s)
 	}
 	var b strings.Builder
 	b.WriteString("$'")

@@ -75,3 +75,16 @@ func FuzzWord(f *testing.F) {
 		checkRoundTrip(t, shell.Command("openstack", a, "--", b).Pipe("grep", a).Comment(b))
 	})
 }
+
+// TestQuotePOSIX: a program's command line for any sh: no $'…', and the
+// words read back as given, control characters and all.
+func TestQuotePOSIX(t *testing.T) {
+	argv := []string{"cat", "--", "/etc/nova/nova.conf", "it's", "a\nb\x1b", "", "=x"}
+	line := shell.QuotePOSIX(argv)
+	if strings.Contains(line, "$'") {
+		t.Fatalf("%q uses $'…'", line)
+	}
+	if want := `cat -- /etc/nova/nova.conf 'it'\''s' '` + "a\nb\x1b" + `' '' '=x'`; line != want {
+		t.Errorf("got %q, want %q", line, want)
+	}
+}
