@@ -155,6 +155,16 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 	return path
 }
 
+// listHop is a hop whose line lists its resources' texts, joined by sep;
+// absent says why there is none.
+func (b *pathBuilder) listHop(name, portID string, res []resource, text []string, sep, absent string) hopView {
+	h := b.hop(name, portID, res, len(res) > 0, absent)
+	if len(res) > 0 {
+		h.Text = strings.Join(text, sep)
+	}
+	return h
+}
+
 // hop decides a hop's status from the findings placed on it for portID, the
 // rules that ran for it and whether its resource exists.
 func (b *pathBuilder) hop(name, portID string, res []resource, present bool, absent string) hopView {
@@ -314,11 +324,7 @@ func (b *pathBuilder) subnetHop(vp topology.Port) hopView {
 		subnets = append(subnets, r)
 		text = append(text, txt)
 	}
-	h := b.hop(rule.HopSubnet, vp.ID, subnets, len(subnets) > 0, "the port has no fixed IP")
-	if len(subnets) > 0 {
-		h.Text = strings.Join(text, "; ")
-	}
-	return h
+	return b.listHop(rule.HopSubnet, vp.ID, subnets, text, "; ", "the port has no fixed IP")
 }
 
 // subnetNames names the port's subnets, for the hops' "absent" notes.
@@ -399,11 +405,7 @@ func (b *pathBuilder) dhcpHop(vp topology.Port) hopView {
 	if len(vp.Subnets) > 0 && !dhcpOn {
 		absent = "DHCP is disabled on " + strings.Join(subnetNames(vp), ", ")
 	}
-	h := b.hop(rule.HopDHCP, vp.ID, dhcp, len(dhcp) > 0, absent)
-	if len(dhcp) > 0 {
-		h.Text = strings.Join(text, ", ")
-	}
-	return h
+	return b.listHop(rule.HopDHCP, vp.ID, dhcp, text, ", ", absent)
 }
 
 // routers are the port's routers, each once (by its first leg).
@@ -445,11 +447,7 @@ func (b *pathBuilder) routerHop(vp topology.Port) hopView {
 	if net := vp.Network; net != nil && net.External {
 		absent = orID(net.Name, net.ID) + " is an external network"
 	}
-	h := b.hop(rule.HopRouter, vp.ID, res, len(res) > 0, absent)
-	if len(res) > 0 {
-		h.Text = strings.Join(text, ", ")
-	}
-	return h
+	return b.listHop(rule.HopRouter, vp.ID, res, text, ", ", absent)
 }
 
 func (b *pathBuilder) gatewayHop(vp topology.Port) hopView {
@@ -485,11 +483,7 @@ func (b *pathBuilder) gatewayHop(vp topology.Port) hopView {
 	if len(noGateway) > 0 {
 		absent = strings.Join(noGateway, ", ") + " has no external gateway"
 	}
-	h := b.hop(rule.HopGateway, vp.ID, gateways, len(gateways) > 0, absent)
-	if len(gateways) > 0 {
-		h.Text = strings.Join(text, ", ")
-	}
-	return h
+	return b.listHop(rule.HopGateway, vp.ID, gateways, text, ", ", absent)
 }
 
 func (b *pathBuilder) floatingIPHop(vp topology.Port) hopView {
@@ -503,11 +497,7 @@ func (b *pathBuilder) floatingIPHop(vp topology.Port) hopView {
 		}
 		text = append(text, t)
 	}
-	h := b.hop(rule.HopFloatingIP, vp.ID, fips, len(fips) > 0, "no floating IP")
-	if len(fips) > 0 {
-		h.Text = strings.Join(text, ", ")
-	}
-	return h
+	return b.listHop(rule.HopFloatingIP, vp.ID, fips, text, ", ", "no floating IP")
 }
 
 // hosts is the hop of the hosts the diagnosis touched: the server's, the
