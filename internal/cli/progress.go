@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/hoofbeat/hoofbeat/internal/visible"
 )
 
 // progress shows how far collecting has got on one line of a terminal's
@@ -38,7 +40,8 @@ func (p *progress) show(done, total int, what string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// \r and erase to the end of the line: the line is rewritten in place.
-	fmt.Fprintf(p.w, "\r\x1b[Khoofbeat: %s %d/%d", what, done, total)
+	// The raw stderr: what is escaped, in case it ever names a host.
+	fmt.Fprintf(p.w, "\r\x1b[Khoofbeat: %s %d/%d", visible.String(what), done, total)
 	p.shown = true
 }
 

@@ -71,6 +71,9 @@ func TestJSONMatchesSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	docs["diagnose --hosts"] = withHosts.Bytes()
+	if !bytes.Contains(withHosts.Bytes(), []byte(`"hosts": [`)) {
+		t.Error("diagnose --hosts: the JSON lists no hosts")
+	}
 	hostsOnly := &snapshot.Snapshot{Hosts: s.Hosts}
 	if err := HostsJSON(&hosts, &HostsReport{Hosts: s.Hosts, Result: rule.EvaluateHosts(&rule.Input{Snapshot: hostsOnly}, rule.Options{})}); err != nil {
 		t.Fatal(err)

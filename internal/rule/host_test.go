@@ -1,7 +1,6 @@
 package rule
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -510,8 +509,10 @@ func TestOVSAgentHost(t *testing.T) {
 // deleted (lab/fault.sh ovs-tunnel-deleted, collected with --hosts): the
 // missing peer is named, with the tunnel ports that are there as evidence;
 // the healthy OVS hosts give nothing.
-func TestOVSTunnelDeleted(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "..", "examples", "snapshots", "ovs-tunnel-deleted.json"))
+// exampleSnap reads one of examples/snapshots/, recorded in the lab.
+func exampleSnap(t *testing.T, name string) *snapshot.Snapshot {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "examples", "snapshots", name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,6 +521,11 @@ func TestOVSTunnelDeleted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func TestOVSTunnelDeleted(t *testing.T) {
+	s := exampleSnap(t, "ovs-tunnel-deleted")
 	var got []Finding
 	for _, fd := range Evaluate(&Input{Snapshot: s}, Options{}).Findings {
 		if fd.Rule == "host/ovs-port-error" {
@@ -602,18 +608,7 @@ func TestDeviceDownOncePerPair(t *testing.T) {
 // detached (the lab's recorded OVS snapshot, vm3's VIF taken off br-int);
 // the recording as it is raises nothing of the kind.
 func TestVIFOffBrInt(t *testing.T) {
-	load := func() *snapshot.Snapshot {
-		f, err := os.Open(filepath.Join("..", "..", "examples", "snapshots", "ovs-tunnel-deleted.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		s, err := snapshot.Read(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	load := func() *snapshot.Snapshot { return exampleSnap(t, "ovs-tunnel-deleted") }
 	detached := func(s *snapshot.Snapshot) []string {
 		var out []string
 		for _, f := range Evaluate(&Input{Snapshot: s}, Options{}).Findings {
@@ -677,14 +672,7 @@ func TestProbeOffIsNotASkip(t *testing.T) {
 // fault; without l2population the missing tunnel is one.
 func TestL2PopIdlePeer(t *testing.T) {
 	load := func(l2pop bool) *snapshot.Snapshot {
-		b, err := os.ReadFile(filepath.Join("..", "..", "examples", "snapshots", "ovs-tunnel-deleted.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := snapshot.Read(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := exampleSnap(t, "ovs-tunnel-deleted")
 		// cmp1's tunnel to ctl is back: only the idle host is new.
 		for i := range s.Hosts {
 			if s.Hosts[i].Name == "cmp1" {

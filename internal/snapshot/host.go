@@ -6,7 +6,8 @@ package snapshot
 type Host struct {
 	// Name is the host as Neutron and Nova name it (agent host, server host).
 	Name string `json:"name"`
-	// Roles say why the host was checked: compute, dhcp, l3, serialproxy.
+	// Roles say why the host was checked: compute, dhcp, l3, l3-standby,
+	// metadata (package topology names them).
 	Roles []string `json:"roles,omitempty"`
 	// Via says how the host was reached: local or ssh.
 	Via string `json:"via,omitempty"`
