@@ -35,7 +35,7 @@ func hostsView(r *HostsReport) *view {
 
 func hostsVerdict(v *view) string {
 	if v.Cause != "" {
-		return verdict(&view{Server: &snapshot.Server{}, Cause: v.Cause, Errors: v.Errors, Warnings: v.Warnings})
+		return causeVerdict(v)
 	}
 	if n := v.skippedRules(); n > 0 {
 		return fmt.Sprintf("No problem found on the hosts checked, but %s could not run in full (see SKIPPED).", plural(n, "check", "checks"))

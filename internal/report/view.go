@@ -158,20 +158,26 @@ func verdict(v *view) string {
 		return fmt.Sprintf("Nothing checked: %s is not in the snapshot.", q)
 	}
 	if v.Cause != "" {
-		var parts []string
-		if v.Errors > 0 {
-			parts = append(parts, plural(v.Errors, "error", "errors"))
-		}
-		if v.Warnings > 0 {
-			parts = append(parts, plural(v.Warnings, "warning", "warnings"))
-		}
-		return fmt.Sprintf("%s: most likely cause: %s", strings.Join(parts, ", "), v.Cause)
+		return causeVerdict(v)
 	}
 	if n := v.skippedRules(); n > 0 {
 		return fmt.Sprintf("No problem found in what OpenStack reports, but %s could not run in full (see SKIPPED). %s",
 			plural(n, "check", "checks"), lookPastIt)
 	}
 	return "No problem found in what OpenStack reports. " + lookPastIt
+}
+
+// causeVerdict counts the errors and warnings and names the most likely
+// cause: a diagnosis's verdict and hoofbeat host's alike.
+func causeVerdict(v *view) string {
+	var parts []string
+	if v.Errors > 0 {
+		parts = append(parts, plural(v.Errors, "error", "errors"))
+	}
+	if v.Warnings > 0 {
+		parts = append(parts, plural(v.Warnings, "warning", "warnings"))
+	}
+	return fmt.Sprintf("%s: most likely cause: %s", strings.Join(parts, ", "), v.Cause)
 }
 
 func plural(n int, one, many string) string {
