@@ -116,7 +116,7 @@ write_ctl_api_configs() {
   for f in /etc/keystone/keystone.conf /etc/glance/glance-api.conf /etc/placement/placement.conf \
     /etc/neutron/neutron.conf /etc/neutron/plugins/ml2/ml2_conf.ini \
     /etc/neutron/plugins/ml2/linuxbridge_agent.ini /etc/neutron/plugins/ml2/openvswitch_agent.ini /etc/neutron/dhcp_agent.ini \
-    /etc/neutron/l3_agent.ini /etc/neutron/metadata_agent.ini /etc/nova/nova.conf \
+    /etc/neutron/l3_agent.ini /etc/neutron/metadata_agent.ini /etc/neutron/neutron_ovn_metadata_agent.ini /etc/nova/nova.conf \
     /etc/nova/nova-compute.conf; do
     save_dist "$f"
   done
@@ -189,7 +189,7 @@ EOF
 [DEFAULT]
 host = ctl
 core_plugin = ml2
-service_plugins = router
+service_plugins = $([ "$LAB_L2" = ovn ] && echo ovn-router || echo router)
 auth_strategy = keystone
 transport_url = $(transport_url)
 bind_host = 0.0.0.0
@@ -233,7 +233,11 @@ EOF
     authtoken nova nova
   } | put /etc/neutron/neutron.conf root:neutron 0640
 
-  put /etc/neutron/plugins/ml2/ml2_conf.ini root:neutron 0640 <<EOF
+  if [ "$LAB_L2" = ovn ]; then
+    ovn_ml2_conf | put /etc/neutron/plugins/ml2/ml2_conf.ini root:neutron 0640
+    ovn_metadata_ini ctl | put /etc/neutron/neutron_ovn_metadata_agent.ini root:neutron 0640
+  else
+    put /etc/neutron/plugins/ml2/ml2_conf.ini root:neutron 0640 <<EOF
 [ml2]
 type_drivers = flat,vxlan
 tenant_network_types = vxlan
@@ -246,7 +250,8 @@ flat_networks = physnet1
 [ml2_type_vxlan]
 vni_ranges = 1:1000
 EOF
-  l2_agent_ini ctl | put "/etc/neutron/plugins/ml2/$L2_INI" root:neutron 0640
+    l2_agent_ini ctl | put "/etc/neutron/plugins/ml2/$L2_INI" root:neutron 0640
+  fi
 
   put /etc/neutron/dhcp_agent.ini root:neutron 0640 <<EOF
 [DEFAULT]
@@ -273,6 +278,52 @@ EOF
   nova_conf ctl full | put /etc/nova/nova.conf root:nova 0640
   nova_conf ctl compute | put /etc/nova/nova-cpu.conf root:nova 0640
   nova_compute_conf | put /etc/nova/nova-compute.conf root:nova 0640
+}
+
+# ML2/OVN: no ML2 agents; neutron-server writes OVN's northbound database
+# and reads its southbound one over the underlay (TCP: the neutron user
+# cannot open root's unix sockets).
+ovn_ml2_conf() {
+  cat <<EOF
+[ml2]
+type_drivers = flat,geneve
+tenant_network_types = geneve
+mechanism_drivers = ovn
+extension_drivers = port_security
+overlay_ip_version = 4
+
+[ml2_type_flat]
+flat_networks = physnet1
+
+[ml2_type_geneve]
+vni_ranges = 1:65536
+max_header_size = 38
+
+[securitygroup]
+enable_security_group = true
+
+[ovn]
+ovn_nb_connection = tcp:$CTL_IP:6641
+ovn_sb_connection = tcp:$CTL_IP:6642
+ovn_l3_scheduler = leastloaded
+ovn_metadata_enabled = true
+enable_distributed_floating_ip = false
+EOF
+}
+ovn_metadata_ini() { # HOST: neutron-ovn-metadata-agent (haproxy in ovnmeta-<net> namespaces)
+  cat <<EOF
+[DEFAULT]
+nova_metadata_host = $CTL_IP
+nova_metadata_port = 8775
+metadata_proxy_shared_secret = $METADATA_SECRET
+metadata_workers = 1
+
+[ovs]
+ovsdb_connection = tcp:127.0.0.1:6640
+
+[ovn]
+ovn_sb_connection = tcp:$CTL_IP:6642
+EOF
 }
 
 interface_driver() {
@@ -422,7 +473,7 @@ write_compute_host_configs() {
   tar -C /etc/nova --exclude=./nova.conf --exclude=./nova-cpu.conf -cf - . | tar -C "$d/etc/nova" -xf -
   tar -C /etc/neutron --exclude=./neutron.conf --exclude=./plugins/ml2/ml2_conf.ini \
     --exclude=./plugins/ml2/linuxbridge_agent.ini --exclude=./plugins/ml2/openvswitch_agent.ini --exclude=./dhcp_agent.ini \
-    --exclude=./l3_agent.ini --exclude=./metadata_agent.ini -cf - . | tar -C "$d/etc/neutron" -xf -
+    --exclude=./l3_agent.ini --exclude=./metadata_agent.ini --exclude=./neutron_ovn_metadata_agent.ini -cf - . | tar -C "$d/etc/neutron" -xf -
   { cat <<EOF
 [DEFAULT]
 host = $h
@@ -444,7 +495,11 @@ check_child_processes_interval = 0
 lock_path = /var/lib/neutron/lock
 EOF
   } | put "$d/etc/neutron/neutron.conf" root:neutron 0640
-  l2_agent_ini "$h" | put "$d/etc/neutron/plugins/ml2/$L2_INI" root:neutron 0640
+  if [ "$LAB_L2" = ovn ]; then
+    ovn_metadata_ini "$h" | put "$d/etc/neutron/neutron_ovn_metadata_agent.ini" root:neutron 0640
+  else
+    l2_agent_ini "$h" | put "$d/etc/neutron/plugins/ml2/$L2_INI" root:neutron 0640
+  fi
   nova_conf "$h" compute | put "$d/etc/nova/nova.conf" root:nova 0640
   nova_compute_conf | put "$d/etc/nova/nova-compute.conf" root:nova 0640
   chown nova:nova "$d/var/lib/nova" "$d/log/nova"

@@ -26,6 +26,9 @@ echo "---- $(date -u +%FT%TZ) down.sh start${keep:+ --keep-state}" >>"$RUN/timin
 
 lab_namespaces() { ip netns list | awk '{print $1}' | grep -E '^(hb-|labvm-|qdhcp-|qrouter-)' || true; }
 
+# Taken now: they can only be found while the holders live.
+HOST_NS_PIDS=$(host_ns_pids | sort -un)
+
 # 1. process groups of the services (holders last: services live in their namespaces)
 groups=()
 for f in "$PIDS"/*.pid; do

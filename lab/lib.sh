@@ -30,12 +30,16 @@ PLACEMENT_URL=http://$CTL_IP:8778
 PUBLIC_CIDR=172.24.4.0/24
 PUBLIC_GW=172.24.4.1
 
-# L2 flavour: linuxbridge (default) or ovs (Open vSwitch, userspace datapath).
+# L2 flavour: linuxbridge (default), ovs (Open vSwitch agent, userspace
+# datapath) or ovn (ML2/OVN: OVN NB/SB and ovn-northd on ctl, ovn-controller
+# on both hosts, over Open vSwitch's userspace datapath; no ML2 agents).
 # up.sh records the running lab's flavour in run/l2; the other scripts follow it.
 if [ -z "${LAB_L2:-}" ] && [ -f "$RUN/l2" ]; then LAB_L2=$(cat "$RUN/l2"); fi
 LAB_L2=${LAB_L2:-linuxbridge}
-case "$LAB_L2" in linuxbridge|ovs) ;; *) echo "LAB_L2 must be linuxbridge or ovs" >&2; exit 2 ;; esac
-if [ "$LAB_L2" = ovs ]; then
+case "$LAB_L2" in linuxbridge|ovs|ovn) ;; *) echo "LAB_L2 must be linuxbridge, ovs or ovn" >&2; exit 2 ;; esac
+if [ "$LAB_L2" = ovn ]; then
+  L2_AGENT='' L2_AGENT_TYPE='' L2_INI=''
+elif [ "$LAB_L2" = ovs ]; then
   L2_AGENT=neutron-openvswitch-agent L2_AGENT_TYPE="Open vSwitch agent" L2_INI=openvswitch_agent.ini
 else
   L2_AGENT=neutron-linuxbridge-agent L2_AGENT_TYPE="Linux bridge agent" L2_INI=linuxbridge_agent.ini
@@ -157,6 +161,7 @@ start_os() {
 # The services of a host that tests and faults restart.
 start_agents() { # HOST: the neutron agents of HOST
   local h=$1
+  if [ "$LAB_L2" = ovn ]; then start_ovn_metadata "$h"; return 0; fi
   start_os "$h" "$L2_AGENT" neutron \
     --config-file /etc/neutron/neutron.conf --config-file "/etc/neutron/plugins/ml2/$L2_INI"
   [ "$h" = ctl ] || return 0
@@ -176,6 +181,47 @@ start_nova_compute() { # HOST. ctl's nova-compute reads nova-cpu.conf: nova.conf
   [ "$1" = ctl ] && conf=/etc/nova/nova-cpu.conf
   start_os "$1" nova-compute nova --config-file "$conf" --config-file /etc/nova/nova-compute.conf
 }
+# ---- OVN (LAB_L2=ovn) ---------------------------------------------------------
+# Each host's OVN files are its run/hosts/HOST/ovn/{etc,run,lib,log},
+# bind-mounted at /etc/ovn, /run/ovn, /var/lib/ovn and /var/log/ovn.
+start_northd() {
+  start_svc ctl ovn-northd root "$HOSTS_DIR/ctl/ovn/log/ovn-northd.out" ovn-northd \
+    --ovnnb-db=unix:/run/ovn/ovnnb_db.sock --ovnsb-db=unix:/run/ovn/ovnsb_db.sock \
+    --pidfile=/run/ovn/ovn-northd.pid --log-file=/var/log/ovn/ovn-northd.log
+}
+start_ovn_controller() { # HOST
+  start_svc "$1" ovn-controller root "$HOSTS_DIR/$1/ovn/log/ovn-controller.out" ovn-controller \
+    unix:/run/openvswitch/db.sock --pidfile=/run/ovn/ovn-controller.pid --log-file=/var/log/ovn/ovn-controller.log
+}
+start_ovn_metadata() { # HOST
+  start_os "$1" neutron-ovn-metadata-agent neutron \
+    --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/neutron_ovn_metadata_agent.ini
+}
+# nbctl/sbctl ARGS...: ovn-nbctl/ovn-sbctl on ctl against its databases.
+nbctl() { onh ctl ovn-nbctl --timeout=20 "$@"; }
+sbctl() { onh ctl ovn-sbctl --timeout=20 "$@"; }
+ovn_chassis_ok() { [ "$(sbctl --bare --columns=name list Chassis | sed '/^$/d' | LC_ALL=C sort | paste -sd, -)" = cmp1,ctl ]; }
+ovn_controller_connected() { [ "$(onh "$1" ovn-appctl -t ovn-controller connection-status 2>/dev/null)" = connected ]; }
+ovn_controllers_connected() { ovn_controller_connected ctl && ovn_controller_connected cmp1; }
+# ovn_synced: northd and every chassis have caught up with the NB (nb_cfg).
+ovn_synced() { onh ctl ovn-nbctl --timeout=10 --wait=hv sync; }
+# ovn_chassis_compat: Zed's ML2/OVN reads a chassis' ovn-cms-options and
+# ovn-bridge-mappings from its SB external_ids; OVN 23.03's ovn-controller
+# publishes them in other_config only. Copy them over (what a deployment of
+# these two versions must do), so that ctl is a gateway chassis for Neutron.
+ovn_chassis_compat() {
+  local c v k
+  for c in $(sbctl --bare --columns=name list Chassis); do
+    for k in ovn-cms-options ovn-bridge-mappings; do
+      v=$(sbctl --if-exists get Chassis "$c" "other_config:$k" 2>/dev/null | tr -d '"')
+      [ -n "$v" ] && sbctl set Chassis "$c" "external_ids:$k=$v"
+    done
+  done
+  return 0
+}
+nb_cfg() { nbctl get NB_Global . nb_cfg; }
+sb_cfg() { sbctl get SB_Global . nb_cfg; }
+
 # ovs HOST ARGS...: ovs-vsctl on HOST (its own OVSDB).
 ovs() { local h=$1; shift; onh "$h" ovs-vsctl --timeout=20 "$@"; }
 
@@ -201,12 +247,21 @@ $(tail -n 5 "$out" 2>/dev/null | cut -c1-400)"
 alive_and() { assert_started_alive; "$@"; }
 
 # ---- health of the running lab (API views) ----------------------------------
-# agents_ok: the 5 agents alive (ctl: L2, DHCP, L3, metadata; cmp1: L2).
+# expected_agents: HOST/TYPE of every agent the lab runs, sorted, comma-separated:
+# ctl: L2, DHCP, L3, metadata; cmp1: L2. With OVN: each chassis' OVN
+# Controller (ctl's a Gateway) and OVN Metadata agent.
+expected_agents() {
+  if [ "$LAB_L2" = ovn ]; then
+    printf '%s\n' "cmp1/OVN Controller agent" "cmp1/OVN Metadata agent" "ctl/OVN Controller Gateway agent" "ctl/OVN Metadata agent"
+  else
+    printf '%s\n' "cmp1/$L2_AGENT_TYPE" "ctl/DHCP agent" "ctl/L3 agent" "ctl/$L2_AGENT_TYPE" "ctl/Metadata agent"
+  fi | LC_ALL=C sort | paste -sd, -
+}
+# agents_ok: every expected agent alive.
 agents_ok() {
   local a
   a=$(API_QUIET=1 api GET "$NEUTRON_URL/v2.0/agents") || return 1
-  [ "$(jq -r '[.agents[] | select(.alive and .admin_state_up) | "\(.host)/\(.agent_type)"] | sort | join(",")' <<<"$a")" = \
-    "$(printf '%s\n' "cmp1/$L2_AGENT_TYPE" "ctl/DHCP agent" "ctl/L3 agent" "ctl/$L2_AGENT_TYPE" "ctl/Metadata agent" | LC_ALL=C sort | paste -sd, -)" ]
+  [ "$(jq -r '[.agents[] | select(.alive and .admin_state_up) | "\(.host)/\(.agent_type)"] | sort | join(",")' <<<"$a")" = "$(expected_agents)" ]
 }
 # services_ok: conductor, scheduler and both nova-computes up.
 services_ok() {
@@ -305,8 +360,13 @@ check_isolation() {
     ids=$(ip -n "$ns" -j -d link show type veth | jq -r '.[] | select(.link_netnsid != null) | .link_netnsid' | sort -u)
     for id in $ids; do
       bad=$(ip -n "$ns" netns list-id | awk -v id="$id" '$2==id' )
+      # A compute host's own namespaces (OVN's ovnmeta-*) are named only in
+      # its own /run/netns.
+      if [ "$h" != ctl ] && ! grep -q 'name:' <<<"$bad"; then
+        bad=$(onh "$h" ip netns list-id 2>/dev/null | awk -v id="$id" '$2==id')
+      fi
       case "$bad" in
-        *"name: hb-"*|*"name: labvm-"*|*"name: qdhcp-"*|*"name: qrouter-"*) ;;
+        *"name: hb-"*|*"name: labvm-"*|*"name: qdhcp-"*|*"name: qrouter-"*|*"name: ovnmeta-"*) ;;
         *) die "SAFETY: namespace $ns has a veth whose peer is outside the lab (nsid $id: ${bad:-unnamed}); aborting" ;;
       esac
     done

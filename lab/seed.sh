@@ -209,9 +209,12 @@ wire_vm() {
   ip -n "$vns" link set eth0 up
   ip -n "$vns" route replace default via 10.0.0.1
   ip -n "$hns" link set "$tap" up
-  if [ "$LAB_L2" = ovs ]; then
+  if [ "$LAB_L2" != linuxbridge ]; then
     # What os-vif does for OVS: the port on br-int, named by its Neutron port.
-    WAIT_HINT="see run/hosts/$host/log/neutron/$L2_AGENT.log" \
+    # With OVN, ovn-controller binds it by iface-id (br-int is its own).
+    local hint=run/hosts/$host/log/neutron/$L2_AGENT.log
+    [ "$LAB_L2" = ovn ] && hint=run/hosts/$host/ovn/log/ovn-controller.log
+    WAIT_HINT="see $hint" \
       wait_until 60 "br-int on $host" ovs "$host" br-exists br-int || die "no br-int on $host"
     ovs "$host" --may-exist add-port br-int "$tap" -- set Interface "$tap" \
       "external-ids:iface-id=$pid" external-ids:iface-status=active \
@@ -228,15 +231,21 @@ wire_vm() {
 rm -f "$RUN/seed/vms.txt.new"
 for vm in vm1 vm2 vm3; do wire_vm "$vm"; done
 mv "$RUN/seed/vms.txt.new" "$RUN/seed/vms.txt"
+# OVN's metadata port (network:distributed, a localport) is bound nowhere: always DOWN.
+private_ports_active() {
+  [ "$(api GET "$NEUTRON_URL/v2.0/ports?network_id=$NET" | jq '[.ports[] | select(.status!="ACTIVE" and .device_owner!="network:distributed")] | length')" = 0 ]
+}
 WAIT_HINT="ports: lab/on.sh ctl openstack --os-cloud lab-admin port list --network private --long" \
-  wait_until 90 "every port of private ACTIVE" ports_active "network_id=$NET" || die "ports not ACTIVE: $(api GET "$NEUTRON_URL/v2.0/ports?network_id=$NET" | jq -c '[.ports[] | {id,device_owner,status}]')"
+  wait_until 90 "every port of private ACTIVE" private_ports_active || die "ports not ACTIVE: $(api GET "$NEUTRON_URL/v2.0/ports?network_id=$NET" | jq -c '[.ports[] | {id,device_owner,status}]')"
 mark "fake VMs wired, ports ACTIVE"
 
 # ---- dataplane checks ---------------------------------------------------------
 ping1() { local ns=$1 dst=$2; ip netns exec "$ns" ping -c1 -W1 "$dst"; }
 vm3_ip=$(awk '$1=="vm3" {print $5}' "$RUN/seed/vms.txt")
 wait_until 60 "vm1 to ping its router 10.0.0.1" ping1 labvm-vm1 10.0.0.1 || die "vm1 cannot reach 10.0.0.1"
-wait_until 60 "vm1 to ping vm3 ($vm3_ip) across the VXLAN tunnel ctl<->cmp1" ping1 labvm-vm1 "$vm3_ip" || die "vm1 cannot reach vm3"
+tunnel=VXLAN; [ "$LAB_L2" = ovn ] && tunnel=geneve
+wait_until 60 "vm1 to ping vm3 ($vm3_ip) across the $tunnel tunnel ctl<->cmp1" ping1 labvm-vm1 "$vm3_ip" || die "vm1 cannot reach vm3"
+wait_until 60 "vm3 to ping vm1 across the $tunnel tunnel cmp1<->ctl" ping1 labvm-vm3 "$(awk '$1=="vm1" {print $5}' "$RUN/seed/vms.txt")" || die "vm3 cannot reach vm1"
 wait_until 60 "floating IP $FIP to answer from hb-ctl" ping1 hb-ctl "$FIP" || die "floating IP $FIP does not answer"
 mark "dataplane checked"
 check_isolation

@@ -8,6 +8,11 @@
 #           serialproxy/compute (FakeDriver); br-ex 172.24.4.1/24 = physnet1
 #   hb-cmp1 (compute node): linuxbridge agent + nova-compute (FakeDriver)
 #
+# LAB_L2=ovs swaps the Linux bridge agent for the Open vSwitch agent; LAB_L2=ovn
+# has no ML2 agents at all: OVN's NB and SB databases and ovn-northd on ctl,
+# ovn-controller and neutron-ovn-metadata-agent on both hosts (ctl is the
+# gateway chassis), Open vSwitch on the userspace datapath, geneve tunnels.
+#
 # joined by a veth pair, the underlay 192.0.2.0/24 (ctl .10, cmp1 .11) that
 # carries the management traffic and the VXLAN tunnels. Nothing is linked to
 # the machine's own network namespace and no namespace has a route out.
@@ -36,6 +41,7 @@ PACKAGES=(
   haproxy dnsmasq-base iptables ebtables conntrack iproute2 busybox iputils-ping curl jq sudo openssh-client openssh-server
 )
 [ "$LAB_L2" = ovs ] && PACKAGES+=(openvswitch-switch neutron-openvswitch-agent)
+[ "$LAB_L2" = ovn ] && PACKAGES+=(openvswitch-switch ovn-central ovn-host neutron-ovn-metadata-agent)
 
 # ---- 1. packages --------------------------------------------------------------
 install_packages() {
@@ -166,13 +172,13 @@ setup_netns() {
     ip -n "$ns" link set mgmt0 up
     # With OVS the underlay address sits on the OVS bridge br-phy (userspace
     # VXLAN needs it there); see start_ovs.
-    [ "$LAB_L2" = ovs ] || ip -n "$ns" addr replace "${HOST_IP[$h]}/$MGMT_PREFIX" dev mgmt0
+    [ "$LAB_L2" = linuxbridge ] && ip -n "$ns" addr replace "${HOST_IP[$h]}/$MGMT_PREFIX" dev mgmt0
     # Security groups filter bridged traffic through iptables.
     nsx "$h" sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
   done
   # The flat provider network physnet1: a bridge with the gateway address and
   # no uplink, on the network node only (with OVS: an OVS bridge, start_ovs).
-  if [ "$LAB_L2" != ovs ]; then
+  if [ "$LAB_L2" = linuxbridge ]; then
     ip -n hb-ctl link show br-ex >/dev/null 2>&1 || ip -n hb-ctl link add br-ex type bridge
     ip -n hb-ctl addr replace "$PUBLIC_GW/24" dev br-ex
     ip -n hb-ctl link set br-ex up
@@ -204,6 +210,43 @@ start_ovs() {
     ip -n hb-ctl addr replace "$PUBLIC_GW/24" dev br-ex
     ip -n hb-ctl link set br-ex up
   fi
+  # The OVN metadata agent talks to its Open vSwitch over TCP (as the OVS
+  # agent does, which sets this itself).
+  [ "$LAB_L2" = ovn ] && ovs "$h" set-manager ptcp:6640:127.0.0.1
+  return 0
+}
+
+# start_ovn_central: ctl's NB and SB databases (unix sockets at the standard
+# /run/ovn paths, TCP on the underlay for the chassis and neutron-server) and
+# ovn-northd between them.
+start_ovn_central() {
+  local d=$HOSTS_DIR/ctl/ovn db
+  for db in nb sb; do
+    [ -f "$d/lib/ovn${db}_db.db" ] || ovsdb-tool create "$d/lib/ovn${db}_db.db" "/usr/share/ovn/ovn-$db.ovsschema"
+  done
+  start_svc ctl ovsdb-nb root "$d/log/ovsdb-server-nb.out" ovsdb-server /var/lib/ovn/ovnnb_db.db \
+    --remote=punix:/run/ovn/ovnnb_db.sock --remote="ptcp:6641:$CTL_IP" --remote=db:OVN_Northbound,NB_Global,connections \
+    --pidfile=/run/ovn/ovnnb_db.pid --unixctl=/run/ovn/ovnnb_db.ctl --log-file=/var/log/ovn/ovsdb-server-nb.log
+  start_svc ctl ovsdb-sb root "$d/log/ovsdb-server-sb.out" ovsdb-server /var/lib/ovn/ovnsb_db.db \
+    --remote=punix:/run/ovn/ovnsb_db.sock --remote="ptcp:6642:$CTL_IP" --remote=db:OVN_Southbound,SB_Global,connections \
+    --pidfile=/run/ovn/ovnsb_db.pid --unixctl=/run/ovn/ovnsb_db.ctl --log-file=/var/log/ovn/ovsdb-server-sb.log
+  wait_until 30 "OVN NB and SB sockets on ctl" alive_and test -S "$d/run/ovnnb_db.sock" -a -S "$d/run/ovnsb_db.sock" ||
+    die "OVN databases did not start (see ${d#"$LAB_DIR"/}/log/)"
+  onh ctl ovn-nbctl --timeout=20 --no-wait init
+  onh ctl ovn-sbctl --timeout=20 init
+  start_northd
+}
+
+# configure_chassis HOST: the Open_vSwitch external_ids ovn-controller reads.
+configure_chassis() {
+  local h=$1
+  local -a ids=("external_ids:system-id=$h" "external_ids:hostname=$h"
+    "external_ids:ovn-remote=tcp:$CTL_IP:6642" external_ids:ovn-encap-type=geneve
+    "external_ids:ovn-encap-ip=${HOST_IP[$h]}" external_ids:ovn-bridge-datapath-type=netdev)
+  if [ "$h" = ctl ]; then
+    ids+=(external_ids:ovn-bridge-mappings=physnet1:br-ex external_ids:ovn-cms-options=enable-chassis-as-gw)
+  fi
+  ovs "$h" set open . "${ids[@]}"
 }
 
 # A long-lived holder process per host owns its mount and UTS namespaces:
@@ -226,8 +269,11 @@ start_holder() {
   binds+=" /var/log/audit/audit.log=$d/audit.log"
   # The ebtables shim (see lab/bin/sbin/ebtables): first in sudo's PATH.
   binds+=" /usr/local/sbin=$LAB_DIR/bin/sbin"
-  if [ "$LAB_L2" = ovs ]; then # each host its own Open vSwitch
+  if [ "$LAB_L2" != linuxbridge ]; then # each host its own Open vSwitch
     binds+=" /etc/openvswitch=$d/ovs/etc /run/openvswitch=$d/ovs/run /var/log/openvswitch=$d/ovs/log"
+  fi
+  if [ "$LAB_L2" = ovn ]; then # and its own OVN run/db/log directories
+    binds+=" /etc/ovn=$d/ovn/etc /run/ovn=$d/ovn/run /var/lib/ovn=$d/ovn/lib /var/log/ovn=$d/ovn/log"
   fi
   if [ "$h" != ctl ]; then
     binds+=" /etc/nova=$d/etc/nova /etc/neutron=$d/etc/neutron"
@@ -271,14 +317,24 @@ setup_netns
 write_infra_configs
 write_ctl_api_configs
 write_compute_host_configs cmp1
-if [ "$LAB_L2" = ovs ]; then
+if [ "$LAB_L2" != linuxbridge ]; then
   mkdir -p /etc/openvswitch /run/openvswitch /var/log/openvswitch
   for h in "${LAB_HOSTS[@]}"; do mkdir -p "$HOSTS_DIR/$h/ovs/etc" "$HOSTS_DIR/$h/ovs/run" "$HOSTS_DIR/$h/ovs/log"; done
 fi
+if [ "$LAB_L2" = ovn ]; then
+  mkdir -p /etc/ovn /run/ovn /var/lib/ovn /var/log/ovn
+  for h in "${LAB_HOSTS[@]}"; do
+    mkdir -p "$HOSTS_DIR/$h/ovn/etc" "$HOSTS_DIR/$h/ovn/run" "$HOSTS_DIR/$h/ovn/lib" "$HOSTS_DIR/$h/ovn/log"
+  done
+fi
 for h in "${LAB_HOSTS[@]}"; do start_holder "$h"; done
-if [ "$LAB_L2" = ovs ]; then
+if [ "$LAB_L2" != linuxbridge ]; then
   for h in "${LAB_HOSTS[@]}"; do start_ovs "$h"; done
   check_isolation
+fi
+if [ "$LAB_L2" = ovn ]; then
+  start_ovn_central
+  for h in "${LAB_HOSTS[@]}"; do configure_chassis "$h"; start_ovn_controller "$h"; done
 fi
 mark "namespaces and hosts"
 
@@ -428,7 +484,9 @@ mark "API services started"
 # state-report RPC): wait for those forks and the API, so that the agents'
 # python start-up (about 10 s here) leaves the RPC workers ample time.
 neutron_ready() {
-  http_ok "$NEUTRON_URL/" && [ "$(grep -c 'Starting 1 workers' "$CTL_LOG/neutron/neutron-server.log")" -ge 3 ]
+  http_ok "$NEUTRON_URL/" || return 1
+  # ML2/OVN has no agents on RPC (its RPC workers may not even start).
+  [ "$LAB_L2" = ovn ] || [ "$(grep -c 'Starting 1 workers' "$CTL_LOG/neutron/neutron-server.log")" -ge 3 ]
 }
 WAIT_HINT="see $CTL_LOG/neutron/neutron-server.log and $CTL_LOG/console/neutron-server.out" wait_until 120 "neutron API and RPC workers" alive_and neutron_ready || die "neutron-server did not come up"
 mark "neutron API up"
@@ -477,8 +535,21 @@ fi
 mark "flavors, image, public network"
 
 # ---- 9. readiness: agents alive, computes up and mapped into cell1 ------------
+if [ "$LAB_L2" = ovn ]; then
+  WAIT_HINT="see run/hosts/*/ovn/log/ovn-controller.log; lab/on.sh ctl ovn-sbctl show" \
+    wait_until 90 "chassis ctl and cmp1 registered in OVN's SB" alive_and ovn_chassis_ok ||
+    die "OVN chassis missing: $(onh ctl ovn-sbctl --timeout=10 --columns=name,hostname list Chassis | tr -s '\n' ' ')"
+  ovn_chassis_compat
+  WAIT_HINT="lab/on.sh HOST ovn-appctl -t ovn-controller connection-status" \
+    wait_until 60 "ovn-controller on ctl and cmp1 connected to the SB" alive_and ovn_controllers_connected ||
+    die "an ovn-controller is not connected to the SB"
+  WAIT_HINT="see run/hosts/ctl/ovn/log/ovn-northd.log" \
+    wait_until 90 "ovn-nbctl --wait=hv sync (northd and both chassis caught up)" alive_and ovn_synced ||
+    die "OVN did not catch up with its NB (nb_cfg)"
+  mark "OVN chassis registered and caught up"
+fi
 WAIT_HINT="agents log to run/hosts/<host>/log/neutron/; check with: lab/on.sh ctl openstack network agent list" \
-  wait_until 150 "all 5 neutron agents alive (ctl: $L2_AGENT_TYPE, DHCP, L3, metadata; cmp1: $L2_AGENT_TYPE)" alive_and agents_ok ||
+  wait_until 150 "all neutron agents alive ($(expected_agents))" alive_and agents_ok ||
   die "neutron agents not alive: $(api GET "$NEUTRON_URL/v2.0/agents" | jq -c '[.agents[] | {host,agent_type,alive}]')"
 mark "neutron agents alive"
 
