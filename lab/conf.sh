@@ -236,6 +236,9 @@ EOF
   if [ "$LAB_L2" = ovn ]; then
     ovn_ml2_conf | put /etc/neutron/plugins/ml2/ml2_conf.ini root:neutron 0640
     ovn_metadata_ini ctl | put /etc/neutron/neutron_ovn_metadata_agent.ini root:neutron 0640
+    # neutron-ovn-db-sync-util (fault heals) loads the qos service plugin,
+    # which needs the qos extension driver: for it only.
+    printf '[ml2]\nextension_drivers = port_security,qos\n' | put /etc/neutron/ovn_db_sync.ini root:neutron 0640
   else
     put /etc/neutron/plugins/ml2/ml2_conf.ini root:neutron 0640 <<EOF
 [ml2]

@@ -36,7 +36,19 @@ FAULTS=(
   "vif-mtu|on ctl: vm1's VIF MTU lowered to 1400 (the network's is 1450)"
   "dhcp-device-down|ip link set the device of private's qdhcp namespace down"
   "qg-down|ip link set router1's qg- device down (its routes go with it; healed by restarting the L3 agent)"
+  "ovn-controller-stopped|stop ovn-controller on cmp1 (waits until the API reports cmp1's OVN Controller agent dead) (LAB_L2=ovn only)"
+  "northd-stopped|stop ovn-northd on ctl, then add a tcp/8080 rule to lab-sg: NB's nb_cfg moves on, SB's does not (LAB_L2=ovn only)"
+  "lsp-deleted|ovn-nbctl lsp-del vm1's Logical_Switch_Port behind Neutron's back; healed by neutron-ovn-db-sync-util repair (LAB_L2=ovn only)"
+  "gateway-chassis-bogus|router1's gateway port's Gateway_Chassis set to chassis 'chassis-gone', which does not exist (LAB_L2=ovn only)"
+  "acl-icmp-deleted|remove the ACL of lab-sg's ICMP ingress rule from its Port_Group; healed by neutron-ovn-db-sync-util repair (LAB_L2=ovn only)"
+  "ovn-metadata-stopped|stop neutron-ovn-metadata-agent on cmp1 (waits until the API reports it dead) (LAB_L2=ovn only)"
+  "encap-ip-changed|cmp1's external_ids:ovn-encap-ip set to 192.0.2.99, an address cmp1 does not have (LAB_L2=ovn only)"
+  "dhcp-options-removed|remove private-subnet's DHCP_Options row from NB; healed by neutron-ovn-db-sync-util repair (LAB_L2=ovn only)"
 )
+# Faults of the ML2 agents and their namespaces, devices and logs: ML2/OVN has
+# none of them (no DHCP/L3/L2 agents, no qdhcp-/qrouter- namespaces).
+NOT_ON_OVN=" dhcp-agent-stopped dnsmasq-killed qr-device-deleted vxlan-blocked ovs-tunnel-deleted agent-log-error vif-detached dhcp-device-down qg-down "
+OVN_ONLY=" ovn-controller-stopped northd-stopped lsp-deleted gateway-chassis-bogus acl-icmp-deleted ovn-metadata-stopped encap-ip-changed dhcp-options-removed "
 AUDIT_LOG=${LAB_AUDIT_LOG:-$HOSTS_DIR/ctl/audit.log}
 L3_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-l3-agent.log
 DHCP_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-dhcp-agent.log
@@ -47,6 +59,12 @@ OVS_TUN_PORT=$(IFS=. && printf 'vxlan-%02x%02x%02x%02x' ${HOST_IP[ctl]})
 VXLAN_RULE=(INPUT -s "${HOST_IP[ctl]}/32" -p udp -m udp --dport 4789 -j DROP)
 
 usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# applies NAME: the fault can be real in this lab's flavour.
+applies() {
+  case "$OVN_ONLY" in *" $1 "*) [ "$LAB_L2" = ovn ] || return 1 ;; esac
+  case "$NOT_ON_OVN" in *" $1 "*) [ "$LAB_L2" != ovn ] || return 1 ;; esac
+  return 0
+}
 fault_names() { local f; for f in "${FAULTS[@]}"; do echo "${f%%|*}"; done; }
 known() { local f; for f in "${FAULTS[@]}"; do [ "${f%%|*}" = "$1" ] && return 0; done; return 1; }
 
@@ -87,6 +105,7 @@ park_fip() {
   local f; f=$(api GET "$NEUTRON_URL/v2.0/floatingips?port_id=$VM1_PORT" | jq -c '.floatingips[0] // empty')
   [ -n "$f" ] || return 0
   jq -r .id <<<"$f" >"$FIP_FILE"
+  jq -r .floating_ip_address <<<"$f" >"$FDIR/fip-address"
   api PUT "$NEUTRON_URL/v2.0/floatingips/$(jq -r .id <<<"$f")" '{"floatingip":{"port_id":null}}' >/dev/null
   log "floating IP $(jq -r .floating_ip_address <<<"$f") disassociated from vm1"
 }
@@ -103,6 +122,7 @@ restore_fip() {
   rm -f "$FIP_FILE"
   log "floating IP re-associated to vm1"
 }
+fip_silent() { nsx ctl ping -c1 -W1 "$(cat "$FDIR/fip-address" 2>/dev/null || echo 0.0.0.0)" >/dev/null 2>&1 && return 1; return 0; }
 fip_answers() {
   local ip; as_demo
   ip=$(api GET "$NEUTRON_URL/v2.0/floatingips?port_id=$VM1_PORT" | jq -r '.floatingips[0].floating_ip_address // empty')
@@ -195,7 +215,11 @@ router_interface_inject() {
   park_fip
   as_demo
   api PUT "$NEUTRON_URL/v2.0/routers/$ROUTER/remove_router_interface" "$(jq -nc --arg s "$SUBNET" '{subnet_id:$s}')" >/dev/null
-  wait_until 60 "qr- device to leave qrouter-$ROUTER" sh -c "! ip -n qrouter-$ROUTER -o link | grep -q ' qr-'"
+  if [ "$LAB_L2" = ovn ]; then
+    wait_until 60 "vm1's pings to its router to be dropped" ping_blocked vm1 10.0.0.1
+  else
+    wait_until 60 "qr- device to leave qrouter-$ROUTER" sh -c "! ip -n qrouter-$ROUTER -o link | grep -q ' qr-'"
+  fi
 }
 router_interface_heal() {
   if router_interface_active; then
@@ -203,7 +227,11 @@ router_interface_heal() {
     api PUT "$NEUTRON_URL/v2.0/routers/$ROUTER/add_router_interface" "$(jq -nc --arg s "$SUBNET" '{subnet_id:$s}')" >/dev/null
   fi
   restore_fip
-  wait_until 60 "router1's qr- device with 10.0.0.1" qr_ok
+  if [ "$LAB_L2" = ovn ]; then
+    wait_until 60 "vm1 to ping its router 10.0.0.1" pings vm1 10.0.0.1
+  else
+    wait_until 60 "router1's qr- device with 10.0.0.1" qr_ok
+  fi
   wait_until 60 "router1's ports ACTIVE" router_ports_active
   wait_until 60 "vm1's floating IP to answer" fip_answers
 }
@@ -214,7 +242,11 @@ router_gateway_inject() {
   park_fip
   as_demo
   api PUT "$NEUTRON_URL/v2.0/routers/$ROUTER" '{"router":{"external_gateway_info":{}}}' >/dev/null
-  wait_until 60 "qg- device to leave qrouter-$ROUTER" sh -c "! ip -n qrouter-$ROUTER -o link | grep -q ' qg-'"
+  if [ "$LAB_L2" = ovn ]; then
+    wait_until 60 "vm1's floating IP to stop answering" fip_silent
+  else
+    wait_until 60 "qg- device to leave qrouter-$ROUTER" sh -c "! ip -n qrouter-$ROUTER -o link | grep -q ' qg-'"
+  fi
 }
 router_gateway_heal() {
   if router_gateway_active; then
@@ -229,11 +261,19 @@ router_gateway_heal() {
 dhcp_disabled_active() { as_demo; [ "$(api GET "$NEUTRON_URL/v2.0/subnets/$SUBNET" | jq -r .subnet.enable_dhcp)" = false ]; }
 dhcp_disabled_inject() {
   as_demo; api PUT "$NEUTRON_URL/v2.0/subnets/$SUBNET" '{"subnet":{"enable_dhcp":false}}' >/dev/null
-  wait_until 60 "the DHCP agent to stop dnsmasq for private" dnsmasq_killed_active
+  if [ "$LAB_L2" = ovn ]; then
+    wait_until 60 "private-subnet's DHCP_Options to leave OVN's NB" dhcp_options_removed_active
+  else
+    wait_until 60 "the DHCP agent to stop dnsmasq for private" dnsmasq_killed_active
+  fi
 }
 dhcp_disabled_heal() {
   as_demo; api PUT "$NEUTRON_URL/v2.0/subnets/$SUBNET" '{"subnet":{"enable_dhcp":true}}' >/dev/null
-  wait_until 90 "DHCP for private served again (agent, port, dnsmasq)" dhcp_stable
+  if [ "$LAB_L2" = ovn ]; then
+    wait_until 60 "private-subnet's DHCP_Options in OVN's NB, on vm1's port" dhcp_options_ok
+  else
+    wait_until 90 "DHCP for private served again (agent, port, dnsmasq)" dhcp_stable
+  fi
 }
 
 dhcp_agent_stopped_active() { ! svc_alive ctl neutron-dhcp-agent; }
@@ -486,9 +526,9 @@ vif_down_heal() {
   wait_until 30 "vm2 to ping vm1" vm2_pings_vm1
 }
 
-vif_detached_active() { [ "$(link_attr hb-ctl "$(vm1_tap)" master)" != "$(vm1_bridge)" ]; }
+vif_detached_active() { [ "$LAB_L2" = linuxbridge ] && [ "$(link_attr hb-ctl "$(vm1_tap)" master)" != "$(vm1_bridge)" ]; }
 vif_detached_inject() {
-  [ "$LAB_L2" = ovs ] && die "vif-detached is the Linux bridge's (LAB_L2=ovs has br-int)"
+  [ "$LAB_L2" = linuxbridge ] || die "vif-detached is the Linux bridge's (LAB_L2=$LAB_L2 has br-int)"
   nsx ctl ip link set "$(vm1_tap)" nomaster
   wait_until 10 "vm2's pings to vm1 to be dropped" ping_blocked vm2 "$(vm_ip vm1)"
 }
@@ -513,7 +553,7 @@ vif_mtu_heal() {
 }
 
 # The qdhcp namespace's one device besides lo (ns- with Linux bridge, tap with OVS).
-dhcp_dev() { ip -n "qdhcp-$NET" -j link | jq -r 'first(.[] | select(.ifname != "lo") | .ifname) // empty'; }
+dhcp_dev() { ip -n "qdhcp-$NET" -j link 2>/dev/null | jq -r 'first(.[] | select(.ifname != "lo") | .ifname) // empty'; }
 dhcp_pings_vm1() { ip netns exec "qdhcp-$NET" ping -c1 -W1 "$(vm_ip vm1)" >/dev/null 2>&1; }
 dhcp_device_down_active() { local d; d=$(dhcp_dev); [ -n "$d" ] && ! link_up "qdhcp-$NET" "$d"; }
 dhcp_device_down_inject() {
@@ -543,6 +583,167 @@ qg_down_heal() {
   wait_until 60 "vm1's floating IP to answer" fip_answers
 }
 
+# ---- OVN (LAB_L2=ovn): its control plane, behind Neutron's back ------------------
+# An _active check is false outside an OVN lab (fault.sh status runs them all).
+on_ovn() { [ "$LAB_L2" = ovn ]; }
+vm1_lsp_exists() { [ -n "$(nbctl --bare --columns=_uuid find Logical_Switch_Port "name=$VM1_PORT")" ]; }
+vm1_lsp_up() { [ "$(nbctl lsp-get-up "$VM1_PORT")" = up ]; }
+vm1_port_active() { as_admin; [ "$(api GET "$NEUTRON_URL/v2.0/ports/$VM1_PORT" | jq -r .port.status)" = ACTIVE ]; }
+vm2_pings_vm1_ovn() { pings vm2 "$(vm_ip vm1)"; }
+# ovn_repair: Neutron rewrites OVN's NB from its own database (the operator's
+# fix for NB rows deleted behind its back).
+ovn_repair() {
+  log "neutron-ovn-db-sync-util --ovn-neutron_sync_mode repair"
+  onh ctl setpriv --reuid=neutron --regid=neutron --init-groups env -i PATH="$SAFE_PATH" HOME=/tmp LANG=C.UTF-8 \
+    neutron-ovn-db-sync-util --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini \
+    --config-file /etc/neutron/ovn_db_sync.ini --ovn-neutron_sync_mode repair --log-file /var/log/neutron/neutron-ovn-db-sync-util.log 3>&- ||
+    die "neutron-ovn-db-sync-util failed, see run/hosts/ctl/log/neutron/neutron-ovn-db-sync-util.log"
+}
+wait_ovn_synced() { wait_until 90 "ovn-nbctl --wait=hv sync (northd and both chassis caught up)" alive_and ovn_synced; }
+
+ovn_controller_stopped_active() { on_ovn && ! svc_alive cmp1 ovn-controller; }
+ovn_controller_stopped_inject() {
+  stop_svc cmp1 ovn-controller
+  wait_until 90 "the API to report cmp1's OVN Controller agent dead" agent_dead cmp1 "OVN Controller agent"
+}
+ovn_controller_stopped_heal() {
+  start_ovn_controller cmp1
+  wait_until 60 "cmp1's ovn-controller connected to the SB" ovn_controller_connected cmp1
+  ovn_chassis_compat
+  wait_ovn_synced
+  wait_until 90 "the API to report cmp1's OVN Controller agent alive" agent_alive cmp1 "OVN Controller agent"
+  wait_until 60 "vm1 to ping vm3" pings vm1 "$(vm_ip vm3)"
+}
+
+NORTHD_RULE=$FDIR/northd-stopped-rule
+nb_cfg_ahead() {
+  # Listing the agents makes neutron-server bump NB_Global.nb_cfg (its
+  # liveness ping, at most every agent_down_time/2).
+  as_admin; api GET "$NEUTRON_URL/v2.0/agents" >/dev/null
+  [ "$(nb_cfg)" -gt "$(sb_cfg)" ]
+}
+northd_stopped_active() { on_ovn && ! svc_alive ctl ovn-northd; }
+northd_stopped_inject() {
+  stop_svc ctl ovn-northd
+  if [ ! -s "$NORTHD_RULE" ]; then
+    as_demo
+    api POST "$NEUTRON_URL/v2.0/security-group-rules" "$(jq -nc --arg sg "$SG" '{security_group_rule:{security_group_id:$sg,direction:"ingress",ethertype:"IPv4",protocol:"tcp",port_range_min:8080,port_range_max:8080,remote_ip_prefix:"0.0.0.0/0"}}')" |
+      jq -r .security_group_rule.id >"$NORTHD_RULE"
+  fi
+  wait_until 60 "NB's nb_cfg to move past SB's" nb_cfg_ahead
+}
+northd_stopped_heal() {
+  start_northd
+  if [ -s "$NORTHD_RULE" ]; then
+    as_demo; api DELETE "$NEUTRON_URL/v2.0/security-group-rules/$(cat "$NORTHD_RULE")" >/dev/null || true
+    rm -f "$NORTHD_RULE"
+  fi
+  wait_ovn_synced
+  wait_until 90 "every agent alive again ($(expected_agents))" all_agents_alive
+}
+all_agents_alive() { as_admin; agents_ok; }
+
+lsp_deleted_active() { on_ovn && ! vm1_lsp_exists; }
+lsp_deleted_inject() {
+  vm1_lsp_exists && nbctl lsp-del "$VM1_PORT"
+  wait_until 30 "vm2's pings to vm1 to be dropped" ping_blocked vm2 "$(vm_ip vm1)"
+}
+lsp_deleted_heal() {
+  vm1_lsp_exists || ovn_repair
+  wait_until 60 "vm1's Logical_Switch_Port back and up" vm1_lsp_up
+  wait_ovn_synced
+  wait_until 60 "vm1's port ACTIVE" vm1_port_active
+  wait_until 60 "vm2 to ping vm1" vm2_pings_vm1_ovn
+}
+
+GW_CHASSIS_SAVED=$FDIR/gateway-chassis
+gw_lrp() { as_admin; echo "lrp-$(api GET "$NEUTRON_URL/v2.0/ports?device_id=$ROUTER&device_owner=network:router_gateway" | first_id ports)"; }
+gw_chassis_uuid() { nbctl --bare --columns=_uuid find Gateway_Chassis "name=$(gw_lrp)_$1" | head -1; }
+gateway_chassis_bogus_active() {
+  on_ovn && [ -s "$GW_CHASSIS_SAVED" ] &&
+    [ "$(nbctl --if-exists get Gateway_Chassis "$(cut -d' ' -f1 "$GW_CHASSIS_SAVED")" chassis_name | tr -d '"')" = chassis-gone ]
+}
+gateway_chassis_bogus_inject() {
+  if ! gateway_chassis_bogus_active; then
+    local u; u=$(gw_chassis_uuid ctl)
+    [ -n "$u" ] || die "router1's gateway port $(gw_lrp) has no Gateway_Chassis on ctl"
+    echo "$u ctl" >"$GW_CHASSIS_SAVED"
+    nbctl set Gateway_Chassis "$u" chassis_name=chassis-gone
+  fi
+  wait_until 60 "vm1's floating IP to stop answering" fip_gone
+}
+fip_gone() { ! fip_answers; }
+gateway_chassis_bogus_heal() {
+  if [ -s "$GW_CHASSIS_SAVED" ]; then
+    read -r u c <"$GW_CHASSIS_SAVED"
+    nbctl --if-exists set Gateway_Chassis "$u" "chassis_name=$c"
+    rm -f "$GW_CHASSIS_SAVED"
+  fi
+  wait_ovn_synced
+  wait_until 60 "vm1's floating IP to answer" fip_answers
+}
+
+icmp_rule_ids() { sg_rules | jq -r '.security_group_rules[] | select(.direction=="ingress" and .protocol=="icmp") | .id'; }
+acl_of_rule() { nbctl --bare --columns=_uuid find ACL "external_ids:\"neutron:security_group_rule_id\"=\"$1\""; }
+acl_icmp_deleted_active() {
+  on_ovn || return 1
+  local r; r=$(icmp_rule_ids | head -1)
+  [ -n "$r" ] && [ -z "$(acl_of_rule "$r")" ]
+}
+acl_icmp_deleted_inject() {
+  local r a pg
+  pg=pg_${SG//-/_}
+  r=$(icmp_rule_ids | head -1)
+  [ -n "$r" ] || die "lab-sg has no ICMP ingress rule (fault icmp-ingress active?)"
+  for a in $(acl_of_rule "$r"); do nbctl remove Port_Group "$pg" acls "$a"; done
+  wait_until 60 "vm3's pings to vm1 to be dropped" ping_blocked vm3 "$(vm_ip vm1)"
+}
+acl_icmp_deleted_heal() {
+  acl_icmp_deleted_active && ovn_repair
+  wait_ovn_synced
+  wait_until 60 "vm3 to ping vm1" pings vm3 "$(vm_ip vm1)"
+}
+
+ovn_metadata_stopped_active() { on_ovn && ! svc_alive cmp1 neutron-ovn-metadata-agent; }
+ovn_metadata_stopped_inject() {
+  stop_svc cmp1 neutron-ovn-metadata-agent
+  wait_until 90 "the API to report cmp1's OVN Metadata agent dead" agent_dead cmp1 "OVN Metadata agent"
+}
+ovn_metadata_stopped_heal() {
+  start_ovn_metadata cmp1
+  wait_until 90 "the API to report cmp1's OVN Metadata agent alive" agent_alive cmp1 "OVN Metadata agent"
+}
+
+BOGUS_ENCAP_IP=192.0.2.99
+encap_ip() { ovs cmp1 --if-exists get open . external_ids:ovn-encap-ip | tr -d '"'; }
+sb_encap_ip() { [ "$(sbctl --bare --columns=ip find Encap chassis_name=cmp1)" = "$1" ]; }
+encap_ip_changed_active() { on_ovn && [ "$(encap_ip)" = "$BOGUS_ENCAP_IP" ]; }
+encap_ip_changed_inject() {
+  ovs cmp1 set open . "external_ids:ovn-encap-ip=$BOGUS_ENCAP_IP"
+  wait_until 30 "SB's Encap of cmp1 to read $BOGUS_ENCAP_IP" sb_encap_ip "$BOGUS_ENCAP_IP"
+  wait_until 30 "vm1's pings to vm3 to be dropped" ping_blocked vm1 "$(vm_ip vm3)"
+}
+encap_ip_changed_heal() {
+  ovs cmp1 set open . "external_ids:ovn-encap-ip=${HOST_IP[cmp1]}"
+  wait_until 30 "SB's Encap of cmp1 to read ${HOST_IP[cmp1]}" sb_encap_ip "${HOST_IP[cmp1]}"
+  wait_ovn_synced
+  wait_until 60 "vm1 to ping vm3" pings vm1 "$(vm_ip vm3)"
+}
+
+dhcp_options_uuid() { nbctl --bare --columns=_uuid find DHCP_Options "external_ids:subnet_id=\"$SUBNET\""; }
+dhcp_options_removed_active() { on_ovn && [ -z "$(dhcp_options_uuid)" ]; }
+# dhcp_options_ok: the subnet's DHCP_Options exist and vm1's LSP points at them.
+dhcp_options_ok() { local u; u=$(dhcp_options_uuid); [ -n "$u" ] && [ "$(nbctl get Logical_Switch_Port "$VM1_PORT" dhcpv4_options)" = "$u" ]; }
+dhcp_options_removed_inject() {
+  local u
+  for u in $(dhcp_options_uuid); do nbctl dhcp-options-del "$u"; done
+}
+dhcp_options_removed_heal() {
+  dhcp_options_removed_active && ovn_repair
+  wait_until 60 "private-subnet's DHCP_Options in OVN's NB, on vm1's port" dhcp_options_ok
+  wait_ovn_synced
+}
+
 # ---- main ----------------------------------------------------------------------
 [ $# -ge 1 ] || usage
 case "$1" in
@@ -552,6 +753,7 @@ case "$1" in
   status)
     need_root; lab_lock; lookup
     for n in $(fault_names); do
+      if ! applies "$n"; then printf '%-24s n/a (LAB_L2=%s)\n' "$n" "$LAB_L2"; continue; fi
       if "${n//-/_}_active"; then printf '%-24s ACTIVE\n' "$n"; else printf '%-24s -\n' "$n"; fi
     done
     exit 0 ;;
@@ -560,6 +762,8 @@ case "$1" in
   *) [ $# -eq 1 ] || usage; action=inject; name=$1 ;;
 esac
 known "$name" || die "unknown fault '$name' (lab/fault.sh list)"
+case "$OVN_ONLY" in *" $name "*) [ "$LAB_L2" = ovn ] || die "$name needs LAB_L2=ovn (this lab is $LAB_L2)" ;; esac
+case "$NOT_ON_OVN" in *" $name "*) [ "$LAB_L2" != ovn ] || die "$name is not real with LAB_L2=ovn: ML2/OVN has no ML2 agents, qdhcp-/qrouter- namespaces or their devices" ;; esac
 need_root
 lab_lock
 mkdir -p "$FDIR"
