@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/hoofbeat
 
-.PHONY: build man dist unit lint fuzz e2e e2e-ovs test bench demo
+.PHONY: build man dist unit lint fuzz e2e e2e-ovs e2e-ovn test bench demo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hoofbeat
@@ -51,7 +51,16 @@ e2e-ovs: build
 	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
 	lab/down.sh
 
-test: lint unit fuzz e2e e2e-ovs
+# e2e-ovn: the same against ML2/OVN (OVN NB/SB, ovn-northd, ovn-controller;
+# no ML2 agents), with the OVN faults of lab/fault.sh.
+e2e-ovn: build
+	lab/down.sh
+	LAB_L2=ovn lab/up.sh
+	lab/seed.sh
+	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
+	lab/down.sh
+
+test: lint unit fuzz e2e e2e-ovs e2e-ovn
 
 bench:
 	bench/run.sh

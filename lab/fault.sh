@@ -344,12 +344,24 @@ qr_device_deleted_heal() {
 
 port_admin_down_active() { as_demo; [ "$(api GET "$NEUTRON_URL/v2.0/ports/$VM1_PORT" | jq -r .port.admin_state_up)" = false ]; }
 port_status_is() { as_demo; [ "$(api GET "$NEUTRON_URL/v2.0/ports/$VM1_PORT" | jq -r .port.status)" = "$1" ]; }
+# On OVN the port stays ACTIVE (its LSP stays up, only disabled): wait for
+# the LSP's enabled flag and the dataplane instead.
+lsp_enabled_is() { [ "$(nbctl get Logical_Switch_Port "$VM1_PORT" enabled)" = "$1" ]; }
 port_admin_down_inject() {
   as_demo; api PUT "$NEUTRON_URL/v2.0/ports/$VM1_PORT" '{"port":{"admin_state_up":false}}' >/dev/null
-  wait_until 60 "vm1's port DOWN" port_status_is DOWN
+  if [ "$LAB_L2" = ovn ]; then
+    wait_until 60 "vm1's LSP disabled" lsp_enabled_is false
+    wait_until 30 "vm2's pings to vm1 to be dropped" ping_blocked vm2 "$(vm_ip vm1)"
+  else
+    wait_until 60 "vm1's port DOWN" port_status_is DOWN
+  fi
 }
 port_admin_down_heal() {
   as_demo; api PUT "$NEUTRON_URL/v2.0/ports/$VM1_PORT" '{"port":{"admin_state_up":true}}' >/dev/null
+  if [ "$LAB_L2" = ovn ]; then
+    wait_until 60 "vm1's LSP enabled" lsp_enabled_is true
+    wait_until 30 "vm2 to ping vm1" pings vm2 "$(vm_ip vm1)"
+  fi
   wait_until 60 "vm1's port ACTIVE" port_status_is ACTIVE
 }
 
@@ -480,14 +492,18 @@ selinux_evidence_inject() {
   local t dp hp lp n=$((RANDOM % 900 + 100))
   t=$(date +%s)
   dp=$(dnsmasq_pids); dp=${dp%%$'\n'*}; dp=${dp:-4242}
-  hp=$(ns_procs "qrouter-$ROUTER" haproxy); hp=${hp%%$'\n'*}; hp=${hp:-4343}
-  lp=$(svc_pid ctl neutron-l3-agent); lp=${lp:-4444}
+  # With OVN the metadata haproxy lives in ovnmeta-<net> and the agent that
+  # mounts namespaces is the OVN metadata agent.
+  local hns=qrouter-$ROUTER lsvc=neutron-l3-agent
+  [ "$LAB_L2" = ovn ] && hns=ovnmeta-$NET lsvc=neutron-ovn-metadata-agent
+  hp=$(ns_procs "$hns" haproxy); hp=${hp%%$'\n'*}; hp=${hp:-4343}
+  lp=$(svc_pid ctl "$lsvc" || true); lp=${lp:-4444}
   add_lines "$AUDIT_LOG" selinux <<EOF
 type=AVC msg=audit($t.112:$((n + 1))): avc:  denied  { write } for  pid=$dp comm="dnsmasq" name="leases" dev="dm-0" ino=1443062 scontext=system_u:system_r:dnsmasq_t:s0 tcontext=system_u:object_r:neutron_var_lib_t:s0 tclass=file permissive=0
 type=SYSCALL msg=audit($t.112:$((n + 1))): arch=c000003e syscall=257 success=no exit=-13 a0=ffffff9c a1=55d0c1a3e2a0 a2=241 a3=1b6 items=0 ppid=1 pid=$dp auid=4294967295 uid=65534 gid=65534 euid=65534 suid=65534 fsuid=65534 egid=65534 sgid=65534 fsgid=65534 tty=(none) ses=4294967295 comm="dnsmasq" exe="/usr/sbin/dnsmasq" subj=system_u:system_r:dnsmasq_t:s0 key=(null)
 type=AVC msg=audit($((t + 3)).540:$((n + 2))): avc:  denied  { sys_admin } for  pid=$lp comm="privsep-helper" capability=21  scontext=system_u:system_r:neutron_t:s0 tcontext=system_u:system_r:neutron_t:s0 tclass=capability permissive=0
 type=AVC msg=audit($((t + 7)).902:$((n + 3))): avc:  denied  { name_bind } for  pid=$hp comm="haproxy" src=80 scontext=system_u:system_r:haproxy_t:s0 tcontext=system_u:object_r:http_port_t:s0 tclass=tcp_socket permissive=0
-type=AVC msg=audit($((t + 9)).015:$((n + 4))): avc:  denied  { mounton } for  pid=$lp comm="privsep-helper" path="/run/netns/qrouter-$ROUTER" dev="tmpfs" ino=2311 scontext=system_u:system_r:neutron_t:s0 tcontext=system_u:object_r:ifconfig_var_run_t:s0 tclass=file permissive=0
+type=AVC msg=audit($((t + 9)).015:$((n + 4))): avc:  denied  { mounton } for  pid=$lp comm="privsep-helper" path="/run/netns/$hns" dev="tmpfs" ino=2311 scontext=system_u:system_r:neutron_t:s0 tcontext=system_u:object_r:ifconfig_var_run_t:s0 tclass=file permissive=0
 EOF
 }
 selinux_evidence_heal() { remove_lines "$AUDIT_LOG" selinux; }

@@ -3,7 +3,7 @@
 # running lab, as test fixtures.
 #
 #   internal/openstack/testdata/lab/SCENARIO/        API bodies as admin (project admin)
-#   (with LAB_L2=ovs, the directories are named ovs-SCENARIO)
+#   (with LAB_L2=ovs or ovn, the directories are named ovs-SCENARIO, ovn-SCENARIO)
 #   internal/openstack/testdata/lab/SCENARIO/demo/   the same calls as demo (403s included)
 #   internal/host/testdata/lab/SCENARIO/HOST/        host command outputs of ctl and cmp1
 #
@@ -23,7 +23,10 @@ if [ "${1:-}" = --all ]; then
   # healthy, then for every fault: inject, record, heal; all under one lock.
   lab_lock
   "$0" healthy
+  notreal=$("$LAB_DIR/fault.sh" status | awk '$2=="n/a" {print $1}')
   for f in $("$LAB_DIR/fault.sh" list | awk '{print $1}'); do
+    # Faults the flavour does not have (fault.sh status: n/a).
+    if grep -qxF "$f" <<<"$notreal"; then continue; fi
     # A firewall rule cannot stop OVS's userspace datapath, and a Linux
     # bridge has no br-tun: each flavour lacks one fault.
     if [ "$LAB_L2" = ovs ] && { [ "$f" = vxlan-blocked ] || [ "$f" = vif-detached ]; }; then continue; fi
@@ -40,7 +43,7 @@ SCENARIO=${1:-healthy}
 REPO=$(cd "$LAB_DIR/.." && pwd)
 # The Open vSwitch lab's recordings go to ovs-<scenario>.
 OUTNAME=$SCENARIO
-[ "$LAB_L2" = ovs ] && OUTNAME=ovs-$SCENARIO
+[ "$LAB_L2" = linuxbridge ] || OUTNAME=$LAB_L2-$SCENARIO
 API_DIR=$REPO/internal/openstack/testdata/lab/$OUTNAME
 HOST_DIR=$REPO/internal/host/testdata/lab/$OUTNAME
 echo "---- $(date -u +%FT%TZ) record.sh $SCENARIO" >>"$RUN/timings.txt"
@@ -55,6 +58,13 @@ case "$SCENARIO" in
   dhcp-disabled) want=dhcp-disabled,dnsmasq-killed ;;           # the agent stops dnsmasq
   *) want=$SCENARIO ;;
 esac
+if [ "$LAB_L2" = ovn ]; then
+  case "$SCENARIO" in
+    healthy) want= ;;
+    dhcp-disabled) want=dhcp-disabled,dhcp-options-removed ;;   # Neutron removes the subnet's DHCP_Options
+    *) want=$SCENARIO ;;
+  esac
+fi
 [ "$active" = "$want" ] || die "the lab shows faults [${active}], scenario $SCENARIO needs [${want}]"
 
 # The server a scenario is about (the others are recorded for vm1 only).
