@@ -3,9 +3,12 @@
 #
 # Stops only what lab/up.sh and lab/seed.sh started: first the process groups
 # whose leaders are saved in run/pids/, then whatever still lives in the lab's
-# own network namespaces (hb-*, qdhcp-*, qrouter-*, labvm-*), found with
-# `ip netns pids` (dnsmasq, haproxy, privsep daemons, epmd daemonise). Nothing
-# is ever killed by name. Then the namespaces are deleted.
+# own network namespaces (hb-*, qdhcp-*, qrouter-*, ovnmeta-*, labvm-*), found
+# with `ip netns pids` (dnsmasq, haproxy, privsep daemons, epmd daemonise),
+# including the ovnmeta-* namespaces that only a compute host's own /run/netns
+# names (OVN's metadata haproxy there). Nothing is ever killed by name. Then
+# the namespaces are deleted; the hosts' bind mounts (/run/ovn,
+# /run/openvswitch, ...) go with their holders' mount namespaces.
 #
 # --keep-state keeps the MariaDB/RabbitMQ/Glance state (run/state), so the
 # next up.sh skips the schema syncs and keeps every resource; seed.sh then
@@ -24,7 +27,19 @@ esac
 lab_lock
 echo "---- $(date -u +%FT%TZ) down.sh start${keep:+ --keep-state}" >>"$RUN/timings.txt"
 
-lab_namespaces() { ip netns list | awk '{print $1}' | grep -E '^(hb-|labvm-|qdhcp-|qrouter-)' || true; }
+lab_namespaces() { ip netns list | awk '{print $1}' | grep -E '^(hb-|labvm-|qdhcp-|qrouter-|ovnmeta-)' || true; }
+# host_ns_pids: processes in the namespaces a compute host names in its own
+# /run/netns (only reachable through its holder while it lives).
+host_ns_pids() {
+  local h ns
+  for h in "${LAB_HOSTS[@]}"; do
+    [ "$h" = ctl ] && continue
+    holder_alive "$h" || continue
+    for ns in $(onh "$h" ip netns list 2>/dev/null | awk '{print $1}'); do
+      onh "$h" ip netns pids "$ns" 2>/dev/null || true
+    done
+  done
+}
 
 # Taken now: they can only be found while the holders live.
 HOST_NS_PIDS=$(host_ns_pids | sort -un)
@@ -57,7 +72,11 @@ fi
 mark "services stopped"
 
 # 2. everything left in the lab's namespaces, by PID
-ns_pids() { local ns; for ns in $(lab_namespaces); do ip netns pids "$ns" 2>/dev/null || true; done | sort -un; }
+ns_pids() {
+  { local ns p; for ns in $(lab_namespaces); do ip netns pids "$ns" 2>/dev/null || true; done
+    host_ns_pids
+    for p in $HOST_NS_PIDS; do if [ -e "/proc/$p" ]; then echo "$p"; fi; done; } | sort -un
+}
 left=$(ns_pids)
 if [ -n "$left" ]; then
   log "TERM to $(wc -w <<<"$left") processes left in the lab namespaces"
@@ -89,9 +108,10 @@ if [ -d "$HOSTS_DIR" ]; then
   done
 fi
 if [ -z "$keep" ]; then
-  rm -rf "$STATE" "$HOSTS_DIR"/*/var "$HOSTS_DIR"/*/ovs "$RUN/seed" "$RUN/l2"
+  rm -rf "$STATE" "$HOSTS_DIR"/*/var "$HOSTS_DIR"/*/ovs "$HOSTS_DIR"/*/ovn "$RUN/seed" "$RUN/l2"
   # Agent state of the network node that pointed at the wiped resources.
-  rm -rf /var/lib/neutron/dhcp /var/lib/neutron/external /var/lib/neutron/ns-metadata-proxy /var/lib/neutron/ha_confs
+  rm -rf /var/lib/neutron/dhcp /var/lib/neutron/external /var/lib/neutron/ns-metadata-proxy /var/lib/neutron/ha_confs \
+    /var/lib/neutron/ovn-metadata-proxy
   log "state wiped (secrets kept in run/secrets.env)"
 fi
 mark "down"
