@@ -5,7 +5,8 @@
 # lab/fault.sh status       which faults are active now (checked for real)
 #
 # Every fault is real (API changes, stopped or killed processes, deleted
-# devices, firewall rules, config changes), except selinux-evidence, which
+# devices, firewall rules, config changes, OVN database rows changed behind
+# Neutron's back), except selinux-evidence, which
 # writes realistic AVC lines into an audit log because Debian has no
 # enforcing SELinux. Inject and heal are idempotent and wait until the
 # change is visible (e.g. the API reports the agent dead).
