@@ -74,6 +74,7 @@ func CheckAll(ctx context.Context, targets []Target, base Options, f Fanout) []s
 			defer cancel()
 			o := base
 			o.Roles, o.Via, o.Probes = t.Roles, t.Via, t.Probes
+
 			if t.Namespaces != nil {
 				o.Namespaces = t.Namespaces
 			}

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hoofbeat/hoofbeat/internal/host"
@@ -78,7 +80,7 @@ func (hc *HostCheck) attach(ctx context.Context, snap *snapshot.Snapshot) error 
 	if hc.Probe {
 		probes = ProbeTargets(snap)
 	}
-	hosts, err := checkHosts(ctx, hc.Reach, names, roles, probes, hc.Fanout)
+	hosts, err := checkHosts(ctx, hc.Reach, names, roles, probes, host.Options{OVN: OVNQuery(snap, names)}, hc.Fanout)
 	snap.Hosts = hosts
 	return err
 }
@@ -96,7 +98,7 @@ type HostsRequest struct {
 // CheckHosts checks the hosts and evaluates the host rules over them. A
 // host that cannot be reached is in the result as such, not an error.
 func CheckHosts(ctx context.Context, req HostsRequest) (*Result, error) {
-	hosts, err := checkHosts(ctx, req.Reach, req.Names, nil, nil, req.Fanout)
+	hosts, err := checkHosts(ctx, req.Reach, req.Names, nil, nil, host.Options{}, req.Fanout)
 	if err != nil {
 		return nil, &Error{Stage: StageHosts, Err: err}
 	}
@@ -106,7 +108,7 @@ func CheckHosts(ctx context.Context, req HostsRequest) (*Result, error) {
 
 // checkHosts reaches and checks every host, then releases them. The hosts
 // come back even when releasing failed: they were checked.
-func checkHosts(ctx context.Context, reach Reach, names []string, roles map[string][]string, probes map[string][]host.ProbeTarget, f host.Fanout) ([]snapshot.Host, error) {
+func checkHosts(ctx context.Context, reach Reach, names []string, roles map[string][]string, probes map[string][]host.ProbeTarget, base host.Options, f host.Fanout) ([]snapshot.Host, error) {
 	ts, release, err := reach(names, roles)
 	if err != nil {
 		return nil, err
@@ -114,6 +116,40 @@ func checkHosts(ctx context.Context, reach Reach, names []string, roles map[stri
 	for i := range ts {
 		ts[i].Probes = probes[ts[i].Name]
 	}
-	hosts := host.CheckAll(ctx, ts, host.Options{}, f)
+	hosts := host.CheckAll(ctx, ts, base, f)
 	return hosts, release()
+}
+
+// OVNQuery names the server's objects in the OVN databases, for the hosts
+// that hold them: nil unless the agents say the cloud runs ML2/OVN (or are
+// hidden, when only the databases can tell).
+func OVNQuery(s *snapshot.Snapshot, hosts []string) *host.OVNQuery {
+	ovn := s.Gap(snapshot.SourceAgents) != nil
+	for _, a := range s.Agents {
+		ovn = ovn || strings.HasPrefix(a.AgentType, "OVN ")
+	}
+	if !ovn || s.Server == nil {
+		return nil
+	}
+	q := &host.OVNQuery{Hosts: slices.Clone(hosts)}
+	add := func(list *[]string, v string) {
+		if v != "" && !slices.Contains(*list, v) {
+			*list = append(*list, v)
+		}
+	}
+	v := topology.New(s)
+	for _, p := range v.Ports {
+		add(&q.Ports, p.ID)
+		add(&q.Networks, p.NetworkID)
+		for _, sg := range p.SecurityGroups {
+			add(&q.SecurityGroups, sg)
+		}
+		for _, sn := range p.Subnets {
+			add(&q.Subnets, sn.ID)
+		}
+	}
+	for _, l := range v.Routers {
+		add(&q.Routers, l.ID)
+	}
+	return q
 }

@@ -45,9 +45,13 @@ there, and reports it when none is alive and admin-up, or when none is
 registered at all. Both the agents and the bindings are admin-only: without
 admin the rule is skipped. port/down is suppressed for ports on that host,
 since this explains them.`,
-	Fix:   "Restart the L2 agent on the host (systemctl restart neutron-openvswitch-agent / neutron-linuxbridge-agent / ovn-controller) and read its log.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceAgents, snapshot.SourceServerHost},
-	Hop:   HopPort,
+	Fix: "Restart the L2 agent on the host (systemctl restart neutron-openvswitch-agent / neutron-linuxbridge-agent / ovn-controller) and read its log.",
+	// On ML2/OVN, ovn/chassis-down asks ovn-controller itself: the agent's
+	// liveness there follows nb_cfg, which a stopped ovn-northd freezes on
+	// every chassis alike.
+	NotApplicable: notOnOVN,
+	Needs:         []string{snapshot.SourcePorts, snapshot.SourceAgents, snapshot.SourceServerHost},
+	Hop:           HopPort,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		var out []Finding

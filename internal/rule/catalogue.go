@@ -47,6 +47,18 @@ func Catalogue() []*Rule {
 		floatingIPDown,
 		floatingIPNone,
 
+		ovnChassisDown,
+		ovnNBCfgLag,
+		ovnLSPMissing,
+		ovnLSPDown,
+		ovnBindingWrongChassis,
+		ovnEncapMismatch,
+		ovnDHCPOptionsMissing,
+		ovnACLMismatch,
+		ovnGatewayChassisMissing,
+		ovnNATMissing,
+		ovnMetadataMissing,
+
 		hostNetnsMissing,
 		hostRouterInterfaceMissing,
 		hostDHCPInterfaceMissing,

@@ -66,7 +66,7 @@ func ParseSeverity(name string) (Severity, error) {
 // Domains in walk order: the smallest domain first, widening outward.
 var Domains = []string{
 	"instance", "port", "security-group", "subnet", "network",
-	"agent", "router", "floating-ip", "host",
+	"agent", "router", "floating-ip", "ovn", "host",
 }
 
 func domainRank(d string) int {

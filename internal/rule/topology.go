@@ -168,7 +168,7 @@ func isOVN(s *snapshot.Snapshot) bool {
 // namespaces not applicable on ML2/OVN.
 func notOnOVN(s *snapshot.Snapshot) string {
 	if isOVN(s) {
-		return "the cloud runs ML2/OVN: it has no DHCP or L3 agents and no qdhcp or qrouter namespaces"
+		return "the cloud runs ML2/OVN: it has no DHCP, L3 or L2 agents and no qdhcp or qrouter namespaces (the ovn/ rules check OVN itself)"
 	}
 	return ""
 }
