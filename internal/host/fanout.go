@@ -74,7 +74,6 @@ func CheckAll(ctx context.Context, targets []Target, base Options, f Fanout) []s
 			defer cancel()
 			o := base
 			o.Roles, o.Via, o.Probes = t.Roles, t.Via, t.Probes
-
 			if t.Namespaces != nil {
 				o.Namespaces = t.Namespaces
 			}
