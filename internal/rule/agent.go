@@ -197,9 +197,10 @@ the DHCP agents hosting it and their alive and admin_state_up flags
 (admin-only: skipped without admin). It is an error when no hosting agent is
 up, a warning when another hosting agent still serves the network.
 network/no-dhcp-port is suppressed then, since this explains it.`,
-	Fix:   "Restart the agent on its host (systemctl restart neutron-dhcp-agent), or enable it; check with openstack network agent list --network NETWORK.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceSubnets, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
-	Hop:   HopDHCP,
+	Fix:           "Restart the agent on its host (systemctl restart neutron-dhcp-agent), or enable it; check with openstack network agent list --network NETWORK.",
+	Needs:         []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceSubnets, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
+	NotApplicable: notOnOVN,
+	Hop:           HopDHCP,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		var out []Finding

@@ -17,15 +17,10 @@ import (
 // (host.OVNQuery names them as Neutron does).
 
 // onlyOnOVN makes the OVN rules not applicable where the cloud does not run
-// ML2/OVN: no OVN agent is visible and no checked host read OVN.
+// ML2/OVN.
 func onlyOnOVN(s *snapshot.Snapshot) string {
 	if isOVN(s) {
 		return ""
-	}
-	for _, h := range s.Hosts {
-		if h.OVN != nil && (h.OVN.NB != nil || h.OVN.Chassis()) {
-			return ""
-		}
 	}
 	return "the cloud does not run ML2/OVN: no OVN agent is registered and no checked host runs an OVN chassis or database"
 }

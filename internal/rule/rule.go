@@ -313,15 +313,18 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: "no server in the snapshot"})
 			continue
 		}
-		if reason, skip := missing(in.Snapshot, r.Needs); skip {
-			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: reason})
-			continue
-		}
+		// Not applicable before skipped: ML2/OVN answers 404 for the DHCP
+		// and L3 agents' hostings, which the agents' rules need, but those
+		// rules do not apply there at all.
 		if r.NotApplicable != nil {
 			if why := r.NotApplicable(in.Snapshot); why != "" {
 				res.NotApplicable = append(res.NotApplicable, Skip{Rule: r.Name, Domain: r.Domain(), Reason: why})
 				continue
 			}
+		}
+		if reason, skip := missing(in.Snapshot, r.Needs); skip {
+			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: reason})
+			continue
 		}
 		run := *in
 		run.unchecked = nil

@@ -898,7 +898,7 @@ func TestNotApplicableOnOVN(t *testing.T) {
 		}
 	}
 	res := Evaluate(&Input{Snapshot: s}, Options{})
-	want := []string{"agent/dhcp-not-hosting", "agent/l3-down", "agent/l2-down", "host/netns-missing", "host/router-interface-missing",
+	want := []string{"agent/dhcp-not-hosting", "agent/dhcp-down", "agent/l3-down", "agent/l2-down", "host/netns-missing", "host/router-interface-missing",
 		"host/dhcp-interface-missing", "host/dnsmasq-not-running", "host/instance-unreachable-from-dhcp-namespace",
 		"network/no-dhcp-port", "router/not-scheduled", "host/bridge-missing", "host/ovs-port-error"}
 	var got []string

@@ -143,7 +143,18 @@ func (r *fixtureRunner) Run(ctx context.Context, cmd run.Command) (run.Result, e
 		local := &run.Local{Name: r.name}
 		return local.Run(ctx, run.Command{Argv: []string{argv[0], argv[1], sock, argv[3]}, Timeout: cmd.Timeout, MaxOutput: cmd.MaxOutput})
 	}
-	if out, ok := r.outputs[run.Quote(argv)]; ok {
+	key := run.Quote(argv)
+	if key == run.Quote(host.PSArgs) {
+		key = "ps -eo pid,user,args"
+	}
+	if out, ok := r.outputs[key]; ok {
+		if key == "ps -eo pid,user,args" {
+			_, out, _ = bytes.Cut(out, []byte("\n")) // the header line ps -o pid= does not print
+		}
+		if key == run.Quote(host.OVNConnectionArgs) && bytes.Contains(out, []byte("ovn-appctl: ")) {
+			// The fixture keeps a failure's stderr as the output.
+			return run.Result{Stderr: out, ExitCode: 1}, &run.Error{Host: r.name, Argv: argv, Kind: run.KindExit, Code: 1, Stderr: string(bytes.TrimSpace(out))}
+		}
 		return run.Result{Stdout: out}, nil
 	}
 	if run.Quote(argv) == "true" {
