@@ -41,6 +41,8 @@ type OVNQuery struct {
 	Subnets []string
 	// Hosts are the hosts whose chassis to read (Chassis hostname).
 	Hosts []string
+	// Traces are the flows ovn-trace follows on the database host.
+	Traces []OVNTraceSpec
 }
 
 // PortGroupName is the Port_Group Neutron creates for a security group.
@@ -532,6 +534,11 @@ func ReadOVN(ctx context.Context, run func(ctx context.Context, argv ...string) 
 			o.SBError = ovnReason(err)
 		}
 		o.SB = sb
+	}
+	if nb != nil && q != nil {
+		var n, b int
+		o.Traces, n, b = readTraces(ctx, run, q.Traces)
+		o.Commands, o.Bytes = o.Commands+n, o.Bytes+b
 	}
 	if o.ExternalIDs == nil && o.NB == nil && o.SB == nil && o.NBError == "" && o.SBError == "" && notInstalled(o.ExternalIDsError) {
 		return nil

@@ -154,3 +154,40 @@ func FuzzOVN(f *testing.F) {
 		}
 	})
 }
+
+// TestParseTrace reads real ovn-trace answers (the OVN lab's SB): a ping
+// delivered, dropped by the default drop ACL once the ICMP ACL is gone,
+// and dropped as unknown once the port's LSP is gone.
+func TestParseTrace(t *testing.T) {
+	for _, c := range []struct {
+		file      string
+		delivered bool
+		table     int
+		stage     string
+		match     string
+	}{
+		{"healthy-ping-vm1.txt", true, 9, "ls_out_apply_port_sec", "1"},
+		{"acl-icmp-deleted-ping-vm1.txt", false, 4, "ls_out_acl", "@neutron_pg_drop"},
+		{"lsp-deleted-ping-vm1.txt", false, 26, "ls_in_l2_unknown", ""},
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", "ovn", "trace", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := ParseTrace(b)
+		if err != nil || tr.Delivered != c.delivered || tr.Table != c.table || tr.Stage != c.stage || !strings.Contains(tr.Match, c.match) {
+			t.Errorf("%s: %+v %v", c.file, tr, err)
+		}
+		if !c.delivered && !strings.HasPrefix(tr.Pipeline, "ingress(") && !strings.HasPrefix(tr.Pipeline, "egress(") {
+			t.Errorf("%s: pipeline %q", c.file, tr.Pipeline)
+		}
+	}
+	if _, err := ParseTrace([]byte("ovn-trace: unknown datapath\n")); err == nil {
+		t.Error("no logical flow: no error")
+	}
+}
+
+func FuzzTrace(f *testing.F) {
+	fuzzSeeds(f, filepath.Join("ovn", "trace"))
+	f.Fuzz(func(t *testing.T, b []byte) { ParseTrace(b) })
+}

@@ -58,6 +58,7 @@ func Catalogue() []*Rule {
 		ovnGatewayChassisMissing,
 		ovnNATMissing,
 		ovnMetadataMissing,
+		ovnTraceDrop,
 
 		hostNetnsMissing,
 		hostRouterInterfaceMissing,

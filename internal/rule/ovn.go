@@ -1136,3 +1136,94 @@ func namespaceNames(h *snapshot.Host) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+var ovnTraceDrop = &Rule{
+	Name:     "ovn/trace-drop",
+	Severity: Error,
+	Title:    "ovn-trace drops the checked packet in OVN's logical pipelines",
+	Doc: `ovn-trace follows a packet through OVN's logical flows as the Southbound
+database holds them, without sending anything, and says where it is
+delivered or dropped: the pipeline (ingress or egress of a logical switch or
+router), the table and stage (ls_out_acl, ls_in_check_port_sec…) and the
+logical flow. That is OVN's own answer to "where does the packet die".
+
+hoofbeat traces, on the database host, the default ping and each --check
+flow to each IPv4 address of the server's ports, entering the network from
+the router's interface (or the network's metadata port), as the first packet
+of a new connection. A drop is mapped back to what Neutron calls it: an ACL
+stage dropping by OVN's default drop group (neutron_pg_drop) means no rule of
+the port's security groups admits the flow; an ACL of a port group names
+that security group and the rule of the ACL; a port-security stage names the
+port. Traces from outside through the router and the floating IP are not
+run yet.`,
+	Fix:           "Fix what the dropping stage names: the security group's rules (or their ACLs, ovn/acl-mismatch), the port's addresses and port security, or the router.",
+	Needs:         []string{snapshot.SourcePorts},
+	Hop:           HopSecurityGroups,
+	NotApplicable: onlyOnOVN,
+	Causes:        []*Rule{ovnACLMismatch, sgIcmpIngressMissing, sgIngressMissing, ovnLSPMissing, ovnLSPDown, ovnNBCfgLag},
+	Check: func(in *Input) []Finding {
+		s := in.Snapshot
+		db := ovnDatabases(in)
+		if db == nil {
+			return nil
+		}
+		h := hostNamed(s, db.host)
+		var out []Finding
+		for _, t := range h.OVN.Traces {
+			if t.Error != "" {
+				in.uncheck("ovn-trace of %s: %s", t.Label, t.Error)
+				continue
+			}
+			if t.Delivered {
+				continue
+			}
+			why, ev := traceMeaning(s, db, t)
+			out = append(out, Finding{
+				Subject: serverSubject(s.Server),
+				Summary: fmt.Sprintf("ovn-trace drops %s at %s table %d (%s): %s", t.Label, pipelineName(t.Pipeline), t.Table, t.Stage, why),
+				Evidence: append([]string{
+					fmt.Sprintf("datapath %s, microflow %s", t.Datapath, t.Microflow),
+					fmt.Sprintf("last logical flow: %s, match %s, actions %s", t.Stage, t.Match, t.Actions),
+				}, ev...),
+				Remediation: cmds(note("fix what the dropping stage names; then trace again")),
+				Verify:      cmds(onHost(cmd("ovn-trace", "--ct=new", "--ct=new", "--ct=new", t.Datapath, t.Microflow), db.host)),
+			})
+		}
+		return out
+	},
+}
+
+// pipelineName shortens ovn-trace's pipeline header: ingress(dp="private", …).
+func pipelineName(p string) string {
+	if i := strings.Index(p, ","); i > 0 {
+		return p[:i] + ")"
+	}
+	return or(p, "its pipeline")
+}
+
+// traceMeaning maps a dropping logical flow back to the Neutron object it
+// comes from.
+func traceMeaning(s *snapshot.Snapshot, db *ovnDB, t snapshot.OVNTrace) (string, []string) {
+	switch {
+	case strings.Contains(t.Stage, "_acl") && strings.Contains(t.Match, "@neutron_pg_drop"):
+		var names []string
+		for _, g := range serverGroups(s) {
+			names = append(names, g.Name)
+		}
+		return fmt.Sprintf("no ACL of the port's security groups (%s) admits it, so OVN's default drop for ports with security groups applies", strings.Join(names, ", ")),
+			[]string{"neutron_pg_drop is the port group Neutron puts every port with port security in: what no security-group ACL allows, it drops"}
+	case strings.Contains(t.Stage, "_acl"):
+		for i := range db.nb.ACLs {
+			a := &db.nb.ACLs[i]
+			if a.Match != "" && strings.Contains(t.Match, a.Match) {
+				return fmt.Sprintf("the ACL %q (%s) of security-group rule %s drops it", a.Match, a.Action, or(aclRuleID(a), "unknown")), nil
+			}
+		}
+		return "an ACL drops it", nil
+	case strings.Contains(t.Stage, "port_sec"):
+		return "port security drops it: the packet's addresses are not the port's (Logical_Switch_Port port_security)", nil
+	case strings.HasPrefix(t.Stage, "lr_"):
+		return "the router's pipeline drops it", nil
+	}
+	return "the logical flow above drops it", nil
+}

@@ -3,6 +3,7 @@ package rule
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
@@ -81,5 +82,18 @@ func TestOVNLabHealthy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOVNLabTraceFollows: where ovn-trace drops the ping because of a
+// cause another rule names (the ICMP ACL gone, the LSP gone), the trace's
+// finding is that cause's symptom.
+func TestOVNLabTraceFollows(t *testing.T) {
+	for scenario, cause := range map[string]string{"acl-icmp-deleted": "ovn/acl-mismatch", "lsp-deleted": "ovn/lsp-missing"} {
+		res := Evaluate(&Input{Snapshot: ovnLab(t, scenario+"-vm1")}, Options{})
+		i := slices.IndexFunc(res.Findings, func(f Finding) bool { return f.Rule == "ovn/trace-drop" })
+		if i < 0 || res.Findings[i].CausedBy != cause || res.Findings[i].Severity != Info {
+			t.Errorf("%s: want ovn/trace-drop caused by %s, got\n%s", scenario, cause, dump(res))
+		}
 	}
 }

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -72,6 +73,20 @@ func ovn(more ...func(*snapshot.Snapshot)) func(*snapshot.Snapshot) { return the
 
 func ovnOf(s *snapshot.Snapshot) *snapshot.OVN { return s.Hosts[0].OVN }
 
+// labTrace is a real ovn-trace answer of the OVN lab, as read.
+func labTrace(file string) snapshot.OVNTrace {
+	b, err := os.ReadFile(filepath.Join("..", "host", "testdata", "ovn", "trace", file))
+	if err != nil {
+		panic(err)
+	}
+	t, err := host.ParseTrace(b)
+	if err != nil {
+		panic(err)
+	}
+	t.Label, t.Datapath, t.Microflow = "ping from 10.0.0.1 to 10.0.0.12", "neutron-"+netPrivate, "inport == …"
+	return t
+}
+
 func init() {
 	ruleCases = append(ruleCases, ovnCases()...)
 }
@@ -82,7 +97,7 @@ func ovnCases() []ruleCase {
 			name:   "OVN: healthy",
 			mutate: ovn(),
 			absent: []string{"ovn/chassis-down", "ovn/nb-cfg-lag", "ovn/lsp-missing", "ovn/lsp-down", "ovn/binding-wrong-chassis", "ovn/encap-mismatch",
-				"ovn/dhcp-options-missing", "ovn/acl-mismatch", "ovn/gateway-chassis-missing", "ovn/nat-missing", "ovn/metadata-missing", "agent/l2-down"},
+				"ovn/dhcp-options-missing", "ovn/acl-mismatch", "ovn/gateway-chassis-missing", "ovn/nat-missing", "ovn/metadata-missing", "ovn/trace-drop", "agent/l2-down"},
 		},
 		{
 			name: "OVN: ovn-controller not running on the server's host",
@@ -266,6 +281,18 @@ func ovnCases() []ruleCase {
 			}),
 			first: "agent/metadata-down",
 			want:  []expect{{rule: "agent/metadata-down", severity: Warning}, {rule: "ovn/metadata-missing", severity: Info, summary: []string{"no haproxy", "it follows from agent/metadata-down"}}},
+		},
+		{
+			// OVN's answer alone: the rules and ACLs match, yet the
+			// pipeline drops the ping (what ovn-trace said in the lab
+			// once the ICMP ACL was gone).
+			name: "OVN: ovn-trace drops the ping at the default drop ACL",
+			mutate: ovn(func(s *snapshot.Snapshot) {
+				ovnOf(s).Traces = []snapshot.OVNTrace{labTrace("acl-icmp-deleted-ping-vm1.txt")}
+			}),
+			first: "ovn/trace-drop",
+			want: []expect{{rule: "ovn/trace-drop", severity: Error, summary: []string{"ovn-trace drops ping", `egress(dp="private") table 4 (ls_out_acl)`, "no ACL of the port's security groups (default, lab-sg) admits it"},
+				evidence: []string{"neutron_pg_drop is the port group"}}},
 		},
 		{
 			name:    "OVN: the databases not on the hosts checked",

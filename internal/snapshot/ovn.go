@@ -20,6 +20,9 @@ type OVN struct {
 	NBError string         `json:"nb_error,omitempty"`
 	SB      *OVNSouthbound `json:"sb,omitempty"`
 	SBError string         `json:"sb_error,omitempty"`
+	// Traces are ovn-trace's verdicts on the checked flows (on the
+	// database host).
+	Traces []OVNTrace `json:"traces,omitempty"`
 	// Commands is how many commands read the databases, Bytes how many
 	// bytes they answered (the benchmark's figures).
 	Commands int `json:"commands,omitempty"`
@@ -201,4 +204,25 @@ type OVNPortBinding struct {
 	// Chassis is the UUID of the chassis it is bound to, "" when unbound.
 	Chassis string `json:"chassis,omitempty"`
 	Up      *bool  `json:"up,omitempty"`
+}
+
+// OVNTrace is what ovn-trace said of one checked flow: where the logical
+// pipelines deliver or drop it.
+type OVNTrace struct {
+	// Label says which flow ("ping from 10.0.0.1", "tcp/22 from …").
+	Label     string `json:"label"`
+	Datapath  string `json:"datapath"`
+	Microflow string `json:"microflow"`
+	// Delivered is true when the trace ends in an egress output.
+	Delivered bool `json:"delivered"`
+	// Where it ended (the drop, when not delivered): the pipeline
+	// ("ingress(dp=…)"), the table number and stage name, and the
+	// logical flow's match and actions.
+	Pipeline string `json:"pipeline,omitempty"`
+	Table    int    `json:"table"`
+	Stage    string `json:"stage,omitempty"`
+	Match    string `json:"match,omitempty"`
+	Actions  string `json:"actions,omitempty"`
+	// Error is why the trace could not be run or read.
+	Error string `json:"error,omitempty"`
 }

@@ -3,8 +3,8 @@
 // nb.db and sb.db, and per chassis H.txt with its commands' outputs) into
 // what "hoofbeat collect --hosts" would have saved there: the hosts are
 // checked through the real collector, the databases answered by an
-// ovsdb-server serving the fixture's files (-nb, -sb sockets), the chassis'
-// commands by their recorded outputs. It writes the snapshot and each
+// ovsdb-server serving the fixture's files (-nb, -sb sockets) and ovn-trace
+// run against that SB, the chassis' commands by their recorded outputs. It writes the snapshot and each
 // host's recording, for the tests.
 //
 //	go run ./scripts/ovnrecord -fixture DIR -server vm1 -db-host ctl \
@@ -142,6 +142,10 @@ func (r *fixtureRunner) Run(ctx context.Context, cmd run.Command) (run.Result, e
 		}
 		local := &run.Local{Name: r.name}
 		return local.Run(ctx, run.Command{Argv: []string{argv[0], argv[1], sock, argv[3]}, Timeout: cmd.Timeout, MaxOutput: cmd.MaxOutput})
+	}
+	if len(argv) > 1 && argv[0] == "ovn-trace" && argv[1] == "--db="+host.OVNSBSocket && r.sb != "" {
+		local := &run.Local{Name: r.name}
+		return local.Run(ctx, run.Command{Argv: append([]string{argv[0], "--db=" + r.sb}, argv[2:]...), Timeout: cmd.Timeout, MaxOutput: cmd.MaxOutput})
 	}
 	key := run.Quote(argv)
 	if key == run.Quote(host.PSArgs) {
