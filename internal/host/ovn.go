@@ -41,8 +41,10 @@ type OVNQuery struct {
 	Subnets []string
 	// Hosts are the hosts whose chassis to read (Chassis hostname).
 	Hosts []string
-	// Traces are the flows ovn-trace follows on the database host.
-	Traces []OVNTraceSpec
+	// Traces are the flows ovn-trace follows on the database host;
+	// FloatingTraces those to floating IPs from outside, through the router.
+	Traces         []OVNTraceSpec
+	FloatingTraces []OVNFloatingTrace
 }
 
 // PortGroupName is the Port_Group Neutron creates for a security group.
@@ -537,7 +539,13 @@ func ReadOVN(ctx context.Context, run func(ctx context.Context, argv ...string) 
 	}
 	if nb != nil && q != nil {
 		var n, b int
-		o.Traces, n, b = readTraces(ctx, run, q.Traces)
+		specs := slices.Clone(q.Traces)
+		for _, f := range q.FloatingTraces {
+			if sp, ok := floatingSpec(nb, f); ok {
+				specs = append(specs, sp)
+			}
+		}
+		o.Traces, n, b = readTraces(ctx, run, specs)
 		o.Commands, o.Bytes = o.Commands+n, o.Bytes+b
 	}
 	if o.ExternalIDs == nil && o.NB == nil && o.SB == nil && o.NBError == "" && o.SBError == "" && notInstalled(o.ExternalIDsError) {

@@ -187,6 +187,24 @@ func TestParseTrace(t *testing.T) {
 	}
 }
 
+// TestFloatingSpec: the trace to a floating IP enters the router by its
+// gateway port (the one with gateway chassis), with that port's MAC.
+func TestFloatingSpec(t *testing.T) {
+	r, err := run.LoadReplay(filepath.Join("testdata", "ovn", "healthy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := ReadOVN(context.Background(), runOf(r), healthyQuery)
+	sp, ok := floatingSpec(o.NB, OVNFloatingTrace{Label: "ping", Router: healthyQuery.Routers[0], FloatingIP: "172.24.4.150", From: "203.0.113.1", L4: "icmp4"})
+	if !ok || sp.Datapath != "neutron-"+healthyQuery.Routers[0] ||
+		sp.Microflow != `inport == "lrp-a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d" && eth.src == 02:00:00:00:00:01 && eth.dst == fa:16:3e:aa:bb:02 && ip4.src == 203.0.113.1 && ip4.dst == 172.24.4.150 && ip.ttl == 64 && icmp4` {
+		t.Errorf("%+v %v", sp, ok)
+	}
+	if _, ok := floatingSpec(o.NB, OVNFloatingTrace{Router: "other"}); ok {
+		t.Error("a router not in NB: a trace")
+	}
+}
+
 func FuzzTrace(f *testing.F) {
 	fuzzSeeds(f, filepath.Join("ovn", "trace"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParseTrace(b) })

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,42 @@ type OVNTraceSpec struct {
 	Label     string
 	Datapath  string
 	Microflow string
+}
+
+// OVNFloatingTrace is a flow to a floating IP from outside: it enters the
+// router by its gateway port, which only the Northbound rows name.
+type OVNFloatingTrace struct {
+	// Label says which flow ("ping from 203.0.113.1 to 172.24.4.147").
+	Label string
+	// Router is the Neutron router's ID; FloatingIP the address.
+	Router, FloatingIP string
+	// From is the outside source address; L4 the protocol's match
+	// ("icmp4 && icmp4.type == 8").
+	From, L4 string
+}
+
+// outsideMAC stands for the upstream router's MAC in a trace from
+// outside: a locally administered address, as ovn-trace needs one.
+const outsideMAC = "02:00:00:00:00:01"
+
+// floatingSpec builds the trace of f entering its router's gateway port,
+// from the Northbound rows; false when the router or its gateway port is
+// not there (ovn/gateway-chassis-missing says so).
+func floatingSpec(nb *snapshot.OVNNorthbound, f OVNFloatingTrace) (OVNTraceSpec, bool) {
+	for _, lr := range nb.Routers {
+		if lr.Name != "neutron-"+f.Router {
+			continue
+		}
+		for _, p := range nb.RouterPorts {
+			if !slices.Contains(lr.Ports, p.UUID) || (len(p.GatewayChassis) == 0 && p.HAChassisGroup == "") || p.MAC == "" {
+				continue
+			}
+			return OVNTraceSpec{Label: f.Label, Datapath: lr.Name, Microflow: fmt.Sprintf(
+				`inport == %s && eth.src == %s && eth.dst == %s && ip4.src == %s && ip4.dst == %s && ip.ttl == 64 && %s`,
+				strconv.Quote(p.Name), outsideMAC, p.MAC, f.From, f.FloatingIP, f.L4)}, true
+		}
+	}
+	return OVNTraceSpec{}, false
 }
 
 // TraceArgs runs ovn-trace against the Southbound database: read-only, it

@@ -154,7 +154,39 @@ func OVNQuery(s *snapshot.Snapshot, hosts []string, flows []rule.Flow) *host.OVN
 		add(&q.Routers, l.ID)
 	}
 	q.Traces = traceSpecs(s, flows)
+	q.FloatingTraces = floatingTraces(s, flows)
 	return q
+}
+
+// outsideSource stands for a host outside the cloud (TEST-NET-3) when a
+// flow names no source of its own.
+const outsideSource = "203.0.113.1"
+
+// floatingTraces are the default ping and each --check flow to each of the
+// server's floating IPs, from outside: the flow's source when it names
+// one, else outsideSource.
+func floatingTraces(s *snapshot.Snapshot, flows []rule.Flow) []host.OVNFloatingTrace {
+	var out []host.OVNFloatingTrace
+	for _, f := range s.FloatingIPs {
+		if f.RouterID == "" || !slices.ContainsFunc(s.Ports, func(p snapshot.Port) bool { return p.ID == f.PortID }) {
+			continue
+		}
+		add := func(label, l4 string, from netip.Prefix) {
+			src := outsideSource
+			if from.IsValid() && from.Addr().Is4() && from.Bits() > 0 {
+				src = from.Addr().String()
+			}
+			out = append(out, host.OVNFloatingTrace{Label: fmt.Sprintf("%s from %s to floating IP %s", label, src, f.FloatingIPAddress),
+				Router: f.RouterID, FloatingIP: f.FloatingIPAddress, From: src, L4: l4})
+		}
+		add("ping", "icmp4 && icmp4.type == 8", netip.Prefix{})
+		for _, fl := range flows {
+			if l4 := microflowL4(fl); l4 != "" {
+				add(fl.Spec, l4, fl.From)
+			}
+		}
+	}
+	return out
 }
 
 // traceSpecs are the microflows ovn-trace follows: the default ping and

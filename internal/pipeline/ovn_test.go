@@ -88,4 +88,16 @@ func TestOVNTraceSpecs(t *testing.T) {
 		!strings.HasSuffix(micro[0], "icmp4 && icmp4.type == 8") || !strings.HasSuffix(micro[1], "ip4.src == 203.0.113.7 && ip4.dst == 10.0.0.79 && ip.ttl == 64 && tcp && tcp.dst == 22") {
 		t.Errorf("microflows %q", micro)
 	}
+	// And to the floating IP from outside, through the router.
+	var fl []string
+	for _, f := range q.FloatingTraces {
+		fl = append(fl, f.Label)
+		if f.Router != s.FloatingIPs[0].RouterID || f.FloatingIP != "172.24.4.147" {
+			t.Errorf("floating trace %+v", f)
+		}
+	}
+	want = []string{"ping from 203.0.113.1 to floating IP 172.24.4.147", "tcp/22 from 203.0.113.7 to floating IP 172.24.4.147"}
+	if !slices.Equal(fl, want) {
+		t.Errorf("floating traces %q, want %q", fl, want)
+	}
 }

@@ -1148,14 +1148,17 @@ router), the table and stage (ls_out_acl, ls_in_check_port_sec…) and the
 logical flow. That is OVN's own answer to "where does the packet die".
 
 hoofbeat traces, on the database host, the default ping and each --check
-flow to each IPv4 address of the server's ports, entering the network from
-the router's interface (or the network's metadata port), as the first packet
-of a new connection. A drop is mapped back to what Neutron calls it: an ACL
-stage dropping by OVN's default drop group (neutron_pg_drop) means no rule of
-the port's security groups admits the flow; an ACL of a port group names
-that security group and the rule of the ACL; a port-security stage names the
-port. Traces from outside through the router and the floating IP are not
-run yet.`,
+flow as the first packet of a new connection: to each IPv4 address of the
+server's ports, entering the network from the router's interface (or the
+network's metadata port); and to each floating IP from outside (203.0.113.1
+or the flow's --from), entering the router by its gateway port. A drop is
+mapped back to what Neutron calls it: an ACL stage dropping by OVN's default
+drop group (neutron_pg_drop) means no rule of the port's security groups
+admits the flow; an ACL of a port group names that security group and the
+rule of the ACL; a port-security stage names the port; a router stage the
+router. ovn-trace has no chassis: it takes every port as resident, so a
+gateway port on no live chassis shows in ovn/gateway-chassis-missing, not
+here.`,
 	Fix:           "Fix what the dropping stage names: the security group's rules (or their ACLs, ovn/acl-mismatch), the port's addresses and port security, or the router.",
 	Needs:         []string{snapshot.SourcePorts},
 	Hop:           HopSecurityGroups,
