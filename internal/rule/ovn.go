@@ -1161,7 +1161,7 @@ gateway port on no live chassis shows in ovn/gateway-chassis-missing, not
 here.`,
 	Fix:           "Fix what the dropping stage names: the security group's rules (or their ACLs, ovn/acl-mismatch), the port's addresses and port security, or the router.",
 	Needs:         []string{snapshot.SourcePorts},
-	Hop:           HopSecurityGroups,
+	Hop:           HopOVN,
 	NotApplicable: onlyOnOVN,
 	Causes:        []*Rule{ovnACLMismatch, sgIcmpIngressMissing, sgIngressMissing, ovnLSPMissing, ovnLSPDown, ovnNBCfgLag},
 	Check: func(in *Input) []Finding {

@@ -89,11 +89,14 @@ const (
 	HopRouter         = "router"
 	HopGateway        = "gateway"
 	HopFloatingIP     = "floating-ip"
-	HopHosts          = "hosts"
+	// HopOVN is OVN's logical path of a port, on ML2/OVN clouds whose
+	// databases were read: LSP, switch, router port, gateway chassis, NAT.
+	HopOVN   = "ovn"
+	HopHosts = "hosts"
 )
 
 // Hops lists the path view's hops in order.
-var Hops = []string{HopInstance, HopPort, HopSecurityGroups, HopSubnet, HopNetwork, HopDHCP, HopRouter, HopGateway, HopFloatingIP, HopHosts}
+var Hops = []string{HopInstance, HopPort, HopSecurityGroups, HopSubnet, HopNetwork, HopDHCP, HopRouter, HopGateway, HopFloatingIP, HopOVN, HopHosts}
 
 // PathHop returns the hop of the path view this rule's findings belong to.
 func (r *Rule) PathHop() string {
