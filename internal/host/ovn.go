@@ -290,9 +290,16 @@ func nbFirstRound(q *OVNQuery) []ovnOp {
 	return ops
 }
 
+// errNoDatabase is a database that is not on the host: not an error of the
+// host, but what was looked for is worth saying.
+type errNoDatabase struct{ why string }
+
+func (e errNoDatabase) Error() string { return e.why }
+
 // ReadNB reads the Northbound rows of q's objects in at most maxOVNRounds
 // transactions, and says how many commands and bytes that took. A host
-// without the database (no socket, no ovsdb-client) gives nil, no error.
+// without the database (no socket, no ovsdb-client) gives nil and an
+// errNoDatabase.
 func ReadNB(ctx context.Context, run func(ctx context.Context, argv ...string) ([]byte, error), q *OVNQuery) (nb *snapshot.OVNNorthbound, commands, bytes int, err error) {
 	r := &nbReader{nb: &snapshot.OVNNorthbound{}, asked: map[string]bool{}}
 	ops := nbFirstRound(q)
@@ -301,7 +308,7 @@ func ReadNB(ctx context.Context, run func(ctx context.Context, argv ...string) (
 		commands, bytes = commands+1, bytes+len(out)
 		if err != nil {
 			if round == 0 && noDatabase(err) {
-				return nil, commands, bytes, nil
+				return nil, commands, bytes, errNoDatabase{noDatabaseReason(err)}
 			}
 			return nil, commands, bytes, err
 		}
@@ -404,6 +411,14 @@ func ReadSB(ctx context.Context, run func(ctx context.Context, argv ...string) (
 		ops = second
 	}
 	return sb, commands, bytes, nil
+}
+
+// noDatabaseReason says why a database is not on this host.
+func noDatabaseReason(err error) string {
+	if run.KindOf(err) == run.KindNotFound {
+		return "ovsdb-client is not installed"
+	}
+	return "no " + strings.TrimPrefix(OVNNBSocket, "unix:")
 }
 
 // noDatabase reports a database that is not on this host: its socket is
@@ -525,7 +540,11 @@ func ReadOVN(ctx context.Context, run func(ctx context.Context, argv ...string) 
 	}
 	nb, n, b, err := ReadNB(ctx, run, q)
 	o.Commands, o.Bytes = n, b
-	if err != nil {
+	var absent errNoDatabase
+	switch {
+	case errors.As(err, &absent):
+		o.NoDatabase, err = absent.why, nil
+	case err != nil:
 		o.NBError = ovnReason(err)
 	}
 	o.NB = nb
@@ -548,7 +567,7 @@ func ReadOVN(ctx context.Context, run func(ctx context.Context, argv ...string) 
 		o.Traces, n, b = readTraces(ctx, run, specs)
 		o.Commands, o.Bytes = o.Commands+n, o.Bytes+b
 	}
-	if o.ExternalIDs == nil && o.NB == nil && o.SB == nil && o.NBError == "" && o.SBError == "" && notInstalled(o.ExternalIDsError) {
+	if o.ExternalIDs == nil && o.NB == nil && o.SB == nil && o.NBError == "" && o.SBError == "" && notInstalled(o.ExternalIDsError) && o.NoDatabase != "" {
 		return nil
 	}
 	return o

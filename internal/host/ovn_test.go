@@ -82,7 +82,7 @@ func TestReadOVNElsewhere(t *testing.T) {
 		Fail(OVNConnectionArgs, run.KindExit, "2026-12-01T07:00:00Z|00001|unixctl|WARN|failed to connect to /var/run/ovn/ovn-controller.123.ctl\novn-appctl: cannot connect to \"/var/run/ovn/ovn-controller.123.ctl\" (No such file or directory)").
 		Fail(nb, run.KindExit, `ovsdb-client: failed to connect to "unix:/run/ovn/ovnnb_db.sock" (No such file or directory)`)
 	o := ReadOVN(context.Background(), runOf(r), healthyQuery)
-	if o.NB != nil || o.SB != nil || o.NBError != "" || o.SBError != "" {
+	if o.NB != nil || o.SB != nil || o.NBError != "" || o.SBError != "" || o.NoDatabase != "no /run/ovn/ovnnb_db.sock" {
 		t.Errorf("databases: %+v", o)
 	}
 	if !strings.Contains(o.ConnectionError, "ovn-appctl") || o.Connection != "" {
@@ -93,6 +93,10 @@ func TestReadOVNElsewhere(t *testing.T) {
 	o = ReadOVN(context.Background(), runOf(r), healthyQuery)
 	if o == nil || !strings.Contains(o.NBError, "permission denied") {
 		t.Errorf("a failing database: %+v", o)
+	}
+	r = run.NewReplay("cmp2").Add(OVSExternalIDsArgs, "{system-id=cmp2}\n").Fail(nb, run.KindNotFound, "")
+	if o := ReadOVN(context.Background(), runOf(r), healthyQuery); o == nil || o.NoDatabase != "ovsdb-client is not installed" || o.Chassis() {
+		t.Errorf("Open vSwitch without OVN, no ovsdb-client: %+v", o)
 	}
 	r = run.NewReplay("x").Fail(OVSExternalIDsArgs, run.KindNotFound, "").Fail(nb, run.KindNotFound, "")
 	if o := ReadOVN(context.Background(), runOf(r), healthyQuery); o != nil {

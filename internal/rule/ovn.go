@@ -39,7 +39,16 @@ func ovnDatabases(in *Input) *ovnDB {
 	var names []string
 	for i := range in.Snapshot.Hosts {
 		h := &in.Snapshot.Hosts[i]
-		names = append(names, h.Name)
+		switch {
+		case h.Unreachable != "":
+			names = append(names, h.Name+": unreachable")
+		case h.OVN == nil:
+			names = append(names, h.Name+": OVN not read")
+		case h.OVN.NoDatabase != "":
+			names = append(names, h.Name+": "+h.OVN.NoDatabase)
+		default:
+			names = append(names, h.Name)
+		}
 		if h.Unreachable != "" || h.OVN == nil {
 			continue
 		}
@@ -56,7 +65,7 @@ func ovnDatabases(in *Input) *ovnDB {
 		}
 		return &ovnDB{host: h.Name, nb: h.OVN.NB, sb: h.OVN.SB}
 	}
-	in.uncheck("the OVN databases were not found on the hosts checked (%s): hoofbeat reads them where their sockets (/run/ovn/ovnnb_db.sock, ovnsb_db.sock) are", strings.Join(names, ", "))
+	in.uncheck("the OVN databases were not found on the hosts checked (%s): hoofbeat reads them where their sockets (/run/ovn/ovnnb_db.sock, ovnsb_db.sock) are", strings.Join(names, "; "))
 	return nil
 }
 

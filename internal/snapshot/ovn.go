@@ -15,8 +15,10 @@ type OVN struct {
 	ConnectionError string `json:"connection_error,omitempty"`
 
 	// NB and SB are the database rows read on this host; nil when its
-	// sockets are absent (the databases run elsewhere).
-	NB      *OVNNorthbound `json:"nb,omitempty"`
+	// sockets are absent (the databases run elsewhere), NoDatabase then
+	// says what was looked for.
+	NB         *OVNNorthbound `json:"nb,omitempty"`
+	NoDatabase string         `json:"no_database,omitempty"`
 	NBError string         `json:"nb_error,omitempty"`
 	SB      *OVNSouthbound `json:"sb,omitempty"`
 	SBError string         `json:"sb_error,omitempty"`
