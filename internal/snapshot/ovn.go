@@ -19,9 +19,9 @@ type OVN struct {
 	// says what was looked for.
 	NB         *OVNNorthbound `json:"nb,omitempty"`
 	NoDatabase string         `json:"no_database,omitempty"`
-	NBError string         `json:"nb_error,omitempty"`
-	SB      *OVNSouthbound `json:"sb,omitempty"`
-	SBError string         `json:"sb_error,omitempty"`
+	NBError    string         `json:"nb_error,omitempty"`
+	SB         *OVNSouthbound `json:"sb,omitempty"`
+	SBError    string         `json:"sb_error,omitempty"`
 	// Traces are ovn-trace's verdicts on the checked flows (on the
 	// database host).
 	Traces []OVNTrace `json:"traces,omitempty"`
