@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hoofbeat/hoofbeat/internal/run"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
@@ -45,6 +46,11 @@ type OVNQuery struct {
 	// FloatingTraces those to floating IPs from outside, through the router.
 	Traces         []OVNTraceSpec
 	FloatingTraces []OVNFloatingTrace
+	// LagRecheck is how long to wait before reading the Southbound's
+	// nb_cfg again when it lags: Neutron bumps NB's nb_cfg whenever its
+	// agents are listed (by this very diagnosis), and ovn-northd and the
+	// controllers follow within moments.
+	LagRecheck time.Duration
 }
 
 // PortGroupName is the Port_Group Neutron creates for a security group.
@@ -413,6 +419,58 @@ func ReadSB(ctx context.Context, run func(ctx context.Context, argv ...string) (
 	return sb, commands, bytes, nil
 }
 
+// lagging reports an SB or a chassis behind NB's nb_cfg.
+func lagging(nb *snapshot.OVNNorthbound, sb *snapshot.OVNSouthbound) bool {
+	if sb.NBCfg < nb.NBCfg {
+		return true
+	}
+	for _, p := range sb.ChassisPrivate {
+		if p.NBCfg < nb.NBCfg {
+			return true
+		}
+	}
+	return false
+}
+
+// recheckLag waits, then reads SB_Global's and the chassis' nb_cfg again
+// into sb: only a lag that lasts is one. One more command, only when a lag
+// was seen.
+func recheckLag(ctx context.Context, run func(ctx context.Context, argv ...string) ([]byte, error), wait time.Duration, sb *snapshot.OVNSouthbound) (commands, bytes int, err error) {
+	t := time.NewTimer(wait)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+		return 0, 0, ctx.Err()
+	}
+	ops := []ovnOp{{table: "SB_Global", columns: ovnColumns["SB_Global"]}}
+	for _, p := range sb.ChassisPrivate {
+		ops = append(ops, selectBy("Chassis_Private", "name", p.Name))
+	}
+	out, err := run(ctx, transactArgs(OVNSBSocket, "OVN_Southbound", ops)...)
+	if err != nil {
+		return 1, len(out), err
+	}
+	res, err := ParseTransact(out, len(ops))
+	if err != nil {
+		return 1, len(out), err
+	}
+	for i, rows := range res {
+		for _, row := range rows {
+			if i == 0 {
+				sb.NBCfg = ovsInt(row["nb_cfg"])
+				continue
+			}
+			for j := range sb.ChassisPrivate {
+				if sb.ChassisPrivate[j].Name == ovsAtom(row["name"]) {
+					sb.ChassisPrivate[j].NBCfg = ovsInt(row["nb_cfg"])
+				}
+			}
+		}
+	}
+	return 1, len(out), nil
+}
+
 // noDatabaseReason says why a database is not on this host.
 func noDatabaseReason(err error) string {
 	if run.KindOf(err) == run.KindNotFound {
@@ -555,6 +613,13 @@ func ReadOVN(ctx context.Context, run func(ctx context.Context, argv ...string) 
 			o.SBError = ovnReason(err)
 		}
 		o.SB = sb
+	}
+	if nb != nil && o.SB != nil && lagging(nb, o.SB) {
+		n, b, err := recheckLag(ctx, run, q.LagRecheck, o.SB)
+		o.Commands, o.Bytes = o.Commands+n, o.Bytes+b
+		if err != nil {
+			o.SBError = ovnReason(err)
+		}
 	}
 	if nb != nil && q != nil {
 		var n, b int

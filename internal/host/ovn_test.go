@@ -213,3 +213,35 @@ func FuzzTrace(f *testing.F) {
 	fuzzSeeds(f, filepath.Join("ovn", "trace"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParseTrace(b) })
 }
+
+// TestReadOVNLagRecheck: a lag seen once is read again after LagRecheck;
+// one that went is no lag, one that stays is kept.
+func TestReadOVNLagRecheck(t *testing.T) {
+	nbOps := nbFirstRound(&OVNQuery{})
+	sbArgs := func(ops ...ovnOp) []string { return transactArgs(OVNSBSocket, "OVN_Southbound", ops) }
+	first := sbArgs(ovnOp{table: "SB_Global", columns: ovnColumns["SB_Global"]}, selectBy("Chassis", "hostname", "ctl"))
+	private := sbArgs(selectBy("Chassis_Private", "name", "ctl"))
+	again := sbArgs(ovnOp{table: "SB_Global", columns: ovnColumns["SB_Global"]}, selectBy("Chassis_Private", "name", "ctl"))
+	for _, c := range []struct {
+		name         string
+		later        string
+		sbCfg, chCfg int64
+	}{
+		{"caught up", `[{"rows":[{"nb_cfg":7}]},{"rows":[{"name":"ctl","nb_cfg":7}]}]`, 7, 7},
+		{"still behind", `[{"rows":[{"nb_cfg":6}]},{"rows":[{"name":"ctl","nb_cfg":6}]}]`, 6, 6},
+	} {
+		r := run.NewReplay("ctl").
+			Add(OVSExternalIDsArgs, "{system-id=ctl}\n").
+			Add(transactArgs(OVNNBSocket, "OVN_Northbound", nbOps), `[{"rows":[{"nb_cfg":7,"sb_cfg":6,"hv_cfg":6}]}]`).
+			Add(first, `[{"rows":[{"nb_cfg":6}]},{"rows":[{"_uuid":["uuid","c1"],"name":"ctl","hostname":"ctl","encaps":["set",[]],"other_config":["map",[]]}]}]`).
+			Add(private, `[{"rows":[{"name":"ctl","chassis":["uuid","c1"],"nb_cfg":6}]}]`).
+			Add(again, c.later)
+		o := ReadOVN(context.Background(), runOf(r), &OVNQuery{Hosts: []string{"ctl"}})
+		if u := r.Unexpected(); len(u) > 0 {
+			t.Fatalf("%s: unexpected %q", c.name, u)
+		}
+		if o.SB == nil || o.SB.NBCfg != c.sbCfg || len(o.SB.ChassisPrivate) != 1 || o.SB.ChassisPrivate[0].NBCfg != c.chCfg || o.Commands != 4 {
+			t.Errorf("%s: %+v, %d commands", c.name, o.SB, o.Commands)
+		}
+	}
+}

@@ -133,7 +133,7 @@ func OVNQuery(s *snapshot.Snapshot, hosts []string, flows []rule.Flow) *host.OVN
 	if !ovn || s.Server == nil {
 		return nil
 	}
-	q := &host.OVNQuery{Hosts: slices.Clone(hosts)}
+	q := &host.OVNQuery{Hosts: slices.Clone(hosts), LagRecheck: 2 * time.Second}
 	add := func(list *[]string, v string) {
 		if v != "" && !slices.Contains(*list, v) {
 			*list = append(*list, v)
