@@ -939,12 +939,13 @@ database and the cr-lrp binding.`,
 					}
 				}
 			}
-			var live, dead []string
+			var live, dead, deadNames []string
 			for _, g := range named {
 				if db.chassisByName(g.ChassisName) != nil {
 					live = append(live, g.ChassisName)
 				} else {
 					dead = append(dead, fmt.Sprintf("%s (priority %d)", g.ChassisName, g.Priority))
+					deadNames = append(deadNames, g.ChassisName)
 				}
 			}
 			cr := db.binding("cr-" + gw.Name)
@@ -964,8 +965,8 @@ database and the cr-lrp binding.`,
 			default:
 				continue
 			}
-			for _, d := range dead {
-				f.Remediation = append(f.Remediation, onHost(cmd("ovn-nbctl", "lrp-del-gateway-chassis", gw.Name, strings.Fields(d)[0]), db.host))
+			for _, d := range deadNames {
+				f.Remediation = append(f.Remediation, onHost(cmd("ovn-nbctl", "lrp-del-gateway-chassis", gw.Name, d), db.host))
 			}
 			f.Remediation = append(f.Remediation, onHost(cmd("ovn-nbctl", "lrp-set-gateway-chassis", gw.Name, "CHASSIS", "1"), db.host).Comment("a live gateway chassis: ovn-sbctl list Chassis, ovn-cms-options enable-chassis-as-gw"))
 			f.Verify = cmds(onHost(cmd("ovn-nbctl", "lrp-get-gateway-chassis", gw.Name), db.host), onHost(cmd("ovn-sbctl", "find", "Port_Binding", "logical_port=cr-"+gw.Name), db.host))
