@@ -295,6 +295,18 @@ func ovnCases() []ruleCase {
 				evidence: []string{"neutron_pg_drop is the port group"}}},
 		},
 		{
+			// ML2/OVN plugs the VIF into br-int as the Open vSwitch agent
+			// does: the dataplane rules follow it.
+			name: "OVN: the VIF down on br-int",
+			mutate: ovn(func(s *snapshot.Snapshot) {
+				h := &s.Hosts[0]
+				h.Links = append(h.Links, snapshot.Link{Name: "tap1a2b3c4d-5e", Up: false, MTU: 1450, MAC: "fe:16:3e:12:34:56"})
+				h.OVS = &snapshot.OVS{Bridges: []snapshot.OVSBridge{{Name: "br-int", Ports: []string{"br-int", "tap1a2b3c4d-5e"}}},
+					Interfaces: []snapshot.OVSInterface{{Name: "br-int", Type: "internal", OFPort: 65534}, {Name: "tap1a2b3c4d-5e", OFPort: 3}}}
+			}),
+			want: []expect{{rule: "host/device-down", severity: Error, summary: []string{"tap1a2b3c4d-5e"}, fix: []string{"ip link set tap1a2b3c4d-5e up", "systemctl restart ovn-controller"}}},
+		},
+		{
 			name:    "OVN: the databases not on the hosts checked",
 			mutate:  ovn(func(s *snapshot.Snapshot) { o := ovnOf(s); o.NB, o.SB = nil, nil }),
 			absent:  []string{"ovn/lsp-missing", "ovn/acl-mismatch"},
