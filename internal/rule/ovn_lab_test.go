@@ -97,3 +97,19 @@ func TestOVNLabTraceFollows(t *testing.T) {
 		}
 	}
 }
+
+// TestOVNLabMetadataFollowsChassis: with ovn-controller stopped, Neutron
+// reads the chassis' metadata agent dead too: that follows from the
+// stopped controller, whose fix comes first.
+func TestOVNLabMetadataFollowsChassis(t *testing.T) {
+	res := Evaluate(&Input{Snapshot: ovnLab(t, "ovn-controller-stopped-vm3")}, Options{})
+	i := slices.IndexFunc(res.Findings, func(f Finding) bool { return f.Rule == "agent/metadata-down" })
+	if i < 0 || res.Findings[i].CausedBy != "ovn/chassis-down" || res.Worst() != Error || len(res.Findings) < 1 || res.Findings[0].Rule != "ovn/chassis-down" {
+		t.Errorf("want agent/metadata-down caused by ovn/chassis-down, got\n%s", dump(res))
+	}
+	for _, f := range res.Findings[1:] {
+		if f.Severity > Info {
+			t.Errorf("a second finding above info: %s %s", f.Rule, f.Summary)
+		}
+	}
+}

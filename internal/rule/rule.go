@@ -415,8 +415,9 @@ func link(rules []*Rule, fs []Finding) {
 }
 
 // related reports whether a cause's finding can explain a symptom's: the
-// same subject, the same host, or a symptom about the server itself, which
-// everything on its path can explain (a snapshot is one server's).
+// same subject, the same host (an agent's host included), or a symptom
+// about the server itself, which everything on its path can explain (a
+// snapshot is one server's).
 func related(symptom, cause Finding) bool {
 	switch {
 	case symptom.Subject.Kind == "server":
@@ -424,6 +425,9 @@ func related(symptom, cause Finding) bool {
 	case symptom.Subject.ID != "" && symptom.Subject.ID == cause.Subject.ID:
 		return true
 	case symptom.Subject.Kind == "host" && cause.Subject.Kind == "host" && symptom.Subject.Name == cause.Subject.Name:
+		return true
+	case symptom.Subject.Kind == "agent" && cause.Subject.Kind == "host" && cause.Subject.Name != "" && strings.HasSuffix(symptom.Subject.Name, " on "+cause.Subject.Name):
+		// An agent's subject is named "TYPE on HOST" (agentSubject).
 		return true
 	}
 	return false
