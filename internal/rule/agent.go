@@ -449,11 +449,11 @@ under OVN; and reports a host with no live metadata agent. Agents are
 admin-only: skipped without admin; a path whose hosting data is missing is
 reported as not checked. It cannot see whether isolated metadata is enabled
 in the DHCP agent's configuration.`,
-	Fix:   "Restart neutron-metadata-agent (or the OVN metadata agent) on the host, then reboot the guest or rerun cloud-init.",
+	Fix: "Restart neutron-metadata-agent (or the OVN metadata agent) on the host, then reboot the guest or rerun cloud-init.",
 	// On ML2/OVN, Neutron reads the metadata agent's liveness off its
 	// chassis: a stopped ovn-controller makes the agent read dead.
 	Causes: []*Rule{ovnChassisDown},
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceAgents},
+	Needs:  []string{snapshot.SourcePorts, snapshot.SourceAgents},
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		var out []Finding
