@@ -25,7 +25,24 @@ const (
 var (
 	OVSExternalIDsArgs = []string{"ovs-vsctl", "get", "open", ".", "external_ids"}
 	OVNConnectionArgs  = []string{"ovn-appctl", "-t", "ovn-controller", "connection-status"}
+	OVNTunnelArgs      = []string{"ovs-vsctl", "--format=json", "--columns=name,options,bfd,bfd_status,external_ids", "find", "Interface", "type=geneve"}
 )
+
+// ParseTunnels reads the chassis' Geneve interfaces with their BFD state.
+func ParseTunnels(b []byte) ([]snapshot.OVNTunnel, error) {
+	rows, err := parseOVSTable(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []snapshot.OVNTunnel
+	for _, r := range rows {
+		opts, bfd, st, ids := ovsMap(r["options"]), ovsMap(r["bfd"]), ovsMap(r["bfd_status"]), ovsMap(r["external_ids"])
+		peer, _, _ := strings.Cut(ids["ovn-chassis-id"], "@")
+		out = append(out, snapshot.OVNTunnel{Name: ovsAtom(r["name"]), RemoteIP: opts["remote_ip"], Peer: peer,
+			BFD: bfd["enable"] == "true", BFDState: st["state"], BFDDiagnostic: st["diagnostic"]})
+	}
+	return out, nil
+}
 
 // OVNQuery names the server's objects as Neutron names them in OVN, to
 // read only those rows of the databases.
@@ -594,6 +611,13 @@ func ReadOVN(ctx context.Context, run func(ctx context.Context, argv ...string) 
 		}
 		if err != nil {
 			o.ConnectionError = ovnReason(err)
+		}
+		out, err = run(ctx, OVNTunnelArgs...)
+		if err == nil {
+			o.Tunnels, err = ParseTunnels(out)
+		}
+		if err != nil {
+			o.TunnelsError = reason(err)
 		}
 	}
 	nb, n, b, err := ReadNB(ctx, run, q)

@@ -65,6 +65,10 @@ func TestReadOVN(t *testing.T) {
 	if len(sb.Chassis) != 1 || sb.Chassis[0].Hostname != "ctl" || len(sb.Encaps) != 1 || sb.Encaps[0].IP != "192.0.2.10" || len(sb.PortBindings) != 2 {
 		t.Errorf("SB: %+v", sb)
 	}
+	if len(o.Tunnels) != 2 || o.Tunnels[1].Peer != "gw2" || !o.Tunnels[1].BFD || o.Tunnels[1].BFDState != "down" ||
+		o.Tunnels[1].BFDDiagnostic != "Control Detection Time Expired" || o.Tunnels[0].RemoteIP != "192.0.2.11" || o.Tunnels[0].BFDState != "" {
+		t.Errorf("tunnels %+v", o.Tunnels)
+	}
 	// Three Northbound rounds (names; router ports, NAT, ACLs; gateway
 	// chassis) and two Southbound: the figure the benchmark reports.
 	if o.Commands != 5 {
@@ -147,6 +151,7 @@ func FuzzOVN(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ParseOVSMap(b)
 		ParseConnectionStatus(b)
+		ParseTunnels(b)
 		if res, err := ParseTransact(b, 1); err == nil {
 			r := &nbReader{nb: &snapshot.OVNNorthbound{}, asked: map[string]bool{}}
 			for _, table := range []string{"Logical_Switch_Port", "Logical_Router", "Logical_Router_Port", "Port_Group", "ACL", "NAT", "DHCP_Options", "HA_Chassis_Group", "NB_Global"} {

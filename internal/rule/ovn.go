@@ -883,9 +883,15 @@ names the chassis that carries it now. When none of the chassis named exists
 (a renamed or removed node) or the binding is on none, the router has no way
 out: SNAT and floating IPs stop working.
 
+With several gateway chassis, ovn-controller runs BFD between them over the
+Geneve tunnels to decide which is alive; a session that is down makes a
+standby take over, or two claim the port.
+
 hoofbeat reads the Logical_Router neutron-<router ID>, its ports, their
 Gateway_Chassis / HA_Chassis rows, the named chassis in the Southbound
-database and the cr-lrp binding.`,
+database and the cr-lrp binding; and on each checked gateway chassis, the
+BFD state of its tunnels to the port's other chassis (Open vSwitch's
+bfd_status). Chassis that were not checked are not asked.`,
 	Fix:           "Reschedule the gateway onto live gateway chassis: ovn-nbctl lrp-set-gateway-chassis (Neutron does it when the router's gateway is set again).",
 	Needs:         []string{snapshot.SourcePorts, snapshot.SourceRouters},
 	Hop:           HopGateway,
@@ -957,11 +963,22 @@ database and the cr-lrp binding.`,
 				}
 				f.Evidence = append(f.Evidence, fmt.Sprintf("Southbound binding cr-%s: on %s", gw.Name, where))
 			}
+			bfdDown := gatewayBFDDown(in.Snapshot, live)
+			f.Evidence = append(f.Evidence, bfdDown...)
 			switch {
 			case len(live) == 0:
 				f.Summary = fmt.Sprintf("router %s's gateway port %s is scheduled on no registered chassis (%s): the router has no way out, floating IPs and SNAT are dead", name, gw.Name, or(strings.Join(dead, ", "), "none named"))
 			case cr != nil && cr.Chassis == "":
 				f.Summary = fmt.Sprintf("router %s's gateway port %s is bound to no chassis: no gateway chassis has claimed it", name, gw.Name)
+			case len(bfdDown) > 0:
+				f.Summary = fmt.Sprintf("router %s's gateway chassis %s do not see each other over BFD: the gateway port %s may not fail over, or be claimed twice", name, strings.Join(live, ", "), gw.Name)
+				f.Remediation = cmds(note("the underlay between the gateway chassis must pass Geneve (UDP 6081) both ways; check ovn-encap-ip on each"))
+				f.Verify = nil
+				for _, c := range live {
+					f.Verify = append(f.Verify, onHost(cmd("ovs-vsctl", "--columns=name,bfd_status", "find", "Interface", "type=geneve"), c))
+				}
+				out = append(out, f)
+				continue
 			default:
 				continue
 			}
@@ -1063,6 +1080,28 @@ router's subnets (when SNAT is enabled) and the server's floating IPs.`,
 		}
 		return out
 	},
+}
+
+// gatewayBFDDown lists, on the checked hosts that are among a gateway
+// port's chassis, the BFD sessions to another of its chassis that are
+// enabled and not up. ovn-controller runs BFD only between chassis that
+// share a gateway port: one chassis alone has none.
+func gatewayBFDDown(s *snapshot.Snapshot, chassis []string) []string {
+	if len(chassis) < 2 {
+		return nil
+	}
+	var out []string
+	for _, h := range s.Hosts {
+		if h.OVN == nil || !slices.Contains(chassis, h.OVN.ExternalIDs["system-id"]) {
+			continue
+		}
+		for _, t := range h.OVN.Tunnels {
+			if t.BFD && t.BFDState != "" && t.BFDState != "up" && slices.Contains(chassis, t.Peer) {
+				out = append(out, fmt.Sprintf("host %s: BFD to gateway chassis %s over %s (%s) is %s: %s", h.Name, t.Peer, t.Name, t.RemoteIP, t.BFDState, or(t.BFDDiagnostic, "no diagnostic")))
+			}
+		}
+	}
+	return out
 }
 
 func natList(ns []snapshot.OVNNAT) string {

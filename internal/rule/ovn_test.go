@@ -246,6 +246,24 @@ func ovnCases() []ruleCase {
 				fix: []string{"ovn-nbctl lrp-del-gateway-chassis lrp-" + gwPort + " bogus", "lrp-set-gateway-chassis"}}},
 		},
 		{
+			// Two gateway chassis, ctl (checked) and gw2: ctl's BFD to
+			// gw2 is down (the recording's gw2 tunnel).
+			name: "OVN: BFD down between the gateway chassis",
+			mutate: ovn(func(s *snapshot.Snapshot) {
+				nb, sb := ovnOf(s).NB, ovnOf(s).SB
+				nb.GatewayChassis = append(nb.GatewayChassis, snapshot.OVNGatewayChassis{UUID: "gc-gw2", ChassisName: "gw2", Priority: 2})
+				for i := range nb.RouterPorts {
+					if len(nb.RouterPorts[i].GatewayChassis) > 0 {
+						nb.RouterPorts[i].GatewayChassis = append(nb.RouterPorts[i].GatewayChassis, "gc-gw2")
+					}
+				}
+				sb.Chassis = append(sb.Chassis, snapshot.OVNChassis{UUID: "ch-gw2", Name: "gw2", Hostname: "gw2"})
+			}),
+			first: "ovn/gateway-chassis-missing",
+			want: []expect{{rule: "ovn/gateway-chassis-missing", severity: Error, summary: []string{"gateway chassis ctl, gw2 do not see each other over BFD"},
+				evidence: []string{"host ctl: BFD to gateway chassis gw2 over ovn-gw2-0 (192.0.2.12) is down: Control Detection Time Expired"}}},
+		},
+		{
 			name:   "OVN: the router's Logical_Router missing",
 			mutate: ovn(func(s *snapshot.Snapshot) { ovnOf(s).NB.Routers = nil }),
 			want:   []expect{{rule: "ovn/gateway-chassis-missing", severity: Error, summary: []string{"has no Logical_Router in OVN"}}},

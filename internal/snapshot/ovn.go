@@ -14,6 +14,12 @@ type OVN struct {
 	Connection      string `json:"connection,omitempty"`
 	ConnectionError string `json:"connection_error,omitempty"`
 
+	// Tunnels are the chassis' Geneve tunnel interfaces to its peers,
+	// with their BFD session (ovn-controller enables it towards gateway
+	// chassis).
+	Tunnels      []OVNTunnel `json:"tunnels,omitempty"`
+	TunnelsError string      `json:"tunnels_error,omitempty"`
+
 	// NB and SB are the database rows read on this host; nil when its
 	// sockets are absent (the databases run elsewhere), NoDatabase then
 	// says what was looked for.
@@ -227,4 +233,18 @@ type OVNTrace struct {
 	Actions  string `json:"actions,omitempty"`
 	// Error is why the trace could not be run or read.
 	Error string `json:"error,omitempty"`
+}
+
+// OVNTunnel is a chassis' Geneve tunnel interface to a peer chassis.
+type OVNTunnel struct {
+	Name     string `json:"name"`
+	RemoteIP string `json:"remote_ip,omitempty"`
+	// Peer is the peer chassis' name (external_ids:ovn-chassis-id before
+	// its "@encap-ip").
+	Peer string `json:"peer,omitempty"`
+	// BFD is true when BFD is enabled on the tunnel; BFDState is its
+	// bfd_status state (up, down, init, admin_down), "" before the first.
+	BFD           bool   `json:"bfd,omitempty"`
+	BFDState      string `json:"bfd_state,omitempty"`
+	BFDDiagnostic string `json:"bfd_diagnostic,omitempty"`
 }

@@ -15,6 +15,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -164,8 +165,11 @@ func (r *fixtureRunner) Run(ctx context.Context, cmd run.Command) (run.Result, e
 	if run.Quote(argv) == "true" {
 		return run.Result{}, nil
 	}
-	return run.Result{ExitCode: 127}, &run.Error{Host: r.name, Argv: argv, Kind: run.KindNotFound}
+	return run.Result{ExitCode: 1}, &run.Error{Host: r.name, Argv: argv, Kind: run.KindOther, Err: errNotRecorded}
 }
+
+// errNotRecorded is a command the fixture has no output of.
+var errNotRecorded = errors.New("not in the lab's fixture")
 
 // Namespaces lists the chassis' namespaces from its recorded "ip netns"
 // (names only: the fixture has not their devices).
