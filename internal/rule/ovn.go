@@ -765,7 +765,13 @@ a failed sync) admits nothing, however right it looks in the API; an ACL
 without its rule admits what nobody asked for.
 
 hoofbeat reads the Port_Group of each of the server's groups and their
-ACLs, and matches them with the rules by ID.`,
+ACLs, and matches them with the rules by ID. It also reads each ACL's match
+back into the rule it enforces (Neutron's shapes: direction, ethertype,
+protocol, ports or ICMP type and code, remote prefix or remote group's
+address set) and evaluates the default ping and each --check flow on those
+exactly as on the rules: an ACL edited behind Neutron's back under its
+rule's ID shows there. A flow from a single address that a remote group
+whose members were not collected may admit is not judged.`,
 	Fix:           "Run neutron-ovn-db-sync-util in log mode, then in repair mode: it recreates missing ACLs and removes stale ones.",
 	Needs:         []string{snapshot.SourcePorts, snapshot.SourceSecurityGroups},
 	Hop:           HopSecurityGroups,
@@ -828,6 +834,29 @@ ACLs, and matches them with the rules by ID.`,
 			f.Summary = fmt.Sprintf("security group %s's OVN ACLs differ from its rules: %s", sg.Name, strings.Join(parts, "; "))
 			f.Evidence = append(append([]string{fmt.Sprintf("Port_Group %s: %d ACL(s) for %d rule(s) (read on %s)", pgName, len(pg.ACLs), len(sg.Rules), db.host)}, prefixAll("missing in OVN: ", missing)...), prefixAll("stale in OVN: ", stale)...)
 			out = append(out, f)
+		}
+		// The flows, evaluated on the ACLs as on the rules.
+		for k := range s.Ports {
+			p := &s.Ports[k]
+			diffs, unread := aclFlowDiff(in, db, p)
+			for _, u := range unread {
+				in.uncheck("%s: not evaluated (not a match Neutron writes)", u)
+			}
+			if len(diffs) == 0 {
+				continue
+			}
+			j := slices.IndexFunc(out, func(f Finding) bool { return slices.Contains(p.SecurityGroups, f.Subject.ID) })
+			if j >= 0 {
+				out[j].Evidence = append(out[j].Evidence, diffs...)
+				continue
+			}
+			out = append(out, Finding{
+				Subject:     portSubject(p),
+				Summary:     fmt.Sprintf("OVN's ACLs for %s decide otherwise than its security-group rules: %s", portLabel(p), diffs[0]),
+				Evidence:    diffs,
+				Remediation: dbSyncFix(neutronHost(db)),
+				Verify:      cmds(onHost(cmd("ovn-nbctl", "acl-list", "pg_"+strings.ReplaceAll(p.SecurityGroups[0], "-", "_")), db.host)),
+			})
 		}
 		return out
 	},

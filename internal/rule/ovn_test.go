@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"testing"
 
 	"github.com/hoofbeat/hoofbeat/internal/host"
 	"github.com/hoofbeat/hoofbeat/internal/run"
@@ -72,6 +74,18 @@ func toOVN(s *snapshot.Snapshot) {
 func ovn(more ...func(*snapshot.Snapshot)) func(*snapshot.Snapshot) { return then(toOVN, more...) }
 
 func ovnOf(s *snapshot.Snapshot) *snapshot.OVN { return s.Hosts[0].OVN }
+
+// editACL rewrites the match of a rule's ACL, as ovn-nbctl set would.
+func editACL(ruleID, old, new string) func(*snapshot.Snapshot) {
+	return func(s *snapshot.Snapshot) {
+		nb := ovnOf(s).NB
+		for i := range nb.ACLs {
+			if aclRuleID(&nb.ACLs[i]) == ruleID {
+				nb.ACLs[i].Match = strings.Replace(nb.ACLs[i].Match, old, new, 1)
+			}
+		}
+	}
+}
 
 // labTrace is a real ovn-trace answer of the OVN lab, as read.
 func labTrace(file string) snapshot.OVNTrace {
@@ -234,6 +248,24 @@ func ovnCases() []ruleCase {
 			want: []expect{{rule: "ovn/acl-mismatch", severity: Error, summary: []string{"1 ACL(s) belong to no rule"}, evidence: []string{"stale in OVN: ACL", "tcp.dst == 22"}}},
 		},
 		{
+			// The ICMP ACL edited behind Neutron's back, its rule ID kept:
+			// matching by ID sees nothing, evaluating the ACLs does.
+			name:   "OVN: the ICMP ACL admits echo replies only",
+			mutate: ovn(editACL(ruleLabICMP, " && icmp4", " && icmp4 && icmp4.type == 0")),
+			first:  "ovn/acl-mismatch",
+			want: []expect{{rule: "ovn/acl-mismatch", severity: Error, summary: []string{"OVN's ACLs for port", "the rules admit ping (ICMP echo request) from anywhere, OVN's ACLs do not"},
+				evidence: []string{"icmp type 8"}}},
+		},
+		{
+			name: "OVN: the SSH ACL moved to another port, asked with --check",
+			mutate: ovn(editACL(ruleLabSSH, "tcp.dst == 22", "tcp.dst == 2222"), func(s *snapshot.Snapshot) {
+				s.RemoteGroupMembers = map[string][]string{sgDefault: {"10.0.0.12"}}
+			}),
+			checks: []string{"tcp/22"},
+			froms:  []string{"203.0.113.7"},
+			want:   []expect{{rule: "ovn/acl-mismatch", severity: Error, summary: []string{"the rules admit tcp/22 from 203.0.113.7/32, OVN's ACLs do not"}}},
+		},
+		{
 			name:   "OVN: the security group has no port group",
 			mutate: ovn(func(s *snapshot.Snapshot) { ovnOf(s).NB.PortGroups = ovnOf(s).NB.PortGroups[:1] }),
 			want:   []expect{{rule: "ovn/acl-mismatch", severity: Error, summary: []string{"has no Port_Group in OVN"}}},
@@ -330,5 +362,31 @@ func ovnCases() []ruleCase {
 			absent:  []string{"ovn/lsp-missing", "ovn/acl-mismatch"},
 			skipped: []string{"ovn/lsp-missing", "ovn/acl-mismatch", "ovn/nb-cfg-lag"},
 		},
+	}
+}
+
+// TestACLRule reads back the rules of Neutron's ACL matches (the shapes
+// ovn/acl-mismatch evaluates), and refuses other shapes.
+func TestACLRule(t *testing.T) {
+	for _, c := range []struct {
+		match, action, want string
+	}{
+		{"outport == @pg_a && ip4 && ip4.src == 0.0.0.0/0 && icmp4", "allow-related", "ingress IPv4 icmp from 0.0.0.0/0"},
+		{"outport == @pg_a && ip4 && ip4.src == 10.0.0.0/8 && tcp && tcp.dst >= 8000 && tcp.dst <= 8080", "allow-related", "ingress IPv4 tcp 8000-8080 from 10.0.0.0/8"},
+		{"outport == @pg_a && ip4 && ip4.src == $pg_6d5c4b3a_2f1e_4d0c_9b8a_7f6e5d4c3b2a_ip4", "allow-related", "ingress IPv4 any from group 6d5c4b3a…"},
+		{"inport == @pg_a && ip6", "allow-related", "egress IPv6 any"},
+		{"outport == @pg_a && ip4 && ip4.src == 0.0.0.0/0 && icmp4 && icmp4.type == 8 && icmp4.code == 0", "allow", "ingress IPv4 icmp 8-0 from 0.0.0.0/0"},
+		{"outport == @pg_a && ip4 && ip.proto == 47", "allow-related", "ingress IPv4 47"},
+		{"outport == @pg_a && ip4 && (tcp.dst == 1 || udp.dst == 1)", "allow-related", ""},
+		{"outport == @pg_a && ip4", "drop", ""},
+	} {
+		r, ok := aclRule(&snapshot.OVNACL{UUID: "u", Match: c.match, Action: c.action})
+		got := ""
+		if ok {
+			got = ruleText(r)
+		}
+		if got != c.want {
+			t.Errorf("%q: %q, want %q", c.match, got, c.want)
+		}
 	}
 }
