@@ -390,3 +390,14 @@ func TestACLRule(t *testing.T) {
 		}
 	}
 }
+
+func FuzzACLRule(f *testing.F) {
+	f.Add("outport == @pg_a && ip4 && ip4.src == 10.0.0.0/8 && tcp && tcp.dst >= 8000 && tcp.dst <= 8080")
+	f.Add("outport == @pg_a && ip4 && ip4.src == $pg_a_b_ip4 && icmp4 && icmp4.type == 8")
+	f.Fuzz(func(t *testing.T, match string) {
+		if r, ok := aclRule(&snapshot.OVNACL{UUID: "u", Match: match, Action: "allow-related"}); ok {
+			compileRules([]*snapshot.SecurityGroup{{ID: "g", Rules: []snapshot.SecurityGroupRule{r}}}, r.Direction, 4)
+			ruleText(r)
+		}
+	})
+}
