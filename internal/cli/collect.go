@@ -73,7 +73,7 @@ authentication failed.`,
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
 	o.HostChecks.Getenv = io.Getenv
 	o.HostChecks.register(cmd)
-	fl.BoolVar(&o.HostChecks.Enabled, "hosts", false, "also read the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts): this machine directly, others with --ssh")
+	fl.BoolVar(&o.HostChecks.Enabled, "hosts", false, "also read the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts, on ML2/OVN the gateway chassis and the OVN databases): this machine directly, others with --ssh")
 	return cmd
 }
 

@@ -159,7 +159,7 @@ authentication failed.`,
 	o.Cloud.register(cmd)
 	o.HostChecks.Getenv = io.Getenv
 	o.HostChecks.register(cmd)
-	cmd.Flags().BoolVar(&o.HostChecks.Enabled, "hosts", false, "also check the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts): this machine directly, others with --ssh")
+	cmd.Flags().BoolVar(&o.HostChecks.Enabled, "hosts", false, "also check the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts, on ML2/OVN the gateway chassis and the OVN databases): this machine directly, others with --ssh")
 	fl := cmd.Flags()
 	fl.DurationVar(&o.Cloud.Timeout, "timeout", openstack.DefaultTimeout, "deadline for each API request")
 	fl.StringArrayVar(&o.Checks, "check", nil, "a flow to evaluate against the security groups: tcp/22, udp/53, tcp/8000-8080, icmp, icmp/8, any (repeatable)")

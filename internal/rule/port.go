@@ -243,8 +243,9 @@ left out when a cause is already reported: the port is admin-down
 (port/admin-down), its network is admin-down (network/admin-down), its binding
 failed (port/binding-failed), or the L2 agent on its host is dead
 (agent/l2-down) — each of those findings is the one to act on.`,
-	Fix:   "Check the L2 agent on the port's host and its log for the tap device; restart the agent, or hard-reboot the server to re-plug the VIF.",
-	Needs: []string{snapshot.SourcePorts},
+	Fix:    "Check the L2 agent on the port's host and its log for the tap device; restart the agent, or hard-reboot the server to re-plug the VIF.",
+	Causes: []*Rule{ovnLSPMissing, ovnBindingWrongChassis, ovnLSPDown},
+	Needs:  []string{snapshot.SourcePorts},
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		srv := s.Server

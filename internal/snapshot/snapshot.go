@@ -47,7 +47,7 @@ type Snapshot struct {
 	// (os-getConsoleOutput); see console.go.
 	ConsoleLog *ConsoleLog `json:"console_log,omitempty"`
 	// Hosts are the facts read on the hosts that serve the server (its
-	// compute host, the DHCP and L3 agents' hosts); see host.go.
+	// compute host, the DHCP and L3 agents' hosts, OVN's gateway chassis); see host.go and ovn.go.
 	Hosts []Host `json:"hosts,omitempty"`
 
 	// Gaps are the sources that could not be read, each with the reason.
