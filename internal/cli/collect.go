@@ -112,6 +112,9 @@ func collectRun(cmd *cobra.Command, o *CollectOptions) error {
 
 // describeSnapshot names the server of a snapshot and its state.
 func describeSnapshot(s *snapshot.Snapshot) string {
+	if s.Server == nil && s.Target != nil {
+		return fmt.Sprintf("port %s (no server)", s.Target.PortID)
+	}
 	if s.Server == nil {
 		return "no server"
 	}

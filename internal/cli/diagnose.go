@@ -118,13 +118,18 @@ func NewCmdDiagnose(io *IOStreams, connect func(context.Context, openstack.Optio
 	}
 	o := &DiagnoseOptions{IO: io, Connect: connect}
 	cmd := &cobra.Command{
-		Use:   "diagnose SERVER | --from SNAPSHOT",
+		Use:   "diagnose SERVER|IP|MAC|PORT-ID | --from SNAPSHOT",
 		Short: "Tell why a server does not answer, from the instance outward",
 		Long: `Read the server, its ports, security groups, subnets, networks, the agents
 serving them, its router and floating IP, and report what is wrong, most
 likely cause first, with the evidence and the command that fixes it.
 
-SERVER is a server ID or an exact name. With --check, also evaluate whether
+SERVER is a server ID or an exact name; or a fixed or floating IP address,
+a MAC address or a port ID, which finds the port (in every project, for an
+admin) and its server. A port without a server (a VIP, an allowed-address
+pair holder, a router or DHCP port) is diagnosed as a port: the rules that
+need a server are not applicable. A value that matches several ports
+lists them and exits 2. With --check, also evaluate whether
 the security groups admit a flow (repeatable; each check is tried from each
 --from source, default 0.0.0.0/0).
 
@@ -140,6 +145,8 @@ read), 3 the cloud could not be reached or
 authentication failed.`,
 		Example: `  hoofbeat diagnose vm1
   hoofbeat diagnose 3f2a9c1e-7b1d-4a57-9e7c-0a4c5f6e2b11 --output json
+  hoofbeat diagnose 10.0.0.5
+  hoofbeat diagnose fa:16:3e:5b:1c:2d
   hoofbeat diagnose vm1 --check tcp/22 --from 203.0.113.0/24 --check icmp
   hoofbeat collect vm1 --out vm1.json && hoofbeat diagnose --from vm1.json
   hoofbeat diagnose vm1 --output html --redact > vm1-report.html`,
@@ -272,7 +279,7 @@ func cloudError(err error) error {
 	case openstack.KindAmbiguous:
 		msg := err.Error()
 		if len(oe.Candidates) > 0 {
-			msg += "; candidates:\n  " + strings.Join(oe.Candidates, "\n  ") + "\nname one by ID"
+			msg += "; candidates:\n  " + strings.Join(oe.Candidates, "\n  ") + "\nname one by ID (a server's, or a port's)"
 		}
 		return &ExitError{Code: ExitUsage, Err: errors.New(msg)}
 	default:

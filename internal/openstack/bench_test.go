@@ -25,12 +25,17 @@ func diagnose(ctx context.Context, fc *fakeos.Cloud, env map[string]string) (cos
 }
 
 func diagnoseWith(ctx context.Context, fc *fakeos.Cloud, env map[string]string, o CollectOptions) (cost, error) {
+	return diagnoseQuery(ctx, fc, env, fakeos.ServerID, o)
+}
+
+// diagnoseQuery collects vm1 named by query (its ID, name, address…).
+func diagnoseQuery(ctx context.Context, fc *fakeos.Cloud, env map[string]string, query string, o CollectOptions) (cost, error) {
 	fc.ResetCounters()
 	c, err := Connect(ctx, Options{Getenv: fakeos.Getenv(env)})
 	if err != nil {
 		return cost{}, err
 	}
-	s, err := c.Collect(ctx, fakeos.ServerID, o)
+	s, err := c.Collect(ctx, query, o)
 	if err != nil {
 		return cost{}, err
 	}
@@ -89,11 +94,25 @@ func BenchmarkCollect(b *testing.B) {
 	b.Run("console-log", func(b *testing.B) { benchCollect(b, CollectOptions{}) })
 }
 
-func benchCollect(b *testing.B, o CollectOptions) {
+// BenchmarkCollectByQuery diagnoses vm1 in the large project named each
+// way an operator may name it: the server's ID and name, and its port's
+// fixed address, floating IP, MAC and ID.
+func BenchmarkCollectByQuery(b *testing.B) {
+	for _, q := range []struct{ name, query string }{
+		{"server-id", fakeos.ServerID}, {"name", fakeos.ServerName}, {"address", fakeos.ServerIP},
+		{"floating-ip", fakeos.FloatingAddress}, {"mac", "fa:16:3e:5b:1c:2d"}, {"port-id", fakeos.PortID},
+	} {
+		b.Run(q.name, func(b *testing.B) { benchCollectQuery(b, q.query, CollectOptions{}) })
+	}
+}
+
+func benchCollect(b *testing.B, o CollectOptions) { benchCollectQuery(b, fakeos.ServerID, o) }
+
+func benchCollectQuery(b *testing.B, query string, o CollectOptions) {
 	ctx := context.Background()
 	ref := fakeos.New(fakeos.Standard())
 	defer ref.Close()
-	want, err := diagnoseWith(ctx, ref, ref.PasswordEnv(fakeos.AdminUser), o)
+	want, err := diagnoseQuery(ctx, ref, ref.PasswordEnv(fakeos.AdminUser), query, o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -106,7 +125,7 @@ func benchCollect(b *testing.B, o CollectOptions) {
 	var total cost
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		got, err := diagnoseWith(ctx, fc, env, o)
+		got, err := diagnoseQuery(ctx, fc, env, query, o)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -244,7 +244,7 @@ func TestCollectNotFound(t *testing.T) {
 	}
 	const missing = "0b0b0b0b-1111-4222-8333-444444444444"
 	_, err = admin.Collect(context.Background(), missing, CollectOptions{})
-	wantError(t, err, KindNotFound, `no server with ID or name "`+missing+`" in any project`)
+	wantError(t, err, KindNotFound, `no server or port with ID, nor server named, "`+missing+`" in any project`)
 
 	_, err = admin.Collect(context.Background(), " ", CollectOptions{})
 	wantError(t, err, KindNotFound, "give a server ID or name")

@@ -119,7 +119,7 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 	}
 
 	var scopes []portScope
-	if s.Server != nil {
+	if s.Server != nil || s.PortOnly() {
 		for _, p := range topology.New(s).Ports {
 			scopes = append(scopes, portScope{port: p, ids: b.scopeIDs(p)})
 		}
@@ -141,7 +141,7 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 
 	var path []hopView
 	path = append(path, b.instance())
-	if s.Server != nil {
+	if s.Server != nil || s.PortOnly() {
 		if len(s.Ports) == 0 {
 			path = append(path, b.hop(rule.HopPort, "", nil, false, "the server has no port"))
 		}
@@ -218,6 +218,9 @@ func (b *pathBuilder) hop(name, portID string, res []resource, present bool, abs
 
 func (b *pathBuilder) instance() hopView {
 	srv := b.s.Server
+	if srv == nil && b.s.PortOnly() {
+		return b.hop(rule.HopInstance, "", nil, false, "no server: the port is diagnosed alone")
+	}
 	if srv == nil {
 		why := "not in the snapshot"
 		if g := b.s.Gap(snapshot.SourceServer); g != nil {

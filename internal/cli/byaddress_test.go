@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/openstack/fakeos"
+)
+
+// TestDiagnoseByAddress: diagnose takes an address, a floating IP, a MAC or
+// a port ID; a port without a server is diagnosed as a port; an ambiguous
+// address exits 2 listing the candidates.
+func TestDiagnoseByAddress(t *testing.T) {
+	w := fakeos.Standard()
+	c := fakeos.Start(t, w)
+	env := adminEnv(c)
+	for _, q := range []string{fakeos.ServerIP, fakeos.FloatingAddress, "fa:16:3e:5b:1c:2d", fakeos.PortID} {
+		code, out, errOut := run(t, env, "diagnose", q)
+		if code != ExitOK || !strings.Contains(out, "Server   vm1 "+fakeos.ServerID) || !strings.Contains(out, "found by") || !strings.Contains(out, fakeos.PortID) {
+			t.Errorf("diagnose %s: exit %d\n%s\n%s", q, code, out, errOut)
+		}
+	}
+
+	// The router's interface: a port without a server.
+	code, out, errOut := run(t, env, "diagnose", "10.0.0.1")
+	if code != ExitOK || !strings.Contains(out, "Port     "+fakeos.RouterPortID+", found by address 10.0.0.1") {
+		t.Errorf("diagnose 10.0.0.1: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"network:router_interface", "no server", "no server: the port is diagnosed alone", "not applicable"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diagnose 10.0.0.1 lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = run(t, env, "diagnose", "10.0.0.1", "-o", "json")
+	var doc struct {
+		Server        any `json:"server"`
+		Target        struct{ By, PortID string } `json:"target"`
+		NotApplicable []struct{ Rule, Reason string } `json:"not_applicable"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != ExitOK {
+		t.Fatalf("exit %d, %v\n%s", code, err, out)
+	}
+	if doc.Server != nil || doc.Target.By != "address" {
+		t.Errorf("server %v, target %+v", doc.Server, doc.Target)
+	}
+	na := false
+	for _, n := range doc.NotApplicable {
+		na = na || n.Rule == "instance/not-active" && strings.Contains(n.Reason, "needs a server")
+	}
+	if !na {
+		t.Errorf("instance/not-active is not 'not applicable': %+v", doc.NotApplicable)
+	}
+
+	// The same address on another port: ambiguous.
+	c.Update(func(w *fakeos.World) {
+		w.Ports = append(w.Ports, fakeos.Port{ID: "0d0d0d0d-0000-4000-8000-000000000d0d", Name: "twin", NetworkID: fakeos.PublicNetworkID,
+			MAC: "fa:16:3e:aa:bb:03", FixedIPs: []fakeos.FixedIP{{SubnetID: fakeos.PublicSubnetID, IP: fakeos.ServerIP}}})
+	})
+	code, _, errOut = run(t, env, "diagnose", fakeos.ServerIP)
+	if code != ExitUsage || !strings.Contains(errOut, "candidates:") || !strings.Contains(errOut, "twin") || !strings.Contains(errOut, fakeos.PortID) {
+		t.Errorf("ambiguous: exit %d\n%s", code, errOut)
+	}
+}
