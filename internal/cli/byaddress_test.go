@@ -34,8 +34,8 @@ func TestDiagnoseByAddress(t *testing.T) {
 	}
 	code, out, _ = run(t, env, "diagnose", "10.0.0.1", "-o", "json")
 	var doc struct {
-		Server        any `json:"server"`
-		Target        struct{ By, PortID string } `json:"target"`
+		Server        any                             `json:"server"`
+		Target        struct{ By, PortID string }     `json:"target"`
 		NotApplicable []struct{ Rule, Reason string } `json:"not_applicable"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != ExitOK {
