@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -52,6 +54,8 @@ type cloudFlags struct {
 	Insecure bool
 	Timeout  time.Duration
 	Debug    bool
+	// NoTokenCache is --no-token-cache.
+	NoTokenCache bool
 	// OS holds the osFlags' values by the variable each overrides.
 	OS map[string]*string
 }
@@ -84,6 +88,7 @@ func (f *cloudFlags) register(cmd *cobra.Command) {
 	}
 	fl.BoolVar(&f.Insecure, "insecure", false, "do not verify TLS certificates (default $OS_INSECURE)")
 	fl.BoolVar(&f.Debug, "debug", false, "log every API request (method, URL, status, duration) to stderr; secrets are redacted")
+	fl.BoolVar(&f.NoTokenCache, "no-token-cache", false, "neither use nor keep a token in the cache (a 0600 file under the user's cache directory, per auth URL, user, project and scope)")
 }
 
 func (f *cloudFlags) options(cmd *cobra.Command, io *IOStreams) openstack.Options {
@@ -103,7 +108,35 @@ func (f *cloudFlags) options(cmd *cobra.Command, io *IOStreams) openstack.Option
 	if f.Debug {
 		o.Debug = io.ErrOut
 	}
+	if !f.NoTokenCache {
+		o.TokenCache = tokenCacheDir(io.Getenv)
+	}
 	return o
+}
+
+// tokenCacheDir is where tokens are cached: os.UserCacheDir()/hoofbeat,
+// read from the environment the verb was given; "" (no cache) when it
+// has no home.
+func tokenCacheDir(getenv func(string) string) string {
+	var base string
+	switch runtime.GOOS {
+	case "darwin", "ios":
+		if h := getenv("HOME"); filepath.IsAbs(h) {
+			base = filepath.Join(h, "Library", "Caches")
+		}
+	default:
+		base = getenv("XDG_CACHE_HOME")
+		if !filepath.IsAbs(base) {
+			base = ""
+			if h := getenv("HOME"); filepath.IsAbs(h) {
+				base = filepath.Join(h, ".cache")
+			}
+		}
+	}
+	if base == "" {
+		return ""
+	}
+	return filepath.Join(base, "hoofbeat")
 }
 
 func connectCloud(ctx context.Context, o openstack.Options) (pipeline.Collector, error) {

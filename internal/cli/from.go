@@ -58,7 +58,7 @@ func isSource(v string) bool {
 }
 
 // onlineFlags are the flags that mean nothing when diagnose reads a file.
-var onlineFlags = []string{"os-cloud", "os-cacert", "insecure", "debug", "timeout", "console-lines", "hosts", "ssh"}
+var onlineFlags = []string{"os-cloud", "os-cacert", "insecure", "debug", "timeout", "console-lines", "hosts", "ssh", "no-token-cache"}
 
 // source returns what diagnose reads the server from: the cloud, or the
 // snapshot in o.FromFile.

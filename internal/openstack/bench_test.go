@@ -2,6 +2,8 @@ package openstack
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -140,4 +142,47 @@ func benchCollectQuery(b *testing.B, query string, o CollectOptions) {
 	b.ReportMetric(float64(total.requests)/float64(b.N), "requests/op")
 	b.ReportMetric(float64(total.roundTrips)/float64(b.N), "roundtrips/op")
 	b.ReportMetric(float64(total.bytes)/float64(b.N), "respbytes/op")
+}
+
+// BenchmarkTokenCache is a repeated diagnosis of vm1 in the large project
+// (5 ms per answer): "cold" authenticates every time (an empty cache),
+// "warm" finds the token in the cache and makes no identity request.
+func BenchmarkTokenCache(b *testing.B) {
+	fc := fakeos.New(worldOf(largeProject))
+	defer fc.Close()
+	fc.SetLatency(5 * time.Millisecond)
+	env := fc.PasswordEnv(fakeos.AdminUser)
+	for _, warm := range []bool{false, true} {
+		name := map[bool]string{false: "cold", true: "warm"}[warm]
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			dir := filepath.Join(b.TempDir(), "cache")
+			var requests int
+			for i := 0; i < b.N; i++ {
+				if !warm {
+					b.StopTimer()
+					if err := os.RemoveAll(dir); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+				} else if i == 0 {
+					b.StopTimer()
+					if _, err := Connect(ctx, Options{Getenv: fakeos.Getenv(env), TokenCache: dir}); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+				}
+				c, err := Connect(ctx, Options{Getenv: fakeos.Getenv(env), TokenCache: dir})
+				if err != nil {
+					b.Fatal(err)
+				}
+				s, err := c.Collect(ctx, fakeos.ServerID, CollectOptions{})
+				if err != nil || len(s.Gaps) > 0 {
+					b.Fatalf("collect: %v %+v", err, s.Gaps)
+				}
+				requests += s.Stats.Requests
+			}
+			b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+		})
+	}
 }
