@@ -160,7 +160,9 @@ func optBool(b *bool) string {
 
 func (d *differ) groups(a, b []snapshot.SecurityGroup) {
 	byID(a, b, func(g *snapshot.SecurityGroup) string { return g.ID },
-		func(g, _ *snapshot.SecurityGroup) { d.add(Change{Kind: "security-group", ID: g.ID, Name: g.Name, What: "removed"}) },
+		func(g, _ *snapshot.SecurityGroup) {
+			d.add(Change{Kind: "security-group", ID: g.ID, Name: g.Name, What: "removed"})
+		},
 		func(x, y *snapshot.SecurityGroup) {
 			d.field("security-group", y.ID, y.Name, "stateful", optBool(x.Stateful), optBool(y.Stateful))
 			// A rule is what it admits: one deleted and re-created alike
@@ -177,7 +179,9 @@ func (d *differ) groups(a, b []snapshot.SecurityGroup) {
 				}
 			}
 		},
-		func(_, g *snapshot.SecurityGroup) { d.add(Change{Kind: "security-group", ID: g.ID, Name: g.Name, What: "added"}) })
+		func(_, g *snapshot.SecurityGroup) {
+			d.add(Change{Kind: "security-group", ID: g.ID, Name: g.Name, What: "added"})
+		})
 }
 
 // ruleSet maps each rule's meaning to its ID.
@@ -236,7 +240,9 @@ func (d *differ) subnets(a, b []snapshot.Subnet) {
 			d.field("subnet", y.ID, y.Name, "gateway_ip", x.GatewayIP, y.GatewayIP)
 			d.field("subnet", y.ID, y.Name, "cidr", x.CIDR, y.CIDR)
 		},
-		func(_, s *snapshot.Subnet) { d.add(Change{Kind: "subnet", ID: s.ID, Name: s.Name, What: "added", New: s.CIDR}) })
+		func(_, s *snapshot.Subnet) {
+			d.add(Change{Kind: "subnet", ID: s.ID, Name: s.Name, What: "added", New: s.CIDR})
+		})
 }
 
 func (d *differ) networks(a, b []snapshot.Network) {
@@ -330,21 +336,29 @@ func (d *differ) links(host, ns string, a, b []snapshot.Link) {
 		return ns + " " + dev
 	}
 	byID(a, b, func(l *snapshot.Link) string { return l.Name },
-		func(l, _ *snapshot.Link) { d.add(Change{Kind: "host", ID: host, What: "device gone", Old: where(l.Name)}) },
+		func(l, _ *snapshot.Link) {
+			d.add(Change{Kind: "host", ID: host, What: "device gone", Old: where(l.Name)})
+		},
 		func(x, y *snapshot.Link) {
 			d.field("host", host, where(y.Name), "up", yesNo(x.Up), yesNo(y.Up))
 			d.field("host", host, where(y.Name), "carrier", yesNo(!x.NoCarrier), yesNo(!y.NoCarrier))
 			d.field("host", host, where(y.Name), "master", x.Master, y.Master)
 			d.field("host", host, where(y.Name), "mtu", strconv.Itoa(x.MTU), strconv.Itoa(y.MTU))
 		},
-		func(_, l *snapshot.Link) { d.add(Change{Kind: "host", ID: host, What: "device added", New: where(l.Name)}) })
+		func(_, l *snapshot.Link) {
+			d.add(Change{Kind: "host", ID: host, What: "device added", New: where(l.Name)})
+		})
 }
 
 func (d *differ) namespaces(host string, a, b []snapshot.Namespace) {
 	byID(a, b, func(n *snapshot.Namespace) string { return n.Name },
-		func(n, _ *snapshot.Namespace) { d.add(Change{Kind: "host", ID: host, What: "namespace gone", Old: n.Name}) },
+		func(n, _ *snapshot.Namespace) {
+			d.add(Change{Kind: "host", ID: host, What: "namespace gone", Old: n.Name})
+		},
 		func(x, y *snapshot.Namespace) { d.links(host, y.Name, x.Links, y.Links) },
-		func(_, n *snapshot.Namespace) { d.add(Change{Kind: "host", ID: host, What: "namespace added", New: n.Name}) })
+		func(_, n *snapshot.Namespace) {
+			d.add(Change{Kind: "host", ID: host, What: "namespace added", New: n.Name})
+		})
 }
 
 func (d *differ) ovs(host string, a, b *snapshot.OVS) {

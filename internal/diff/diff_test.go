@@ -75,7 +75,9 @@ func TestHealthyToFault(t *testing.T) {
 	r = compare(example(t, "healthy"), example(t, "port-admin-down"))
 	if !has(r.Changes, func(c Change) bool {
 		return c.Kind == "port" && c.Name == "vm1-port" && c.What == "admin_state_up" && c.Old == "true" && c.New == "false"
-	}) || !has(r.Changes, func(c Change) bool { return c.Kind == "host" && c.What == "up" && strings.HasPrefix(c.Name, "tap5221ee2c") }) {
+	}) || !has(r.Changes, func(c Change) bool {
+		return c.Kind == "host" && c.What == "up" && strings.HasPrefix(c.Name, "tap5221ee2c")
+	}) {
 		t.Errorf("admin state: %+v", r.Changes)
 	}
 	if !slices.Contains(rules(r.Appeared), "port/admin-down") {
