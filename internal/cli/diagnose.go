@@ -43,6 +43,10 @@ type DiagnoseOptions struct {
 	// Redact is --redact: mask project IDs and names, the user, addresses
 	// and host names in the report (output.go).
 	Redact bool
+	// Watch is --watch[=INTERVAL] and UntilHealthy --until-healthy
+	// (watch.go).
+	Watch        time.Duration
+	UntilHealthy bool
 }
 
 // cloudFlags are the connection flags shared by every verb that talks to a
@@ -212,12 +216,16 @@ authentication failed.`,
 		return completeRules(toComplete)
 	})
 	configFlag(fl, &o.Config)
+	watchFlags(fl, o)
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
 	return cmd
 }
 
 func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err := checkOutput(o.Output); err != nil {
+		return err
+	}
+	if err := o.checkWatch(); err != nil {
 		return err
 	}
 	if o.Quiet && o.Output != "text" {
@@ -252,14 +260,15 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 		return err
 	}
 	p := newProgress(o.IO, o.Quiet || o.Cloud.Debug)
-	res, err := pipeline.Run(ctx, pipeline.Request{
+	req := pipeline.Request{
 		Server:  o.Server,
 		From:    from,
 		Collect: openstack.CollectOptions{RemoteGroups: len(flows) > 0, ConsoleLines: consoleLines(o.ConsoleLines), Progress: p.report()},
 		Hosts:   o.HostChecks.hostCheck(p),
 		Flows:   flows,
 		Rules:   opt,
-	})
+	}
+	res, err := pipeline.Run(ctx, req)
 	p.clear()
 	if err != nil {
 		return pipelineError(err)
@@ -267,6 +276,9 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	rep := &report.Report{Snapshot: res.Snapshot, Result: res.Result, Flows: flows, Tool: "hoofbeat " + version()}
 	if err := o.render(rep); err != nil {
 		return err
+	}
+	if o.watching() {
+		return o.watch(ctx, req, rep, p)
 	}
 	if res.Result.Worst() >= rule.Error {
 		return errFindings

@@ -186,3 +186,30 @@ func BenchmarkTokenCache(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCollectAgain is a round of diagnose --watch: vm1 collected
+// again by the client the first round connected (5 ms per answer, large
+// project): the walk alone, no authentication.
+func BenchmarkCollectAgain(b *testing.B) {
+	ctx := context.Background()
+	fc := fakeos.New(worldOf(largeProject))
+	defer fc.Close()
+	fc.SetLatency(5 * time.Millisecond)
+	c, err := Connect(ctx, Options{Getenv: fakeos.Getenv(fc.PasswordEnv(fakeos.AdminUser))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var requests, rounds int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		before := c.Requests()
+		s, err := c.Collect(ctx, fakeos.ServerID, CollectOptions{})
+		if err != nil || len(s.Gaps) > 0 {
+			b.Fatalf("collect: %v %+v", err, s.Gaps)
+		}
+		requests += c.Requests() - before
+		rounds += s.Stats.RoundTrips
+	}
+	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+	b.ReportMetric(float64(rounds)/float64(b.N), "roundtrips/op")
+}
