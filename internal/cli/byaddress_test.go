@@ -62,3 +62,13 @@ func TestDiagnoseByAddress(t *testing.T) {
 		t.Errorf("ambiguous: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestGatewayHopNamesNetwork: the gateway hop names the external network,
+// read beside the neighbourhood (no round trip more).
+func TestGatewayHopNamesNetwork(t *testing.T) {
+	c := fakeos.Start(t, fakeos.Standard())
+	_, out, _ := run(t, adminEnv(c), "diagnose", fakeos.ServerName)
+	if !strings.Contains(out, "gateway          ok       public 172.24.4.20") {
+		t.Errorf("the gateway hop does not name the network:\n%s", out)
+	}
+}

@@ -59,9 +59,9 @@ func TestWatchUntilHealthy(t *testing.T) {
 	if n := c.Count("POST /identity"); n != 1 {
 		t.Errorf("%d authentications", n)
 	}
-	// 1 token + 11 for the first round, 11 for the second (no console).
-	if n := c.Requests(); n != 23 {
-		t.Errorf("%d requests, want 23:\n%s", n, strings.Join(c.RequestLog(), "\n"))
+	// 1 token + 12 for the first round, 12 for the second (no console).
+	if n := c.Requests(); n != 25 {
+		t.Errorf("%d requests, want 25:\n%s", n, strings.Join(c.RequestLog(), "\n"))
 	}
 }
 

@@ -83,7 +83,7 @@ func TestCollectDoesNotScale(t *testing.T) {
 	if got.bytes != want.bytes {
 		t.Errorf("large project: %d response bytes, standard: %d", got.bytes, want.bytes)
 	}
-	if got.requests > 13 || got.roundTrips > 4 {
+	if got.requests > 14 || got.roundTrips > 4 {
 		t.Errorf("over budget: %d requests, %d round trips", got.requests, got.roundTrips)
 	}
 }

@@ -45,9 +45,9 @@ func TestCollectByAddress(t *testing.T) {
 		rounds   int
 		requests int // with the token; 0 to leave unchecked
 	}{
-		{fakeos.ServerIP, snapshot.TargetAddress, fakeos.PortID, true, 4, 15},
-		{fakeos.FloatingAddress, snapshot.TargetFloatingIP, fakeos.PortID, true, 4, 15},
-		{"FA:16:3E:5B:1C:2D", snapshot.TargetMAC, fakeos.PortID, true, 4, 14},
+		{fakeos.ServerIP, snapshot.TargetAddress, fakeos.PortID, true, 4, 16},
+		{fakeos.FloatingAddress, snapshot.TargetFloatingIP, fakeos.PortID, true, 4, 16},
+		{"FA:16:3E:5B:1C:2D", snapshot.TargetMAC, fakeos.PortID, true, 4, 15},
 		{fakeos.PortID, snapshot.TargetPortID, fakeos.PortID, true, 5, 0},
 		{"10.0.0.2", snapshot.TargetAddress, fakeos.DHCPPortID, false, 3, 0},
 		{"10.0.0.1", snapshot.TargetAddress, fakeos.RouterPortID, false, 3, 0},

@@ -260,7 +260,7 @@ func (k *collection) neighbourhood(ctx context.Context) {
 	// The networks are applied before their ports, which a non-admin may
 	// not see on another project's network.
 	fs := slices.Concat(
-		[]*fetch{groups, k.subnets(netIDs), k.networks(netIDs), netPorts, k.floatingIPs(portIDs)},
+		[]*fetch{groups, k.subnets(netIDs), k.networks(netIDs), netPorts, k.floatingIPs(portIDs), k.externalNetworks()},
 		k.dhcpAgents(netIDs),
 		k.ipAvailability(availNets),
 	)
@@ -577,5 +577,19 @@ func (k *collection) remoteGroupMembers(groups []string) *fetch {
 			slices.Sort(members[g])
 		}
 		k.snap.RemoteGroupMembers = members
+	})
+}
+
+// externalNetworks lists the cloud's external networks, ID and name: a
+// router's gateway is on one, which the gateway hop names. Asked in the
+// neighbourhood's round, before the routers are known: one request more,
+// no round trip more; a cloud has few external networks.
+func (k *collection) externalNetworks() *fetch {
+	src := source{name: snapshot.SourceExternalNetworks, hidden: "the external networks are hidden", list: true}
+	q := url.Values{"router:external": {"True"}, "fields": {"id", "name"}}
+	return get(src, list[neutronNetwork](k.c, "networks", q, "networks"), func(networks []neutronNetwork) {
+		for i := range networks {
+			k.snap.ExternalNetworks = append(k.snap.ExternalNetworks, snapshot.Network{ID: networks[i].ID, Name: networks[i].Name, External: true})
+		}
 	})
 }

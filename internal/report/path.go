@@ -467,7 +467,7 @@ func (b *pathBuilder) gatewayHop(vp topology.Port) hopView {
 		}
 		g := resource{Kind: "network", ID: gw.NetworkID}
 		gt := []string{gw.NetworkID}
-		if en := b.s.Network(gw.NetworkID); en != nil {
+		if en := b.s.ExternalNetwork(gw.NetworkID); en != nil {
 			g.Name = en.Name
 			gt = []string{orID(en.Name, en.ID)}
 		}

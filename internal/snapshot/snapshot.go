@@ -31,6 +31,9 @@ type Snapshot struct {
 	// SecurityGroups are the groups of the server's ports, with their rules.
 	SecurityGroups []SecurityGroup `json:"security_groups,omitempty"`
 	Networks       []Network       `json:"networks,omitempty"`
+	// ExternalNetworks are the cloud's external networks (router:external),
+	// ID and name only: the gateway hop names them.
+	ExternalNetworks []Network `json:"external_networks,omitempty"`
 	Subnets        []Subnet        `json:"subnets,omitempty"`
 	// NetworkPorts are the DHCP and router-interface ports on the server's networks.
 	NetworkPorts []Port       `json:"network_ports,omitempty"`
@@ -123,6 +126,8 @@ const (
 	// SourceServerHost is recorded when the server's OS-EXT-SRV-ATTR:host is hidden.
 	SourceServerHost = "server-host"
 	SourceConsoleLog = "console-log"
+	// SourceExternalNetworks are the external networks' names.
+	SourceExternalNetworks = "external-networks"
 	// SourceHosts is recorded when no host could be checked at all; a
 	// single unreachable host is a gap with that host as Subject.
 	SourceHosts = "hosts"
