@@ -34,7 +34,7 @@ type Snapshot struct {
 	// ExternalNetworks are the cloud's external networks (router:external),
 	// ID and name only: the gateway hop names them.
 	ExternalNetworks []Network `json:"external_networks,omitempty"`
-	Subnets        []Subnet        `json:"subnets,omitempty"`
+	Subnets          []Subnet  `json:"subnets,omitempty"`
 	// NetworkPorts are the DHCP and router-interface ports on the server's networks.
 	NetworkPorts []Port       `json:"network_ports,omitempty"`
 	Routers      []Router     `json:"routers,omitempty"`
