@@ -31,10 +31,7 @@ type Snapshot struct {
 	// SecurityGroups are the groups of the server's ports, with their rules.
 	SecurityGroups []SecurityGroup `json:"security_groups,omitempty"`
 	Networks       []Network       `json:"networks,omitempty"`
-	// ExternalNetworks are the cloud's external networks (router:external),
-	// ID and name only: the gateway hop names them.
-	ExternalNetworks []Network `json:"external_networks,omitempty"`
-	Subnets          []Subnet  `json:"subnets,omitempty"`
+	Subnets        []Subnet        `json:"subnets,omitempty"`
 	// NetworkPorts are the DHCP and router-interface ports on the server's networks.
 	NetworkPorts []Port       `json:"network_ports,omitempty"`
 	Routers      []Router     `json:"routers,omitempty"`
@@ -49,6 +46,10 @@ type Snapshot struct {
 	// RemoteGroupMembers maps a security group ID to the IP addresses of its
 	// member ports; fetched only when a flow check needs remote_group_id rules.
 	RemoteGroupMembers map[string][]string `json:"remote_group_members,omitempty"`
+
+	// ExternalNetworks are the cloud's external networks (router:external),
+	// ID and name only: the gateway hop names them.
+	ExternalNetworks []Network `json:"external_networks,omitempty"`
 
 	// ConsoleLog is the tail of the guest's console output
 	// (os-getConsoleOutput); see console.go.
