@@ -9,6 +9,7 @@ import (
 
 	"github.com/hoofbeat/hoofbeat/internal/openstack"
 	"github.com/hoofbeat/hoofbeat/internal/pipeline"
+	"github.com/hoofbeat/hoofbeat/internal/report"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -23,6 +24,8 @@ type CollectOptions struct {
 	ConsoleLines int
 	// HostChecks are --hosts and how to reach the hosts (host.go).
 	HostChecks hostFlags
+	// Redact is --redact: the file masked to be shared.
+	Redact bool
 }
 
 // NewCmdCollect builds "hoofbeat collect SERVER --out FILE". connect may be
@@ -44,10 +47,14 @@ diagnose a customer's cloud from your desk.
 
 The file is JSON (docs/snapshot.md), gzip-compressed when FILE ends in .gz;
 "-" writes it to stdout. It holds no password or token, but it does hold
-project and resource IDs, addresses and host names: redact the report
-(diagnose --from FILE --redact), not the snapshot, before sharing it outside
-the team. The remote groups' members are always read, so that --check works
-on the file.
+project and resource IDs, addresses and host names. With --redact it holds
+them masked, to be shared outside the team: project IDs and names and the
+user as in a redacted report (project-1, user-1), host names (alone or as a
+domain's first label, in log lines and URLs too) as host-1, and addresses
+and MAC addresses replaced by others, consistently and keeping which
+address is in which subnet, so that diagnose --from gives the same verdict.
+Resource IDs and resource names are kept. The remote groups' members are
+always read, so that --check works on the file.
 
 Exit status: 0 written, 2 usage error (bad flag, unknown or ambiguous server,
 the file cannot be written), 3 the cloud could not be reached or
@@ -73,6 +80,7 @@ authentication failed.`,
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
 	o.HostChecks.Getenv = io.Getenv
 	o.HostChecks.register(cmd)
+	fl.BoolVar(&o.Redact, "redact", false, "mask project IDs and names, the user, host names, IP and MAC addresses in the file, consistently, to share it")
 	fl.BoolVar(&o.HostChecks.Enabled, "hosts", false, "also read the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts): this machine directly, others with --ssh")
 	return cmd
 }
@@ -100,6 +108,9 @@ func collectRun(cmd *cobra.Command, o *CollectOptions) error {
 	p.clear()
 	if err != nil {
 		return pipelineError(err)
+	}
+	if o.Redact {
+		snap = report.RedactSnapshot(snap)
 	}
 	if err := writeSnapshotFile(o.Out, snap, o.IO, strings.HasSuffix(o.Out, ".gz")); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/openstack/fakeos"
 )
 
 func examplePath(name string) string {
@@ -66,5 +68,33 @@ func TestDiff(t *testing.T) {
 		if code != ExitUsage || strings.Count(strings.TrimSpace(errOut), "\n") > 1 {
 			t.Errorf("%v: exit %d\n%s", args, code, errOut)
 		}
+	}
+}
+
+// TestCollectRedact: collect --redact writes a file without the cloud's
+// addresses, MACs or host names, which diagnose --from reads to the same
+// verdict.
+func TestCollectRedact(t *testing.T) {
+	w := fakeos.Standard()
+	removeICMP(w)
+	c := fakeos.Start(t, w)
+	dir := t.TempDir()
+	plain, red := filepath.Join(dir, "plain.json"), filepath.Join(dir, "red.json")
+	for _, args := range [][]string{{"collect", "vm1", "--out", plain}, {"collect", "vm1", "--out", red, "--redact"}} {
+		if code, _, errOut := run(t, adminEnv(c), args...); code != ExitOK {
+			t.Fatalf("%v: exit %d %s", args, code, errOut)
+		}
+	}
+	b, _ := os.ReadFile(red)
+	for _, secret := range []string{fakeos.ServerIP, fakeos.FloatingAddress, "fa:16:3e:5b:1c:2d", fakeos.ComputeHost, fakeos.NetworkHost, `"user": "admin"`, `"project": "admin"`} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("%q is in the redacted file", secret)
+		}
+	}
+	codeP, outP, _ := run(t, nil, "diagnose", "--from", plain, "-o", "json")
+	codeR, outR, errR := run(t, nil, "diagnose", "--from", red, "-o", "json")
+	p, r := decode(t, outP), decode(t, outR)
+	if codeR != codeP || codeR != ExitFindings || len(r.Findings) != len(p.Findings) || r.Findings[0].Rule != p.Findings[0].Rule {
+		t.Errorf("redacted: exit %d %+v %s\nplain: exit %d %+v", codeR, r.Findings, errR, codeP, p.Findings)
 	}
 }
