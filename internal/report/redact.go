@@ -335,7 +335,6 @@ func (m *masker) prf(parts ...[]byte) []byte {
 	return h.Sum(nil)
 }
 
-
 // maskAddr masks one candidate token if it is an address worth hiding.
 func (m *masker) maskAddr(tok string) string {
 	addrPart, bits, hasBits := strings.Cut(tok, "/")
