@@ -179,11 +179,13 @@ other value is a snapshot file.
 Exit status: 0 no error found, 1 at least one error finding, 2 usage error
 (bad flag, unknown or ambiguous server, a snapshot file that cannot be
 read), 3 the cloud could not be reached or
-authentication failed.`,
+authentication failed. --watch runs until Ctrl-C (130); --until-healthy
+exits 0 once no error finding is left.`,
 		Example: `  hoofbeat diagnose vm1
   hoofbeat diagnose 3f2a9c1e-7b1d-4a57-9e7c-0a4c5f6e2b11 --output json
   hoofbeat diagnose 10.0.0.5
   hoofbeat diagnose fa:16:3e:5b:1c:2d
+  hoofbeat diagnose vm1 --watch=15s --until-healthy
   hoofbeat diagnose vm1 --check tcp/22 --from 203.0.113.0/24 --check icmp
   hoofbeat collect vm1 --out vm1.json && hoofbeat diagnose --from vm1.json
   hoofbeat diagnose vm1 --output html --redact > vm1-report.html`,
