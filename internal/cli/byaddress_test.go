@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -70,5 +71,31 @@ func TestGatewayHopNamesNetwork(t *testing.T) {
 	_, out, _ := run(t, adminEnv(c), "diagnose", fakeos.ServerName)
 	if !strings.Contains(out, "gateway          ok       public 172.24.4.20") {
 		t.Errorf("the gateway hop does not name the network:\n%s", out)
+	}
+}
+
+// TestDiagnosePortWithHosts: a port without a server, with --hosts: the
+// hosts serving it (its DHCP and L3 agents') are checked; the host rules
+// that need a server are not applicable.
+func TestDiagnosePortWithHosts(t *testing.T) {
+	c := fakeos.Start(t, fakeos.Standard())
+	code, out, errOut := run(t, adminEnv(c), "diagnose", "10.0.0.2", "--hosts", "-o", "json",
+		"--replay", fakeos.ComputeHost+"="+filepath.Join(hostRecordings, "healthy", "cmp1"),
+		"--replay", fakeos.NetworkHost+"="+filepath.Join(hostRecordings, "healthy", "ctl"))
+	if code == ExitUsage || code == ExitUnreachable || !strings.Contains(out, `"hosts": [`) {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var doc struct {
+		NotApplicable []struct{ Rule, Reason string } `json:"not_applicable"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	na := map[string]bool{}
+	for _, n := range doc.NotApplicable {
+		na[n.Rule] = true
+	}
+	if !na["host/vif-detached"] || !na["instance/not-active"] {
+		t.Errorf("not applicable: %+v", doc.NotApplicable)
 	}
 }

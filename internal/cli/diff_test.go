@@ -35,6 +35,20 @@ func TestDiff(t *testing.T) {
 		t.Errorf("a fault: exit %d, stderr %q", code, errOut)
 	}
 
+	// --exclude leaves the rule out of both evaluations; --config too.
+	_, out, _ = run(t, nil, "diff", examplePath("healthy"), examplePath("icmp-ingress"), "--exclude", "security-group/icmp-ingress-missing")
+	if strings.Contains(out, "icmp-ingress-missing") || !strings.Contains(out, "0 findings appeared") {
+		t.Errorf("--exclude:\n%s", out)
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("rules:\n  exclude: [security-group/icmp-ingress-missing]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ = run(t, nil, "diff", examplePath("healthy"), examplePath("icmp-ingress"), "--config", cfg)
+	if strings.Contains(out, "icmp-ingress-missing") {
+		t.Errorf("--config:\n%s", out)
+	}
+
 	code, out, _ = run(t, nil, "diff", "-o", "json", examplePath("icmp-ingress"), examplePath("healthy"))
 	var doc struct {
 		SchemaVersion int `json:"schema_version"`
