@@ -36,7 +36,7 @@ func NewCmdCollect(io *IOStreams, connect func(context.Context, openstack.Option
 	}
 	o := &CollectOptions{IO: io, Connect: connect}
 	cmd := &cobra.Command{
-		Use:   "collect SERVER --out FILE",
+		Use:   "collect SERVER|IP|MAC|PORT-ID --out FILE",
 		Short: "Save what the cloud says about a server to a snapshot file, for diagnose --from",
 		Long: `Read everything diagnose reads about a server — the server, its ports,
 security groups, subnets, networks, agents, routers, floating IPs, the
@@ -64,7 +64,7 @@ authentication failed.`,
   hoofbeat collect 3f2a9c1e-7b1d-4a57-9e7c-0a4c5f6e2b11 --out - | gzip > vm1.json.gz`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError("collect takes one SERVER (an ID or a name), got %d arguments", len(args))
+				return usageError("collect takes one SERVER (an ID or a name; or an address, a MAC, a port ID), got %d arguments", len(args))
 			}
 			return nil
 		},
