@@ -16,7 +16,7 @@ import (
 // realSSHD starts the system's sshd on 127.0.0.1, on a free port, with a
 // host key of its own and one authorized key; it is stopped, by its PID,
 // when the test ends. It returns the port and the host's public key line.
-func realSSHD(t *testing.T, dir, name, authorized string) (int, string) {
+func realSSHD(t *testing.T, dir, name, authorized string, extra ...string) (int, string) {
 	t.Helper()
 	sshd := "/usr/sbin/sshd"
 	if _, err := os.Stat(sshd); err != nil {
@@ -50,7 +50,8 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 AllowTcpForwarding yes
 LogLevel ERROR
-`, port, key, filepath.Join(dir, name+".pid"), authorized))
+%s
+`, port, key, filepath.Join(dir, name+".pid"), authorized, strings.Join(extra, "\n")))
 	cmd := exec.Command(sshd, "-D", "-e", "-f", cfg)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -105,8 +106,16 @@ func TestOpenSSHThroughProxyCommand(t *testing.T) {
 	authorized := filepath.Join(dir, "authorized_keys")
 	pub, _ := os.ReadFile(id + ".pub")
 	writeTestFile(t, authorized, string(pub))
+	// A second key, not authorized, whose certificate the target's CA
+	// signed: only CertificateFile gets it in.
+	ca, certKey := filepath.Join(dir, "user_ca"), filepath.Join(dir, "id_cert")
+	keygen(t, ca)
+	keygen(t, certKey)
+	if out, err := exec.Command("ssh-keygen", "-q", "-s", ca, "-I", "hoofbeat-test", "-n", "root", "-V", "+1h", certKey+".pub").CombinedOutput(); err != nil {
+		t.Fatalf("sign: %v %s", err, out)
+	}
 	jumpPort, jumpKey := realSSHD(t, dir, "jump", authorized)
-	targetPort, targetKey := realSSHD(t, dir, "target", authorized)
+	targetPort, targetKey := realSSHD(t, dir, "target", authorized, "TrustedUserCAKeys "+ca+".pub")
 
 	known := filepath.Join(dir, "known_hosts")
 	// The jump host and the target by the aliases ssh checks them under;
@@ -142,18 +151,27 @@ Host target-mux
   ControlPath %s
   ControlMaster no
   %s
+Host target-cert
+  HostName 127.0.0.1
+  Port %d
+  HostKeyAlias target
+  IdentityFile %s
+  CertificateFile %s
+  IdentitiesOnly yes
+  IdentityAgent none
 Host changed
   HostName 127.0.0.1
   Port %d
   HostKeyAlias changed
   %s
+Host * !target-cert
+  IdentityFile %s
 Host *
   User root
-  IdentityFile %s
   IdentitiesOnly yes
   UserKnownHostsFile %s
   GlobalKnownHostsFile /dev/null
-`, jumpPort, targetPort, hop, targetPort, hop, targetPort, targetPort, filepath.Join(dir, "mux"), hop, targetPort, hop, id, known))
+`, jumpPort, targetPort, hop, targetPort, hop, targetPort, targetPort, filepath.Join(dir, "mux"), hop, targetPort, certKey, certKey+"-cert.pub", targetPort, hop, id, known))
 	before, _ := os.ReadFile(known)
 
 	opt := SSHOptions{ConfigFiles: []string{cfg}, ConnectTimeout: 5 * time.Second,
@@ -191,6 +209,16 @@ Host *
 	}
 	if res, err := pj.Run(ctx, Command{Argv: []string{"echo", "jumped"}}); err != nil || string(res.Stdout) != "jumped\n" {
 		t.Errorf("ProxyJump: %q %v", res.Stdout, err)
+	}
+
+	// A user certificate (CertificateFile): its key alone is not
+	// authorized.
+	cert, err := NewOpenSSH("target-cert", program, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := cert.Run(ctx, Command{Argv: []string{"echo", "certified"}}); err != nil || string(res.Stdout) != "certified\n" {
+		t.Errorf("CertificateFile: %q %v", res.Stdout, err)
 	}
 
 	// The operator's ControlMaster: commands go through its socket, with
