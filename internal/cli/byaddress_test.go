@@ -99,3 +99,27 @@ func TestDiagnosePortWithHosts(t *testing.T) {
 		t.Errorf("not applicable: %+v", doc.NotApplicable)
 	}
 }
+
+// TestDiagnoseVIP: a VIP's port (no device) is diagnosed alone; its
+// security groups filter no server's VIF, and the path says so rather
+// than "ok".
+func TestDiagnoseVIP(t *testing.T) {
+	w := fakeos.Standard()
+	w.Ports = append(w.Ports, fakeos.Port{ID: "a1a1a1a1-0000-4000-8000-000000000a1a", Name: "vip", NetworkID: fakeos.NetworkID, ProjectID: fakeos.DemoProjectID,
+		Status: "DOWN", MAC: "fa:16:3e:aa:bb:02", FixedIPs: []fakeos.FixedIP{{SubnetID: fakeos.SubnetID, IP: "10.0.0.50"}},
+		SecurityGroups: []string{fakeos.DefaultSGID}})
+	c := fakeos.Start(t, w)
+	code, out, errOut := run(t, adminEnv(c), "diagnose", "10.0.0.50")
+	for _, want := range []string{
+		"Port     vip a1a1a1a1-0000-4000-8000-000000000a1a, found by address 10.0.0.50, no device owner, no server",
+		"port             ok       vip 10.0.0.50 DOWN",
+		"security-groups  n/a      default — it needs a server: port a1a1a1a1-0000-4000-8000-000000000a1a has none",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	if code != ExitOK {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}

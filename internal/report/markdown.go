@@ -198,7 +198,7 @@ func (v *view) portLine() string {
 		if owner == "" {
 			owner = "no device owner"
 		}
-		l = fmt.Sprintf("%s %s, %s %s, no server", p.Name, l, owner, p.DeviceID)
+		l = strings.TrimSpace(fmt.Sprintf("%s %s, %s %s", p.Name, l, owner, p.DeviceID)) + ", no server"
 	}
 	return strings.TrimSpace(l)
 }

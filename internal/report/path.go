@@ -71,6 +71,9 @@ type hopRules struct {
 	// skipped are the rules that did not run, or ran only in part.
 	skipped map[string]bool
 	reasons []string
+	// notApplicable are why the hop's rules did not apply to a port
+	// diagnosed alone (its security groups filter no VIF of a server).
+	notApplicable []string
 }
 
 type pathBuilder struct {
@@ -106,6 +109,17 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 	}
 	for _, p := range res.Passed {
 		tally(p, "")
+	}
+	if s.PortOnly() {
+		for _, n := range res.NotApplicable {
+			h := place(n.Rule, n.Domain)
+			if b.stats[h] == nil {
+				b.stats[h] = &hopRules{rules: map[string]bool{}, skipped: map[string]bool{}}
+			}
+			if st := b.stats[h]; !contains(st.notApplicable, n.Reason) {
+				st.notApplicable = append(st.notApplicable, n.Reason)
+			}
+		}
 	}
 	for _, f := range res.Findings {
 		tally(f.Rule, f.Domain)
@@ -198,6 +212,9 @@ func (b *pathBuilder) hop(name, portID string, res []resource, present bool, abs
 	case len(st.rules) > 0 && len(st.skipped) == len(st.rules):
 		h.Status = statusSkipped
 		h.Note = strings.Join(st.reasons, "; ")
+	case len(st.rules) == 0 && len(st.notApplicable) > 0 && present:
+		h.Status = statusNA
+		h.Note = strings.Join(st.notApplicable, "; ")
 	case !present:
 		h.Status = statusNA
 		h.Note = absent
