@@ -112,8 +112,8 @@ type found struct {
 
 // resolve reads the lookup's answers: nil when nothing matched (the query
 // may still be a server's name), an *Error when the listings failed or
-// the value is ambiguous. A floating IP without port_details costs one
-// more round, to read its port.
+// the value is ambiguous. A floating IP whose port_details name no server
+// costs one more round, to read its port.
 func (k *collection) resolve(ctx context.Context, l *addressLookup) (*found, error) {
 	what := fmt.Sprintf("find %s %s", l.by, l.value)
 	for _, f := range l.fetches() {
@@ -153,9 +153,11 @@ func (k *collection) resolve(ctx context.Context, l *addressLookup) (*found, err
 		return nil, newError(what, KindNotFound, fmt.Errorf("floating IP %s (%s) is associated with no port: nothing behind it to diagnose", fip.FloatingIPAddress, fip.ID))
 	}
 	t := snapshot.Target{By: snapshot.TargetFloatingIP, PortID: portID, FloatingIPID: fip.ID}
-	if d := fip.PortDetails; d != nil {
+	if d := fip.PortDetails; d != nil && serverOf(d.DeviceOwner, d.DeviceID) != "" {
 		return &found{target: t, serverID: serverOf(d.DeviceOwner, d.DeviceID)}, nil
 	}
+	// No port_details (before Rocky), or a port without a server (a
+	// load balancer's VIP): the port itself, one round more.
 	q := url.Values{"id": {portID}}
 	l.fipPort = lookup(func(ctx context.Context) (err error) {
 		l.fipPorts, err = list[neutronPort](k.c, "ports", q, "ports")(ctx)

@@ -27,7 +27,10 @@ func addressWorld() *fakeos.World {
 			SecurityGroups: []string{fakeos.DefaultSGID}},
 	)
 	w.FloatingIPs = append(w.FloatingIPs, fakeos.FloatingIP{ID: "b2b2b2b2-0000-4000-8000-000000000b2b", Address: "172.24.4.99",
-		NetworkID: fakeos.PublicNetworkID, ProjectID: fakeos.DemoProjectID})
+		NetworkID: fakeos.PublicNetworkID, ProjectID: fakeos.DemoProjectID},
+		// A load balancer's floating IP, on its VIP port.
+		fakeos.FloatingIP{ID: "c3c3c3c3-0000-4000-8000-000000000c3c", Address: "172.24.4.77", NetworkID: fakeos.PublicNetworkID,
+			ProjectID: fakeos.DemoProjectID, PortID: "a1a1a1a1-0000-4000-8000-000000000a1a", FixedIP: "10.0.0.50", RouterID: fakeos.RouterID})
 	return w
 }
 
@@ -52,6 +55,7 @@ func TestCollectByAddress(t *testing.T) {
 		{"10.0.0.2", snapshot.TargetAddress, fakeos.DHCPPortID, false, 3, 0},
 		{"10.0.0.1", snapshot.TargetAddress, fakeos.RouterPortID, false, 3, 0},
 		{"10.0.0.50", snapshot.TargetAddress, "a1a1a1a1-0000-4000-8000-000000000a1a", false, 3, 0},
+		{"172.24.4.77", snapshot.TargetFloatingIP, "a1a1a1a1-0000-4000-8000-000000000a1a", false, 4, 0},
 		{fakeos.RouterPortID, snapshot.TargetPortID, fakeos.RouterPortID, false, 4, 0},
 	}
 	fc := fakeos.Start(t, addressWorld())
