@@ -91,6 +91,7 @@ hoofbeat only reads: it never changes the cloud.`,
 		NewCmdHost(io),
 		NewCmdVersion(io),
 		NewCmdMan(io),
+		NewCmdDiff(io),
 	)
 	return root
 }

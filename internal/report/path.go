@@ -71,6 +71,9 @@ type hopRules struct {
 	// skipped are the rules that did not run, or ran only in part.
 	skipped map[string]bool
 	reasons []string
+	// notApplicable are why the hop's rules did not apply to a port
+	// diagnosed alone (its security groups filter no VIF of a server).
+	notApplicable []string
 }
 
 type pathBuilder struct {
@@ -107,6 +110,17 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 	for _, p := range res.Passed {
 		tally(p, "")
 	}
+	if s.PortOnly() {
+		for _, n := range res.NotApplicable {
+			h := place(n.Rule, n.Domain)
+			if b.stats[h] == nil {
+				b.stats[h] = &hopRules{rules: map[string]bool{}, skipped: map[string]bool{}}
+			}
+			if st := b.stats[h]; !contains(st.notApplicable, n.Reason) {
+				st.notApplicable = append(st.notApplicable, n.Reason)
+			}
+		}
+	}
 	for _, f := range res.Findings {
 		tally(f.Rule, f.Domain)
 	}
@@ -119,7 +133,7 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 	}
 
 	var scopes []portScope
-	if s.Server != nil {
+	if s.Server != nil || s.PortOnly() {
 		for _, p := range topology.New(s).Ports {
 			scopes = append(scopes, portScope{port: p, ids: b.scopeIDs(p)})
 		}
@@ -141,7 +155,7 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 
 	var path []hopView
 	path = append(path, b.instance())
-	if s.Server != nil {
+	if s.Server != nil || s.PortOnly() {
 		if len(s.Ports) == 0 {
 			path = append(path, b.hop(rule.HopPort, "", nil, false, "the server has no port"))
 		}
@@ -198,6 +212,9 @@ func (b *pathBuilder) hop(name, portID string, res []resource, present bool, abs
 	case len(st.rules) > 0 && len(st.skipped) == len(st.rules):
 		h.Status = statusSkipped
 		h.Note = strings.Join(st.reasons, "; ")
+	case len(st.rules) == 0 && len(st.notApplicable) > 0 && present:
+		h.Status = statusNA
+		h.Note = strings.Join(st.notApplicable, "; ")
 	case !present:
 		h.Status = statusNA
 		h.Note = absent
@@ -218,6 +235,9 @@ func (b *pathBuilder) hop(name, portID string, res []resource, present bool, abs
 
 func (b *pathBuilder) instance() hopView {
 	srv := b.s.Server
+	if srv == nil && b.s.PortOnly() {
+		return b.hop(rule.HopInstance, "", nil, false, "no server: the port is diagnosed alone")
+	}
 	if srv == nil {
 		why := "not in the snapshot"
 		if g := b.s.Gap(snapshot.SourceServer); g != nil {
@@ -600,7 +620,7 @@ func (b *pathBuilder) gatewayHop(vp topology.Port) hopView {
 		}
 		g := resource{Kind: "network", ID: gw.NetworkID}
 		gt := []string{gw.NetworkID}
-		if en := b.s.Network(gw.NetworkID); en != nil {
+		if en := b.s.ExternalNetwork(gw.NetworkID); en != nil {
 			g.Name = en.Name
 			gt = []string{orID(en.Name, en.ID)}
 		}

@@ -326,7 +326,7 @@ apply.`,
 			case isTrue(r.Distributed):
 				kind = "distributed"
 				for _, h := range hs {
-					relevant := h.Agent == nil || h.Agent.Host == s.Server.Host || agentMode(h.Agent) != "dvr"
+					relevant := h.Agent == nil || s.Server == nil || h.Agent.Host == s.Server.Host || agentMode(h.Agent) != "dvr"
 					if relevant && !up(h) {
 						bad = append(bad, h)
 					}

@@ -31,7 +31,7 @@ Its port/down finding is suppressed then, since this explains it.`,
 			}
 			out = append(out, Finding{
 				Subject:     portSubject(p),
-				Summary:     fmt.Sprintf("%s of server %s is administratively down", portLabel(p), in.Snapshot.Server.Name),
+				Summary:     fmt.Sprintf("%s%s is administratively down", portLabel(p), ofServer(in.Snapshot)),
 				Evidence:    []string{"admin_state_up: false", "status: " + p.Status},
 				Remediation: cmds(cmd("openstack", "port", "set", "--enable", p.ID)),
 				Verify:      cmds(cmd("openstack", "port", "show", p.ID, "-c", "admin_state_up", "-c", "status").Comment("status turns ACTIVE once the agent rewires it")),
@@ -375,7 +375,7 @@ subnet/pool-exhausted).`,
 				}
 				f.Remediation = append(f.Remediation, cmd("openstack", "port", "set", "--fixed-ip", "subnet="+subnets[0].ID, p.ID))
 			}
-			f.Remediation = append(f.Remediation, cmd("openstack", "server", "reboot", s.Server.ID).Comment("the guest asks DHCP again"))
+			f.Remediation = append(f.Remediation, rebootServer(s, "the guest asks DHCP again")...)
 			f.Verify = cmds(cmd("openstack", "port", "show", p.ID, "-c", "fixed_ips"))
 			out = append(out, f)
 		}

@@ -303,12 +303,21 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 	fresh := *in
 	fresh.derived = &derived{}
 	in = &fresh
+	var forPort map[*Rule]bool
+	if in.Snapshot != nil && in.Snapshot.PortOnly() {
+		forPort = portRules()
+	}
 	for i, r := range rules {
 		order[r.Name] = i
 		if opt.Exclude[r.Name] {
 			continue
 		}
-		if in.Snapshot == nil || (in.Snapshot.Server == nil && !r.NoServer) {
+		if forPort != nil && !r.NoServer && !opt.hostsOnly {
+			if why := notForPort(in.Snapshot, r, forPort); why != "" {
+				res.NotApplicable = append(res.NotApplicable, Skip{Rule: r.Name, Domain: r.Domain(), Reason: why})
+				continue
+			}
+		} else if in.Snapshot == nil || (in.Snapshot.Server == nil && !r.NoServer) {
 			if opt.hostsOnly {
 				res.NotApplicable = append(res.NotApplicable, Skip{Rule: r.Name, Domain: r.Domain(), Reason: "it needs a server: hoofbeat diagnose SERVER --hosts runs it"})
 				continue
