@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 execs=${FUZZEXECS:-100000}
 minimize=${FUZZMINIMIZE:-500}
 # Slow targets get a fraction of the count: FuzzRenderers runs a whole
-# diagnosis and every renderer per execution, FuzzWord a shell parser.
-declare -A divide=([FuzzRenderers]=50 [FuzzWord]=10)
+# diagnosis and every renderer per execution, FuzzWord a shell parser,
+# FuzzConsoleRules every console rule over a whole log (124 s at the full count).
+declare -A divide=([FuzzRenderers]=50 [FuzzWord]=10 [FuzzConsoleRules]=4)
 n=0
 while IFS=: read -r file target; do
 	pkg=./$(dirname "$file")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hoofbeat/hoofbeat/internal/openstack"
 	"github.com/hoofbeat/hoofbeat/internal/pipeline"
+	"github.com/hoofbeat/hoofbeat/internal/report"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -23,6 +24,8 @@ type CollectOptions struct {
 	ConsoleLines int
 	// HostChecks are --hosts and how to reach the hosts (host.go).
 	HostChecks hostFlags
+	// Redact is --redact: the file masked to be shared.
+	Redact bool
 }
 
 // NewCmdCollect builds "hoofbeat collect SERVER --out FILE". connect may be
@@ -33,7 +36,7 @@ func NewCmdCollect(io *IOStreams, connect func(context.Context, openstack.Option
 	}
 	o := &CollectOptions{IO: io, Connect: connect}
 	cmd := &cobra.Command{
-		Use:   "collect SERVER --out FILE",
+		Use:   "collect SERVER|IP|MAC|PORT-ID --out FILE",
 		Short: "Save what the cloud says about a server to a snapshot file, for diagnose --from",
 		Long: `Read everything diagnose reads about a server — the server, its ports,
 security groups, subnets, networks, agents, routers, floating IPs, the
@@ -44,10 +47,14 @@ diagnose a customer's cloud from your desk.
 
 The file is JSON (docs/snapshot.md), gzip-compressed when FILE ends in .gz;
 "-" writes it to stdout. It holds no password or token, but it does hold
-project and resource IDs, addresses and host names: redact the report
-(diagnose --from FILE --redact), not the snapshot, before sharing it outside
-the team. The remote groups' members are always read, so that --check works
-on the file.
+project and resource IDs, addresses and host names. With --redact it holds
+them masked, to be shared outside the team: project IDs and names and the
+user as in a redacted report (project-1, user-1), host names (alone or as a
+domain's first label, in log lines and URLs too) as host-1, and addresses
+and MAC addresses replaced by others, consistently and keeping which
+address is in which subnet, so that diagnose --from gives the same verdict.
+Resource IDs and resource names are kept. The remote groups' members are
+always read, so that --check works on the file.
 
 Exit status: 0 written, 2 usage error (bad flag, unknown or ambiguous server,
 the file cannot be written), 3 the cloud could not be reached or
@@ -57,7 +64,7 @@ authentication failed.`,
   hoofbeat collect 3f2a9c1e-7b1d-4a57-9e7c-0a4c5f6e2b11 --out - | gzip > vm1.json.gz`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError("collect takes one SERVER (an ID or a name), got %d arguments", len(args))
+				return usageError("collect takes one SERVER (an ID or a name; or an address, a MAC, a port ID), got %d arguments", len(args))
 			}
 			return nil
 		},
@@ -73,7 +80,8 @@ authentication failed.`,
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
 	o.HostChecks.Getenv = io.Getenv
 	o.HostChecks.register(cmd)
-	fl.BoolVar(&o.HostChecks.Enabled, "hosts", false, "also read the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts): this machine directly, others with --ssh")
+	fl.BoolVar(&o.Redact, "redact", false, "mask project IDs and names, the user, host names, IP and MAC addresses in the file, consistently, to share it")
+	fl.BoolVar(&o.HostChecks.Enabled, "hosts", false, "also read the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts, on ML2/OVN the gateway chassis and the OVN databases): this machine directly, others with --ssh")
 	return cmd
 }
 
@@ -101,6 +109,9 @@ func collectRun(cmd *cobra.Command, o *CollectOptions) error {
 	if err != nil {
 		return pipelineError(err)
 	}
+	if o.Redact {
+		snap = report.RedactSnapshot(snap)
+	}
 	if err := writeSnapshotFile(o.Out, snap, o.IO, strings.HasSuffix(o.Out, ".gz")); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
@@ -112,6 +123,9 @@ func collectRun(cmd *cobra.Command, o *CollectOptions) error {
 
 // describeSnapshot names the server of a snapshot and its state.
 func describeSnapshot(s *snapshot.Snapshot) string {
+	if s.Server == nil && s.Target != nil {
+		return fmt.Sprintf("port %s (no server)", s.Target.PortID)
+	}
 	if s.Server == nil {
 		return "no server"
 	}

@@ -23,6 +23,8 @@ func TestUnknownCommandExitsTwoWithSuggestion(t *testing.T) {
 		{[]string{"xyzzy"}, `unknown command "xyzzy" for "hoofbeat"; "hoofbeat --help" lists the commands`},
 		{[]string{"diagnose", "--exlude", "x", "vm1"}, "unknown flag: --exlude; did you mean --exclude?"},
 		{[]string{"--bogus"}, "unknown flag: --bogus\nRun 'hoofbeat --help' for usage."},
+		// "help TOPIC" fails the same way on a topic it does not know.
+		{[]string{"help", "diagnos"}, `unknown command "diagnos" for "hoofbeat"; did you mean diagnose?`},
 	} {
 		code, out, errOut := run(t, nil, tc.args...)
 		if code != ExitUsage {
@@ -34,6 +36,9 @@ func TestUnknownCommandExitsTwoWithSuggestion(t *testing.T) {
 		if !strings.Contains(errOut, tc.want) {
 			t.Errorf("%q: stderr %q, want %q", tc.args, errOut, tc.want)
 		}
+	}
+	if code, out, _ := run(t, nil, "help", "diagnose"); code != ExitOK || !strings.Contains(out, "hoofbeat diagnose") {
+		t.Errorf("help diagnose: exit %d\n%s", code, out)
 	}
 	// Bare "hoofbeat" still prints help, successfully.
 	if code, out, _ := run(t, nil); code != ExitOK || !strings.Contains(out, "Available Commands") {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -41,6 +43,10 @@ type DiagnoseOptions struct {
 	// Redact is --redact: mask project IDs and names, the user, addresses
 	// and host names in the report (output.go).
 	Redact bool
+	// Watch is --watch[=INTERVAL] and UntilHealthy --until-healthy
+	// (watch.go).
+	Watch        time.Duration
+	UntilHealthy bool
 }
 
 // cloudFlags are the connection flags shared by every verb that talks to a
@@ -52,6 +58,8 @@ type cloudFlags struct {
 	Insecure bool
 	Timeout  time.Duration
 	Debug    bool
+	// NoTokenCache is --no-token-cache.
+	NoTokenCache bool
 	// OS holds the osFlags' values by the variable each overrides.
 	OS map[string]*string
 }
@@ -84,6 +92,7 @@ func (f *cloudFlags) register(cmd *cobra.Command) {
 	}
 	fl.BoolVar(&f.Insecure, "insecure", false, "do not verify TLS certificates (default $OS_INSECURE)")
 	fl.BoolVar(&f.Debug, "debug", false, "log every API request (method, URL, status, duration) to stderr; secrets are redacted")
+	fl.BoolVar(&f.NoTokenCache, "no-token-cache", false, "neither use nor keep a token in the cache (a 0600 file under the user's cache directory, per auth URL, user, project and scope)")
 }
 
 func (f *cloudFlags) options(cmd *cobra.Command, io *IOStreams) openstack.Options {
@@ -103,7 +112,35 @@ func (f *cloudFlags) options(cmd *cobra.Command, io *IOStreams) openstack.Option
 	if f.Debug {
 		o.Debug = io.ErrOut
 	}
+	if !f.NoTokenCache {
+		o.TokenCache = tokenCacheDir(io.Getenv)
+	}
 	return o
+}
+
+// tokenCacheDir is where tokens are cached: os.UserCacheDir()/hoofbeat,
+// read from the environment the verb was given; "" (no cache) when it
+// has no home.
+func tokenCacheDir(getenv func(string) string) string {
+	var base string
+	switch runtime.GOOS {
+	case "darwin", "ios":
+		if h := getenv("HOME"); filepath.IsAbs(h) {
+			base = filepath.Join(h, "Library", "Caches")
+		}
+	default:
+		base = getenv("XDG_CACHE_HOME")
+		if !filepath.IsAbs(base) {
+			base = ""
+			if h := getenv("HOME"); filepath.IsAbs(h) {
+				base = filepath.Join(h, ".cache")
+			}
+		}
+	}
+	if base == "" {
+		return ""
+	}
+	return filepath.Join(base, "hoofbeat")
 }
 
 func connectCloud(ctx context.Context, o openstack.Options) (pipeline.Collector, error) {
@@ -118,13 +155,18 @@ func NewCmdDiagnose(io *IOStreams, connect func(context.Context, openstack.Optio
 	}
 	o := &DiagnoseOptions{IO: io, Connect: connect}
 	cmd := &cobra.Command{
-		Use:   "diagnose SERVER | --from SNAPSHOT",
+		Use:   "diagnose SERVER|IP|MAC|PORT-ID | --from SNAPSHOT",
 		Short: "Tell why a server does not answer, from the instance outward",
 		Long: `Read the server, its ports, security groups, subnets, networks, the agents
 serving them, its router and floating IP, and report what is wrong, most
 likely cause first, with the evidence and the command that fixes it.
 
-SERVER is a server ID or an exact name. With --check, also evaluate whether
+SERVER is a server ID or an exact name; or a fixed or floating IP address,
+a MAC address or a port ID, which finds the port (in every project, for an
+admin) and its server. A port without a server (a VIP, an allowed-address
+pair holder, a router or DHCP port) is diagnosed as a port: the rules that
+need a server are not applicable. A value that matches several ports
+lists them and exits 2. With --check, also evaluate whether
 the security groups admit a flow (repeatable; each check is tried from each
 --from source, default 0.0.0.0/0).
 
@@ -137,9 +179,13 @@ other value is a snapshot file.
 Exit status: 0 no error found, 1 at least one error finding, 2 usage error
 (bad flag, unknown or ambiguous server, a snapshot file that cannot be
 read), 3 the cloud could not be reached or
-authentication failed.`,
+authentication failed. --watch runs until Ctrl-C (130); --until-healthy
+exits 0 once no error finding is left.`,
 		Example: `  hoofbeat diagnose vm1
   hoofbeat diagnose 3f2a9c1e-7b1d-4a57-9e7c-0a4c5f6e2b11 --output json
+  hoofbeat diagnose 10.0.0.5
+  hoofbeat diagnose fa:16:3e:5b:1c:2d
+  hoofbeat diagnose vm1 --watch=15s --until-healthy
   hoofbeat diagnose vm1 --check tcp/22 --from 203.0.113.0/24 --check icmp
   hoofbeat collect vm1 --out vm1.json && hoofbeat diagnose --from vm1.json
   hoofbeat diagnose vm1 --output html --redact > vm1-report.html`,
@@ -159,7 +205,7 @@ authentication failed.`,
 	o.Cloud.register(cmd)
 	o.HostChecks.Getenv = io.Getenv
 	o.HostChecks.register(cmd)
-	cmd.Flags().BoolVar(&o.HostChecks.Enabled, "hosts", false, "also check the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts): this machine directly, others with --ssh")
+	cmd.Flags().BoolVar(&o.HostChecks.Enabled, "hosts", false, "also check the hosts that serve the server (its compute host, the DHCP and L3 agents' hosts, on ML2/OVN the gateway chassis and the OVN databases): this machine directly, others with --ssh")
 	fl := cmd.Flags()
 	fl.DurationVar(&o.Cloud.Timeout, "timeout", openstack.DefaultTimeout, "deadline for each API request")
 	fl.StringArrayVar(&o.Checks, "check", nil, "a flow to evaluate against the security groups: tcp/22, udp/53, tcp/8000-8080, icmp, icmp/8, any (repeatable)")
@@ -172,12 +218,16 @@ authentication failed.`,
 		return completeRules(toComplete)
 	})
 	configFlag(fl, &o.Config)
+	watchFlags(fl, o)
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
 	return cmd
 }
 
 func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err := checkOutput(o.Output); err != nil {
+		return err
+	}
+	if err := o.checkWatch(); err != nil {
 		return err
 	}
 	if o.Quiet && o.Output != "text" {
@@ -212,14 +262,15 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 		return err
 	}
 	p := newProgress(o.IO, o.Quiet || o.Cloud.Debug)
-	res, err := pipeline.Run(ctx, pipeline.Request{
+	req := pipeline.Request{
 		Server:  o.Server,
 		From:    from,
 		Collect: openstack.CollectOptions{RemoteGroups: len(flows) > 0, ConsoleLines: consoleLines(o.ConsoleLines), Progress: p.report()},
 		Hosts:   o.HostChecks.hostCheck(p),
 		Flows:   flows,
 		Rules:   opt,
-	})
+	}
+	res, err := pipeline.Run(ctx, req)
 	p.clear()
 	if err != nil {
 		return pipelineError(err)
@@ -227,6 +278,9 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	rep := &report.Report{Snapshot: res.Snapshot, Result: res.Result, Flows: flows, Tool: "hoofbeat " + version()}
 	if err := o.render(rep); err != nil {
 		return err
+	}
+	if o.watching() {
+		return o.watch(ctx, req, rep, p)
 	}
 	if res.Result.Worst() >= rule.Error {
 		return errFindings
@@ -272,7 +326,7 @@ func cloudError(err error) error {
 	case openstack.KindAmbiguous:
 		msg := err.Error()
 		if len(oe.Candidates) > 0 {
-			msg += "; candidates:\n  " + strings.Join(oe.Candidates, "\n  ") + "\nname one by ID"
+			msg += "; candidates:\n  " + strings.Join(oe.Candidates, "\n  ") + "\nname one by ID (a server's, or a port's)"
 		}
 		return &ExitError{Code: ExitUsage, Err: errors.New(msg)}
 	default:

@@ -58,7 +58,7 @@ func isSource(v string) bool {
 }
 
 // onlineFlags are the flags that mean nothing when diagnose reads a file.
-var onlineFlags = []string{"os-cloud", "os-cacert", "insecure", "debug", "timeout", "console-lines", "hosts", "ssh"}
+var onlineFlags = []string{"os-cloud", "os-cacert", "insecure", "debug", "timeout", "console-lines", "hosts", "ssh", "no-token-cache"}
 
 // source returns what diagnose reads the server from: the cloud, or the
 // snapshot in o.FromFile.
@@ -93,6 +93,11 @@ func (o *DiagnoseOptions) source(ctx context.Context, cmd *cobra.Command) (pipel
 // readSnapshotFile reads a snapshot file ("-": stdin). Every failure is a
 // usage error of one line naming the file.
 func readSnapshotFile(path string, io *IOStreams) (*snapshot.Snapshot, error) {
+	return readSnapshotAs("--from ", path, io)
+}
+
+// readSnapshotAs is readSnapshotFile with the errors' prefix given.
+func readSnapshotAs(prefix, path string, io *IOStreams) (*snapshot.Snapshot, error) {
 	name := path
 	var s *snapshot.Snapshot
 	var err error
@@ -106,13 +111,13 @@ func readSnapshotFile(path string, io *IOStreams) (*snapshot.Snapshot, error) {
 			if errors.As(oerr, &pe) {
 				oerr = pe.Err
 			}
-			return nil, usageError("--from %s: %v", path, oerr)
+			return nil, usageError("%s%s: %v", prefix, path, oerr)
 		}
 		defer f.Close()
 		s, err = snapshot.Read(f)
 	}
 	if err != nil {
-		return nil, usageError("--from %s: %v", name, err)
+		return nil, usageError("%s%s: %v", prefix, name, err)
 	}
 	return s, nil
 }

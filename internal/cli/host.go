@@ -40,7 +40,7 @@ type hostFlags struct {
 
 func (f *hostFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.BoolVar(&f.SSH, "ssh", false, "reach hosts other than this machine over SSH (user, port, key and jump host from ~/.ssh/config; host keys verified against known_hosts)")
+	fl.BoolVar(&f.SSH, "ssh", false, "reach hosts other than this machine over SSH, as your ssh does: through the system's OpenSSH client with your ssh_config (ProxyCommand, ProxyJump, certificates, ControlPath), never prompting, host keys always checked against known_hosts")
 	fl.StringVar(&f.SSHUser, "ssh-user", "", "SSH user (default: ssh_config's, then $USER)")
 	fl.IntVar(&f.SSHPort, "ssh-port", 0, "SSH port (default: ssh_config's, then 22)")
 	fl.StringArrayVar(&f.Identities, "ssh-identity", nil, "private key file, tried after ssh-agent's keys (repeatable)")
@@ -102,8 +102,13 @@ func (f *hostFlags) targets(names []string, roles map[string][]string) ([]host.T
 			}
 			t.Runner, t.Via, t.Namespaces = &hostrun.Local{Name: t.Name}, "local", host.Netlink{}
 		case f.SSH:
-			t.Runner, t.Via = hostrun.NewSSH(name, hostrun.SSHOptions{User: f.SSHUser, Port: f.SSHPort, IdentityFiles: f.Identities,
-				KnownHosts: f.KnownHosts, Getenv: f.Getenv}), "ssh"
+			r, err := hostrun.NewSSHRunner(name, hostrun.SSHOptions{User: f.SSHUser, Port: f.SSHPort, IdentityFiles: f.Identities,
+				KnownHosts: f.KnownHosts, Getenv: f.Getenv})
+			if err != nil {
+				t.Runner, t.Via = unreachable{name, err.Error()}, "none"
+				break
+			}
+			t.Runner, t.Via = r, "ssh"
 		default:
 			t.Runner, t.Via = unreachable{name, fmt.Sprintf("%s is not this machine (%s): add --ssh to check it over SSH, or run hoofbeat host there", name, self)}, "none"
 		}

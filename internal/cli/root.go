@@ -77,6 +77,7 @@ hoofbeat only reads: it never changes the cloud.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: flagError{suggestFlag(cmd, err)}}
 	})
+	root.SetHelpCommand(newCmdHelp())
 	// cobra's "completion bash|zsh|fish|powershell"; the scripts call the
 	// hidden "__complete", which completes rule names (completeRules).
 
@@ -90,6 +91,7 @@ hoofbeat only reads: it never changes the cloud.`,
 		NewCmdHost(io),
 		NewCmdVersion(io),
 		NewCmdMan(io),
+		NewCmdDiff(io),
 	)
 	return root
 }

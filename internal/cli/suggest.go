@@ -22,6 +22,32 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 	return usageError("%s; \"hoofbeat --help\" lists the commands", msg)
 }
 
+// newCmdHelp replaces cobra's help verb, which prints the root's help and
+// succeeds for a topic it does not know ("hoofbeat help diagnos").
+func newCmdHelp() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		ValidArgsFunction: func(c *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, sub := range c.Root().Commands() {
+				if sub.IsAvailableCommand() {
+					names = append(names, sub.Name())
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			target, _, err := c.Root().Find(args)
+			if len(args) > 0 && (err != nil || target == c.Root()) {
+				return unknownCommand(c.Root(), args)
+			}
+			target.InitDefaultHelpFlag()
+			return target.Help()
+		},
+	}
+}
+
 func quote(s string) string { return `"` + s + `"` }
 
 var unknownFlagRE = regexp.MustCompile(`^unknown flag: --([^\s=]+)`)

@@ -40,6 +40,10 @@ type Options struct {
 	Logs []string
 	// Probes are the active checks (--probe); nil runs none.
 	Probes []ProbeTarget
+	// OVN names the server's objects to read from the OVN databases when
+	// they are on the host, and asks for the host's OVN chassis; nil reads
+	// no OVN (the cloud does not run it).
+	OVN *OVNQuery
 	// Parallel bounds the commands run at once on the host (default 4).
 	Parallel int
 	// CommandTimeout bounds each command (default run.DefaultTimeout).
@@ -90,6 +94,9 @@ func Collect(ctx context.Context, r run.Runner, name string, opt Options) snapsh
 	}
 	do(c.namespaces)
 	do(c.ovs)
+	if opt.OVN != nil {
+		do(c.ovn) // the cloud runs ML2/OVN: other clouds' hosts are not asked
+	}
 	do(c.audit)
 	do(c.logs)
 	do(c.procsAndNova) // nova.conf after ps: the config files nova-compute was started with

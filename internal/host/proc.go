@@ -44,7 +44,7 @@ func ParsePS(b []byte) ([]snapshot.Process, error) {
 // socket) and their neighbours an operator reads beside them, as a path's
 // last element: the program, or the script an interpreter runs, or
 // setproctitle's "neutron-server:".
-var evidenceProgram = regexp.MustCompile(`^(?:\S*/)?(?:dnsmasq|nova-[\w-]+|neutron-[\w-]+|qemu[\w.-]*|haproxy|keepalived|libvirtd|ovs-vswitchd|ovsdb-server):?$`)
+var evidenceProgram = regexp.MustCompile(`^(?:\S*/)?(?:dnsmasq|nova-[\w-]+|neutron-[\w-]+|qemu[\w.-]*|haproxy|keepalived|libvirtd|ovs-vswitchd|ovsdb-server|ovn-controller|ovn-northd):?$`)
 
 // EvidenceProcesses keeps the processes a rule can read and masks
 // credentials in their arguments. The rest of the process table stays on

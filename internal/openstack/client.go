@@ -58,6 +58,9 @@ type Options struct {
 	// variable each stands for (FlagVars): as in the openstack client, a
 	// flag overrides its variable and the clouds.yaml entry.
 	Flags map[string]string
+	// TokenCache is the directory of the token cache (tokencache.go); ""
+	// leaves it off. A token given (OS_TOKEN) is never cached.
+	TokenCache string
 	// Retries bounds the retries of idempotent requests on 5xx, timeouts
 	// and connection errors (0 means the default, 2; negative means none).
 	Retries int
@@ -171,7 +174,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	pc.RetryFunc = retrier{max: o.Retries, backoff: o.backoff}.retry
 	c.provider = pc
 
-	if err := openstack.Authenticate(ctx, pc, cfg.ao); err != nil {
+	if err := c.authenticate(ctx, cfg, newTokenCache(o.TokenCache, cfg)); err != nil {
 		return nil, authError(cfg, err)
 	}
 	c.authRequests = c.requests.Load()

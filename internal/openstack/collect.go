@@ -191,11 +191,9 @@ func (k *collection) serverByName(ctx context.Context, name string) (*novaServer
 // serverByNameAllProjects widens a fruitless search to every project, for
 // an admin: an operator diagnosing a tenant's server by name expects to
 // find it. It says so in the debug log, and the error names the scope.
-func (k *collection) serverByNameAllProjects(ctx context.Context, name string, maybeID bool) (*novaServer, error) {
-	what := fmt.Sprintf("no server named %q", name)
-	if maybeID {
-		what = fmt.Sprintf("no server with ID or name %q", name)
-	}
+//
+// what says what was not found ("no server named …").
+func (k *collection) serverByNameAllProjects(ctx context.Context, name, what string) (*novaServer, error) {
 	if !k.c.cloud.Admin {
 		return nil, newError("find server", KindNotFound, fmt.Errorf("%s in project %s", what, k.c.cloud.Project))
 	}
@@ -211,6 +209,19 @@ func (k *collection) serverByNameAllProjects(ctx context.Context, name string, m
 		return nil, newError("find server", KindNotFound, fmt.Errorf("%s in any project", what))
 	}
 	return found, nil
+}
+
+// notFound says what a query that found nothing was looked for as.
+func notFound(kind queryKind, name string) string {
+	switch kind {
+	case queryID:
+		return fmt.Sprintf("no server or port with ID, nor server named, %q", name)
+	case queryAddress:
+		return fmt.Sprintf("no port or floating IP with address, nor server named, %q", name)
+	case queryMAC:
+		return fmt.Sprintf("no port with MAC address, nor server named, %q", name)
+	}
+	return fmt.Sprintf("no server named %q", name)
 }
 
 // searchName lists /servers/detail?name=^NAME$ (Nova filters names by

@@ -23,7 +23,7 @@ func collect(t *testing.T, c *Client, server string, o CollectOptions) *snapshot
 }
 
 // TestCollectStandard checks the decoding of every source against the
-// standard world, and the cost of the walk: 13 requests including the
+// standard world, and the cost of the walk: 14 requests including the
 // token (the console log is the 13th, asked for with the ports), 3 round
 // trips after authentication.
 func TestCollectStandard(t *testing.T) {
@@ -154,8 +154,8 @@ func TestCollectStandard(t *testing.T) {
 	}
 
 	// The cost: the token, then three rounds of parallel filtered requests.
-	if c.Requests() != 13 || s.Stats.Requests != 13 || fc.Requests() != 13 {
-		t.Errorf("requests = %d (stats %d, served %d), want 13:\n%s", c.Requests(), s.Stats.Requests, fc.Requests(), strings.Join(fc.RequestLog(), "\n"))
+	if c.Requests() != 14 || s.Stats.Requests != 14 || fc.Requests() != 14 {
+		t.Errorf("requests = %d (stats %d, served %d), want 14:\n%s", c.Requests(), s.Stats.Requests, fc.Requests(), strings.Join(fc.RequestLog(), "\n"))
 	}
 	if fc.Count("POST /compute/v2.1/servers/"+fakeos.ServerID+"/action") != 1 {
 		t.Errorf("console log not asked for once:\n%s", strings.Join(fc.RequestLog(), "\n"))
@@ -199,9 +199,9 @@ func TestCollectByName(t *testing.T) {
 	if fc.Count("GET /compute/v2.1/servers/detail?name=%5Evm1%24") != 1 || fc.Count("GET /compute/v2.1/servers/detail?all_tenants=1&name=%5Evm1%24") != 1 {
 		t.Errorf("searches:\n%s", strings.Join(fc.RequestLog(), "\n"))
 	}
-	// token, search, agents, search all projects, ports and console, 6
+	// token, search, agents, search all projects, ports and console, 7
 	// neighbours, 2 routers'.
-	if s.Stats.Requests != 14 || s.Stats.RoundTrips != 5 {
+	if s.Stats.Requests != 15 || s.Stats.RoundTrips != 5 {
 		t.Errorf("stats = %+v", s.Stats)
 	}
 
@@ -244,7 +244,7 @@ func TestCollectNotFound(t *testing.T) {
 	}
 	const missing = "0b0b0b0b-1111-4222-8333-444444444444"
 	_, err = admin.Collect(context.Background(), missing, CollectOptions{})
-	wantError(t, err, KindNotFound, `no server with ID or name "`+missing+`" in any project`)
+	wantError(t, err, KindNotFound, `no server or port with ID, nor server named, "`+missing+`" in any project`)
 
 	_, err = admin.Collect(context.Background(), " ", CollectOptions{})
 	wantError(t, err, KindNotFound, "give a server ID or name")
@@ -320,8 +320,8 @@ func TestCollectNonAdmin(t *testing.T) {
 	if fc.Count("GET /networking/v2.0/networks/") != 0 || fc.Count("GET /networking/v2.0/routers/") != 0 {
 		t.Errorf("asked for hosting agents after the agents were refused:\n%s", strings.Join(fc.RequestLog(), "\n"))
 	}
-	// token + (server, ports, console, agents) + 5 neighbours + routers.
-	if s.Stats.Requests != 11 || s.Stats.RoundTrips != 3 {
+	// token + (server, ports, console, agents) + 6 neighbours + routers.
+	if s.Stats.Requests != 12 || s.Stats.RoundTrips != 3 {
 		t.Errorf("stats = %+v", s.Stats)
 	}
 }
@@ -379,8 +379,8 @@ func TestCollectRemoteGroups(t *testing.T) {
 	if !reflect.DeepEqual(s.RemoteGroupMembers, want) {
 		t.Errorf("members = %v", s.RemoteGroupMembers)
 	}
-	if s.Stats.Requests != 14 || s.Stats.RoundTrips != 3 {
-		t.Errorf("stats = %+v, want 14 requests in 3 round trips", s.Stats)
+	if s.Stats.Requests != 15 || s.Stats.RoundTrips != 3 {
+		t.Errorf("stats = %+v, want 15 requests in 3 round trips", s.Stats)
 	}
 	if fc.Count("GET /networking/v2.0/ports?fields=fixed_ips&fields=security_groups&security_groups="+fakeos.DefaultSGID) != 1 {
 		t.Errorf("requests:\n%s", strings.Join(fc.RequestLog(), "\n"))
@@ -522,8 +522,8 @@ func TestCollectRetriesThenSucceeds(t *testing.T) {
 	if n := fc.Count("GET /networking/v2.0/subnets"); n != 3 {
 		t.Errorf("subnet requests = %d, want 3 (two 500s, then OK)", n)
 	}
-	if s.Stats.Requests != 16 {
-		t.Errorf("requests = %d, want 13 + 3 retries", s.Stats.Requests)
+	if s.Stats.Requests != 17 {
+		t.Errorf("requests = %d, want 14 + 3 retries", s.Stats.Requests)
 	}
 }
 
@@ -637,7 +637,7 @@ func TestCollectMicroversionFallback(t *testing.T) {
 	if c.Compute().Microversion != "2.42" {
 		t.Errorf("microversion = %q", c.Compute().Microversion)
 	}
-	if s.Stats.Requests != 15 || s.Stats.RoundTrips != 5 {
+	if s.Stats.Requests != 16 || s.Stats.RoundTrips != 5 {
 		t.Errorf("stats = %+v, want the refusal and the version document on top", s.Stats)
 	}
 	if !strings.Contains(log.String(), "GET "+fc.URL()+"/compute/v2.1/servers/"+fakeos.ServerID+" 406") ||

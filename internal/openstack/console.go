@@ -49,7 +49,11 @@ func (c *Client) FindServer(ctx context.Context, query string) (*snapshot.Server
 	}
 	s, err := k.serverByName(ctx, query)
 	if err == nil && s == nil {
-		s, err = k.serverByNameAllProjects(ctx, query, uuidRE.MatchString(query))
+		what := fmt.Sprintf("no server named %q", query)
+		if uuidRE.MatchString(query) {
+			what = fmt.Sprintf("no server with ID or name %q", query)
+		}
+		s, err = k.serverByNameAllProjects(ctx, query, what)
 	}
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func TestCollectConsoleLength(t *testing.T) {
 	if g := gap(t, s, snapshot.SourceConsoleLog, ""); g.Reason != "not read: --console-lines is 0" {
 		t.Errorf("gap = %+v", g)
 	}
-	if s.Stats.Requests != 12 || s.Stats.RoundTrips != 3 {
+	if s.Stats.Requests != 13 || s.Stats.RoundTrips != 3 {
 		t.Errorf("without the console: %+v", s.Stats)
 	}
 }

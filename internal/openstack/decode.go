@@ -393,6 +393,8 @@ type neutronFloatingIP struct {
 	PortID            *string `json:"port_id"`
 	RouterID          *string `json:"router_id"`
 	Status            string  `json:"status"`
+	// PortDetails is read only to resolve a floating IP to its server.
+	PortDetails *neutronPortDetails `json:"port_details"`
 }
 
 func (f *neutronFloatingIP) toSnapshot() snapshot.FloatingIP {

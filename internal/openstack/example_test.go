@@ -37,5 +37,5 @@ func Example() {
 	// l3-agents (forbidden): the L3 agents hosting the router are hidden
 	// provider-fields (forbidden): provider attributes of network private are hidden
 	// server-host (forbidden): the server's host is hidden
-	// 11 requests, 4 round trips
+	// 12 requests, 4 round trips
 }

@@ -107,17 +107,24 @@ func (k *collection) settle(fs ...*fetch) {
 func (k *collection) gap(s source, err error) { k.fail(s.name, s.subject, s.hidden, s.list, err) }
 
 // run is the walk: the server (and, when the query looks like an ID, its
-// ports, its console log and the agents in the same round); else a search
-// by name, with the agents; then the ports and the console log if they
-// were not asked for yet; then the neighbourhood.
+// ports, its console log and the agents in the same round; if no server
+// has the ID, the port that has it); for an address or a MAC, the ports and floating IPs it names
+// with the agents, then the server of the port found; else a search by
+// name, with the agents; then the ports and the console log if they were
+// not asked for yet; then the neighbourhood. A port without a server is
+// diagnosed alone.
 func (k *collection) run(ctx context.Context, query string) error {
 	lines := k.o.consoleLines()
 	agents := k.agents()
+	// pending is the agents' fetch until a round has carried it.
+	pending := agents
 	var srv *novaServer
 	var ports, console *fetch
-	byID := uuidRE.MatchString(query)
+	kind, value := kindOf(query)
+	byID := kind == queryID
 	// By ID: the server with its ports, the neighbourhood, the routers.
-	// By name: the search, then the ports, then the same two.
+	// By name, address or MAC: the search, then the server and its ports,
+	// then the same two.
 	k.plan = 3
 	if !byID {
 		k.plan = 4
@@ -125,29 +132,88 @@ func (k *collection) run(ctx context.Context, query string) error {
 	if k.o.Progress != nil {
 		k.o.Progress(0, k.plan, RoundsDone)
 	}
+	var res *found
+	serverID := ""
+	if kind == queryAddress || kind == queryMAC {
+		l := k.lookupAddress(kind, value)
+		k.round(ctx, append(l.fetches(), pending)...)
+		pending = nil
+		var err error
+		if res, err = k.resolve(ctx, l); err != nil {
+			return err
+		}
+		if res != nil {
+			serverID = res.serverID
+		}
+	}
 	if byID {
-		server := lookup(func(ctx context.Context) (err error) { srv, err = k.serverByID(ctx, query); return err })
-		ports, console = k.ports(query), k.console(query, lines)
-		k.round(ctx, server, ports, console, agents)
+		serverID = query
+	}
+	if res != nil && serverID == "" && res.port != nil {
+		k.snap.Target = &res.target
+		k.plan--
+		k.portOnly(ctx, res.port, agents)
+		return nil
+	}
+	triedPort := false
+	for serverID != "" {
+		server := lookup(func(ctx context.Context) (err error) { srv, err = k.serverByID(ctx, serverID); return err })
+		ports, console = k.ports(serverID), k.console(serverID, lines)
+		k.round(ctx, server, ports, console, pending)
+		pending = nil
 		if err := server.err; err != nil && classify(err) != KindNotFound {
-			return newError(fmt.Sprintf("get server %s", query), classify(err), describe(err))
+			return newError(fmt.Sprintf("get server %s", serverID), classify(err), describe(err))
 		}
-		if server.err != nil || srv.ID != query {
-			// The ports and the console were asked for with the query, not
-			// the server's ID.
-			ports, console = nil, nil
+		if server.err == nil && srv.ID == serverID {
+			if res != nil {
+				k.snap.Target = &res.target
+			}
+			break
 		}
+		// The ports and the console were asked for with the query, not
+		// the server's ID.
+		srv, ports, console = nil, nil, nil
+		serverID = ""
+		if res != nil && res.port != nil {
+			// The port's server is not visible: the port is what there is.
+			k.snap.Target = &res.target
+			k.portOnly(ctx, res.port, agents)
+			return nil
+		}
+		if !byID || triedPort {
+			break
+		}
+		// No server has that ID: a port may. Asked only now, so that a
+		// diagnosis by server ID costs no request more; a port ID costs
+		// one round more.
+		triedPort = true
+		byPort := k.lookupPortID(query)
+		k.plan++
+		k.round(ctx, byPort.fetches()...)
+		r, err := k.resolve(ctx, byPort)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			break
+		}
+		res, serverID = r, r.serverID
+		if serverID == "" {
+			k.snap.Target = &res.target
+			k.portOnly(ctx, res.port, agents)
+			return nil
+		}
+		k.plan++ // the port's server
 	}
 	if srv == nil {
 		search := lookup(func(ctx context.Context) (err error) { srv, err = k.serverByName(ctx, query); return err })
-		if byID {
-			k.plan++ // an ID-shaped name, or no such ID
-			k.round(ctx, search)
-		} else {
-			k.round(ctx, search, agents)
+		if pending == nil {
+			k.plan++ // an ID-, address- or MAC-shaped name, or no such thing
 		}
+		k.round(ctx, search, pending)
+		pending = nil
 		if search.err == nil && srv == nil {
-			srv, search.err = k.serverByNameAllProjects(ctx, query, byID)
+			srv, search.err = k.serverByNameAllProjects(ctx, query, notFound(kind, query))
 		}
 		if search.err != nil {
 			return search.err
@@ -194,7 +260,7 @@ func (k *collection) neighbourhood(ctx context.Context) {
 	// The networks are applied before their ports, which a non-admin may
 	// not see on another project's network.
 	fs := slices.Concat(
-		[]*fetch{groups, k.subnets(netIDs), k.networks(netIDs), netPorts, k.floatingIPs(portIDs)},
+		[]*fetch{groups, k.subnets(netIDs), k.networks(netIDs), netPorts, k.floatingIPs(portIDs), k.externalNetworks()},
 		k.dhcpAgents(netIDs),
 		k.ipAvailability(availNets),
 	)
@@ -511,5 +577,19 @@ func (k *collection) remoteGroupMembers(groups []string) *fetch {
 			slices.Sort(members[g])
 		}
 		k.snap.RemoteGroupMembers = members
+	})
+}
+
+// externalNetworks lists the cloud's external networks, ID and name: a
+// router's gateway is on one, which the gateway hop names. Asked in the
+// neighbourhood's round, before the routers are known: one request more,
+// no round trip more; a cloud has few external networks.
+func (k *collection) externalNetworks() *fetch {
+	src := source{name: snapshot.SourceExternalNetworks, hidden: "the external networks are hidden", list: true}
+	q := url.Values{"router:external": {"True"}, "fields": {"id", "name"}}
+	return get(src, list[neutronNetwork](k.c, "networks", q, "networks"), func(networks []neutronNetwork) {
+		for i := range networks {
+			k.snap.ExternalNetworks = append(k.snap.ExternalNetworks, snapshot.Network{ID: networks[i].ID, Name: networks[i].Name, External: true})
+		}
 	})
 }

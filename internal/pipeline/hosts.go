@@ -2,7 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hoofbeat/hoofbeat/internal/host"
@@ -59,7 +63,7 @@ func ProbeTargets(s *snapshot.Snapshot) map[string][]host.ProbeTarget {
 
 // attach checks the server's hosts into the snapshot. A server with no
 // known host is a gap, not an error.
-func (hc *HostCheck) attach(ctx context.Context, snap *snapshot.Snapshot) error {
+func (hc *HostCheck) attach(ctx context.Context, snap *snapshot.Snapshot, flows []rule.Flow) error {
 	sel := hc.Select
 	if sel == nil {
 		sel = ServerHosts
@@ -78,7 +82,7 @@ func (hc *HostCheck) attach(ctx context.Context, snap *snapshot.Snapshot) error 
 	if hc.Probe {
 		probes = ProbeTargets(snap)
 	}
-	hosts, err := checkHosts(ctx, hc.Reach, names, roles, probes, hc.Fanout)
+	hosts, err := checkHosts(ctx, hc.Reach, names, roles, probes, host.Options{OVN: OVNQuery(snap, names, flows)}, hc.Fanout)
 	snap.Hosts = hosts
 	return err
 }
@@ -96,7 +100,7 @@ type HostsRequest struct {
 // CheckHosts checks the hosts and evaluates the host rules over them. A
 // host that cannot be reached is in the result as such, not an error.
 func CheckHosts(ctx context.Context, req HostsRequest) (*Result, error) {
-	hosts, err := checkHosts(ctx, req.Reach, req.Names, nil, nil, req.Fanout)
+	hosts, err := checkHosts(ctx, req.Reach, req.Names, nil, nil, host.Options{}, req.Fanout)
 	if err != nil {
 		return nil, &Error{Stage: StageHosts, Err: err}
 	}
@@ -106,7 +110,7 @@ func CheckHosts(ctx context.Context, req HostsRequest) (*Result, error) {
 
 // checkHosts reaches and checks every host, then releases them. The hosts
 // come back even when releasing failed: they were checked.
-func checkHosts(ctx context.Context, reach Reach, names []string, roles map[string][]string, probes map[string][]host.ProbeTarget, f host.Fanout) ([]snapshot.Host, error) {
+func checkHosts(ctx context.Context, reach Reach, names []string, roles map[string][]string, probes map[string][]host.ProbeTarget, base host.Options, f host.Fanout) ([]snapshot.Host, error) {
 	ts, release, err := reach(names, roles)
 	if err != nil {
 		return nil, err
@@ -114,6 +118,166 @@ func checkHosts(ctx context.Context, reach Reach, names []string, roles map[stri
 	for i := range ts {
 		ts[i].Probes = probes[ts[i].Name]
 	}
-	hosts := host.CheckAll(ctx, ts, host.Options{}, f)
+	hosts := host.CheckAll(ctx, ts, base, f)
 	return hosts, release()
+}
+
+// OVNQuery names the server's objects in the OVN databases, for the hosts
+// that hold them: nil unless the agents say the cloud runs ML2/OVN (or are
+// hidden, when only the databases can tell).
+func OVNQuery(s *snapshot.Snapshot, hosts []string, flows []rule.Flow) *host.OVNQuery {
+	ovn := s.Gap(snapshot.SourceAgents) != nil
+	for _, a := range s.Agents {
+		ovn = ovn || strings.HasPrefix(a.AgentType, "OVN ")
+	}
+	if !ovn || s.Server == nil {
+		return nil
+	}
+	q := &host.OVNQuery{Hosts: slices.Clone(hosts), LagRecheck: 2 * time.Second}
+	add := func(list *[]string, v string) {
+		if v != "" && !slices.Contains(*list, v) {
+			*list = append(*list, v)
+		}
+	}
+	v := topology.New(s)
+	for _, p := range v.Ports {
+		add(&q.Ports, p.ID)
+		add(&q.Networks, p.NetworkID)
+		for _, sg := range p.SecurityGroups {
+			add(&q.SecurityGroups, sg)
+		}
+		for _, sn := range p.Subnets {
+			add(&q.Subnets, sn.ID)
+		}
+	}
+	for _, l := range v.Routers {
+		add(&q.Routers, l.ID)
+	}
+	q.Traces = traceSpecs(s, flows)
+	q.FloatingTraces = floatingTraces(s, flows)
+	return q
+}
+
+// outsideSource stands for a host outside the cloud (TEST-NET-3) when a
+// flow names no source of its own.
+const outsideSource = "203.0.113.1"
+
+// floatingTraces are the default ping and each --check flow to each of the
+// server's floating IPs, from outside: the flow's source when it names
+// one, else outsideSource.
+func floatingTraces(s *snapshot.Snapshot, flows []rule.Flow) []host.OVNFloatingTrace {
+	var out []host.OVNFloatingTrace
+	for _, f := range s.FloatingIPs {
+		if f.RouterID == "" || !slices.ContainsFunc(s.Ports, func(p snapshot.Port) bool { return p.ID == f.PortID }) {
+			continue
+		}
+		add := func(label, l4 string, from netip.Prefix) {
+			src := outsideSource
+			if from.IsValid() && from.Addr().Is4() && from.Bits() > 0 {
+				src = from.Addr().String()
+			}
+			out = append(out, host.OVNFloatingTrace{Label: fmt.Sprintf("%s from %s to floating IP %s", label, src, f.FloatingIPAddress),
+				Router: f.RouterID, FloatingIP: f.FloatingIPAddress, From: src, L4: l4})
+		}
+		add("ping", "icmp4 && icmp4.type == 8", netip.Prefix{})
+		for _, fl := range flows {
+			if l4 := microflowL4(fl); l4 != "" {
+				add(fl.Spec, l4, fl.From)
+			}
+		}
+	}
+	return out
+}
+
+// traceSpecs are the microflows ovn-trace follows: the default ping and
+// each --check flow, to each IPv4 address of the server's ports, entering
+// the network from another port of it: the router's interface (traffic
+// from beyond the router), else the network's metadata port. The source
+// is the flow's own (--from) when it names one, else that port's address.
+func traceSpecs(s *snapshot.Snapshot, flows []rule.Flow) []host.OVNTraceSpec {
+	type question struct {
+		label, l4 string
+		from      netip.Prefix
+	}
+	qs := []question{{label: "ping", l4: "icmp4 && icmp4.type == 8"}}
+	for _, f := range flows {
+		if l4 := microflowL4(f); l4 != "" {
+			qs = append(qs, question{label: f.Spec, l4: l4, from: f.From})
+		}
+	}
+	var out []host.OVNTraceSpec
+	for _, p := range s.Ports {
+		src := traceSource(s, p.NetworkID)
+		if src == nil || p.MACAddress == "" {
+			continue
+		}
+		for _, fip := range p.FixedIPs {
+			dst, err := netip.ParseAddr(fip.IPAddress)
+			if err != nil || !dst.Is4() {
+				continue
+			}
+			srcIP := addressOn(*src, fip.SubnetID)
+			for _, qq := range qs {
+				from := srcIP
+				if qq.from.IsValid() && qq.from.Addr().Is4() && qq.from.Bits() > 0 {
+					from = qq.from.Addr().String()
+				}
+				if from == "" {
+					continue
+				}
+				out = append(out, host.OVNTraceSpec{
+					Label:    fmt.Sprintf("%s from %s to %s", qq.label, from, dst),
+					Datapath: "neutron-" + p.NetworkID,
+					Microflow: fmt.Sprintf(`inport == %s && eth.src == %s && eth.dst == %s && ip4.src == %s && ip4.dst == %s && ip.ttl == 64 && %s`,
+						strconv.Quote(src.ID), src.MACAddress, p.MACAddress, from, dst, qq.l4),
+				})
+			}
+		}
+	}
+	return out
+}
+
+// traceSource is the network's port a trace enters by.
+func traceSource(s *snapshot.Snapshot, networkID string) *snapshot.Port {
+	for _, owners := range [][]string{snapshot.RouterInterfaceOwners, {"network:distributed"}} {
+		for _, p := range s.NetworkPortsByOwner(networkID, owners...) {
+			if p.MACAddress != "" {
+				return &p
+			}
+		}
+	}
+	return nil
+}
+
+func addressOn(p snapshot.Port, subnetID string) string {
+	for _, f := range p.FixedIPs {
+		if f.SubnetID == subnetID {
+			return f.IPAddress
+		}
+	}
+	return ""
+}
+
+// microflowL4 is ovn-trace's match for a flow's protocol and port; "" for
+// what it cannot express here (IPv6-only protocols on an IPv4 trace).
+func microflowL4(f rule.Flow) string {
+	switch f.Protocol {
+	case "icmp", "any":
+		t := 8 // echo request, unless the check names a type
+		if f.Protocol == "icmp" && f.PortMin > 0 {
+			t = f.PortMin
+		}
+		return fmt.Sprintf("icmp4 && icmp4.type == %d", t)
+	case "tcp", "udp", "sctp":
+		if f.PortMin <= 0 {
+			return f.Protocol
+		}
+		return fmt.Sprintf("%s && %s.dst == %d", f.Protocol, f.Protocol, f.PortMin)
+	case "ipv6-icmp", "icmpv6":
+		return ""
+	}
+	if n, err := strconv.Atoi(f.Protocol); err == nil && n > 0 && n < 256 {
+		return fmt.Sprintf("ip.proto == %d", n)
+	}
+	return ""
 }

@@ -86,7 +86,7 @@ func Collect(ctx context.Context, req Request) (*snapshot.Snapshot, error) {
 		return nil, &Error{Stage: StageCollect, Err: err}
 	}
 	if req.Hosts != nil {
-		if err := req.Hosts.attach(ctx, snap); err != nil {
+		if err := req.Hosts.attach(ctx, snap, req.Flows); err != nil {
 			return nil, &Error{Stage: StageHosts, Err: err}
 		}
 	}
@@ -94,7 +94,7 @@ func Collect(ctx context.Context, req Request) (*snapshot.Snapshot, error) {
 }
 
 // Evaluate runs the catalogue over a snapshot collected for req. The host
-// rules run only when the hosts were asked for or the snapshot carries
+// and OVN rules (read on the hosts) run only when the hosts were asked for or the snapshot carries
 // them: otherwise they would all say "could not check" about hosts nobody
 // meant to check.
 func Evaluate(snap *snapshot.Snapshot, req Request) rule.Result {
@@ -105,7 +105,7 @@ func Evaluate(snap *snapshot.Snapshot, req Request) rule.Result {
 			opt.Exclude = map[string]bool{}
 		}
 		for _, r := range rule.Catalogue() {
-			if r.Domain() == "host" {
+			if d := r.Domain(); d == "host" || d == "ovn" {
 				opt.Exclude[r.Name] = true
 			}
 		}

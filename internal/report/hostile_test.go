@@ -19,10 +19,17 @@ import (
 
 // hostileExamples are recorded lab snapshots whose findings carry commands
 // built from names, host names, log lines and iptables rules.
-var hostileExamples = []string{"icmp-ingress", "router-interface", "vxlan-blocked", "agent-log-error", "serial-listen-loopback", "dhcp-agent-stopped", "server-error"}
+// The ovn/ ones are the OVN lab's recordings (internal/rule/testdata/ovn),
+// whose fixes name chassis, gateway ports and ovn-trace microflows.
+var hostileExamples = []string{"icmp-ingress", "router-interface", "vxlan-blocked", "agent-log-error", "serial-listen-loopback", "dhcp-agent-stopped", "server-error",
+	"ovn/gateway-chassis-bogus-vm1", "ovn/acl-icmp-deleted-vm1", "ovn/ovn-controller-stopped-vm3"}
 
 func readExample(tb testing.TB, name string) []byte {
-	b, err := os.ReadFile("../../examples/snapshots/" + name + ".json")
+	path := "../../examples/snapshots/" + name + ".json"
+	if n, ok := strings.CutPrefix(name, "ovn/"); ok {
+		path = "../rule/testdata/ovn/" + n + ".json"
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}

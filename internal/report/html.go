@@ -153,7 +153,7 @@ func writeHTML(w io.Writer, v *view) error {
 		pg.VerdictClass = "error"
 	case v.Warnings > 0:
 		pg.VerdictClass = "warning"
-	case v.Server == nil || len(v.Skipped) > 0:
+	case v.Server == nil && v.Target == nil || len(v.Skipped) > 0:
 		pg.VerdictClass = "skipped"
 	default:
 		pg.VerdictClass = "ok"

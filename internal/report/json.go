@@ -17,12 +17,15 @@ const SchemaVersion = 1
 // (empty strings, empty arrays or null as documented) so that scripts need no
 // existence checks.
 type jsonDoc struct {
-	SchemaVersion int           `json:"schema_version"`
-	Tool          string        `json:"tool"`
-	CheckedAt     *string       `json:"checked_at"`
-	Cloud         jsonCloud     `json:"cloud"`
-	Query         string        `json:"query"`
-	Server        *jsonServer   `json:"server"`
+	SchemaVersion int         `json:"schema_version"`
+	Tool          string      `json:"tool"`
+	CheckedAt     *string     `json:"checked_at"`
+	Cloud         jsonCloud   `json:"cloud"`
+	Query         string      `json:"query"`
+	Server        *jsonServer `json:"server"`
+	// Target is the port the query named by address, floating IP, MAC
+	// or ID; absent when it named a server.
+	Target        *jsonTarget   `json:"target,omitempty"`
 	Flows         []jsonFlow    `json:"flows"`
 	Path          []jsonHop     `json:"path"`
 	Findings      []jsonFinding `json:"findings"`
@@ -42,6 +45,12 @@ type jsonCloud struct {
 	User    string `json:"user"`
 	Project string `json:"project"`
 	Admin   bool   `json:"admin"`
+}
+
+type jsonTarget struct {
+	By           string `json:"by"`
+	PortID       string `json:"port_id"`
+	FloatingIPID string `json:"floating_ip_id,omitempty"`
 }
 
 type jsonServer struct {
@@ -157,6 +166,9 @@ func toJSON(v *view) jsonDoc {
 	}
 	if s := v.Server; s != nil {
 		d.Server = &jsonServer{ID: s.ID, Name: s.Name, Status: s.Status, Host: s.Host}
+	}
+	if t := v.Target; t != nil {
+		d.Target = &jsonTarget{By: t.By, PortID: t.PortID, FloatingIPID: t.FloatingIPID}
 	}
 	for _, f := range v.Flows {
 		from := ""

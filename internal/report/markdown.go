@@ -164,6 +164,9 @@ func (v *view) flowLine() string {
 
 func (v *view) serverLine() string {
 	s := v.Server
+	if s == nil && v.Target != nil {
+		return v.portLine()
+	}
 	if s == nil {
 		return v.Query + " (not found)"
 	}
@@ -174,7 +177,30 @@ func (v *view) serverLine() string {
 	case v.HostHidden:
 		l += ", host hidden"
 	}
-	return l
+	return l + v.targetNote()
+}
+
+// targetNote says how the query named the server when it named a port:
+// " (found by address 10.0.0.5, port …)".
+func (v *view) targetNote() string {
+	if v.Target == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (found by %s %s: port %s)", v.Target.By, v.Query, v.Target.PortID)
+}
+
+// portLine names a port diagnosed without a server: what it is, since a
+// VIP, a router port and a DHCP port are not read the same way.
+func (v *view) portLine() string {
+	l := fmt.Sprintf("%s, found by %s %s", v.Target.PortID, v.Target.By, v.Query)
+	if p := v.TargetPort; p != nil {
+		owner := p.DeviceOwner
+		if owner == "" {
+			owner = "no device owner"
+		}
+		l = strings.TrimSpace(fmt.Sprintf("%s %s, %s %s", p.Name, l, owner, p.DeviceID)) + ", no server"
+	}
+	return strings.TrimSpace(l)
 }
 
 // portLabel names a port's path in the diagram.

@@ -71,6 +71,9 @@ type hopRules struct {
 	// skipped are the rules that did not run, or ran only in part.
 	skipped map[string]bool
 	reasons []string
+	// notApplicable are why the hop's rules did not apply to a port
+	// diagnosed alone (its security groups filter no VIF of a server).
+	notApplicable []string
 }
 
 type pathBuilder struct {
@@ -107,6 +110,17 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 	for _, p := range res.Passed {
 		tally(p, "")
 	}
+	if s.PortOnly() {
+		for _, n := range res.NotApplicable {
+			h := place(n.Rule, n.Domain)
+			if b.stats[h] == nil {
+				b.stats[h] = &hopRules{rules: map[string]bool{}, skipped: map[string]bool{}}
+			}
+			if st := b.stats[h]; !contains(st.notApplicable, n.Reason) {
+				st.notApplicable = append(st.notApplicable, n.Reason)
+			}
+		}
+	}
 	for _, f := range res.Findings {
 		tally(f.Rule, f.Domain)
 	}
@@ -119,7 +133,7 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 	}
 
 	var scopes []portScope
-	if s.Server != nil {
+	if s.Server != nil || s.PortOnly() {
 		for _, p := range topology.New(s).Ports {
 			scopes = append(scopes, portScope{port: p, ids: b.scopeIDs(p)})
 		}
@@ -141,7 +155,7 @@ func buildPath(s *snapshot.Snapshot, findings []findingView, res rule.Result, pl
 
 	var path []hopView
 	path = append(path, b.instance())
-	if s.Server != nil {
+	if s.Server != nil || s.PortOnly() {
 		if len(s.Ports) == 0 {
 			path = append(path, b.hop(rule.HopPort, "", nil, false, "the server has no port"))
 		}
@@ -198,6 +212,9 @@ func (b *pathBuilder) hop(name, portID string, res []resource, present bool, abs
 	case len(st.rules) > 0 && len(st.skipped) == len(st.rules):
 		h.Status = statusSkipped
 		h.Note = strings.Join(st.reasons, "; ")
+	case len(st.rules) == 0 && len(st.notApplicable) > 0 && present:
+		h.Status = statusNA
+		h.Note = strings.Join(st.notApplicable, "; ")
 	case !present:
 		h.Status = statusNA
 		h.Note = absent
@@ -218,6 +235,9 @@ func (b *pathBuilder) hop(name, portID string, res []resource, present bool, abs
 
 func (b *pathBuilder) instance() hopView {
 	srv := b.s.Server
+	if srv == nil && b.s.PortOnly() {
+		return b.hop(rule.HopInstance, "", nil, false, "no server: the port is diagnosed alone")
+	}
 	if srv == nil {
 		why := "not in the snapshot"
 		if g := b.s.Gap(snapshot.SourceServer); g != nil {
@@ -255,10 +275,146 @@ func (b *pathBuilder) instance() hopView {
 // portPath is one port's hops, each from the view (package topology) of what
 // the port's path goes through.
 func (b *pathBuilder) portPath(vp topology.Port) []hopView {
-	return []hopView{
+	hops := []hopView{
 		b.portHop(vp), b.securityGroupsHop(vp), b.subnetHop(vp), b.networkHop(vp),
 		b.dhcpHop(vp), b.routerHop(vp), b.gatewayHop(vp), b.floatingIPHop(vp),
 	}
+	if o := ovnDatabases(b.s); o != nil {
+		hops = append(hops, b.ovnHop(vp, o))
+	}
+	return hops
+}
+
+// ovnDatabases is the OVN read on the database host, nil when none was.
+func ovnDatabases(s *snapshot.Snapshot) *snapshot.OVN {
+	for _, h := range s.Hosts {
+		if h.OVN != nil && h.OVN.NB != nil && h.OVN.SB != nil {
+			return h.OVN
+		}
+	}
+	return nil
+}
+
+// ovnHop follows the port along OVN's logical path: its Logical_Switch_Port,
+// the switch, the router port on it, the router's gateway chassis and the
+// NAT of its floating IPs; "✗" marks where ovn-trace drops a checked
+// packet to the port (a switch stage on the switch, a router stage on the
+// router).
+func (b *pathBuilder) ovnHop(vp topology.Port, o *snapshot.OVN) hopView {
+	nb, sb := o.NB, o.SB
+	// Where each trace to this port drops, by the element it drops on,
+	// each stage once with the flows it drops.
+	type drop struct{ at, stage string }
+	var order []drop
+	flows := map[drop][]string{}
+	for _, t := range o.Traces {
+		if t.Delivered || t.Error != "" || !slices.ContainsFunc(vp.FixedIPs, func(f snapshot.FixedIP) bool { return strings.Contains(t.Label, " to "+f.IPAddress) }) &&
+			!slices.ContainsFunc(vp.FloatingIPs, func(f *snapshot.FloatingIP) bool { return strings.HasSuffix(t.Label, " "+f.FloatingIPAddress) }) {
+			continue
+		}
+		d := drop{at: "switch", stage: fmt.Sprintf("%s table %d %s", pipelineOf(t.Pipeline), t.Table, t.Stage)}
+		if strings.HasPrefix(t.Stage, "lr_") {
+			d.at = "router"
+		}
+		if _, seen := flows[d]; !seen {
+			order = append(order, d)
+		}
+		flows[d] = append(flows[d], strings.SplitN(t.Label, " to ", 2)[0])
+	}
+	var parts []string
+	mark := func(text, at string) string {
+		for _, d := range order {
+			if d.at == at {
+				text += fmt.Sprintf(" ✗ dropped at %s (%s)", d.stage, strings.Join(flows[d], ", "))
+			}
+		}
+		return text
+	}
+	lsp := "LSP none"
+	for _, p := range nb.SwitchPorts {
+		if p.Name == vp.ID {
+			lsp = "LSP " + shortOrID(p.Name)
+			if p.Up != nil && *p.Up {
+				lsp += " up"
+			} else {
+				lsp += " down"
+			}
+			for _, pb := range sb.PortBindings {
+				if pb.LogicalPort == p.Name {
+					for _, c := range sb.Chassis {
+						if c.UUID == pb.Chassis {
+							lsp += " on " + c.Name
+						}
+					}
+				}
+			}
+		}
+	}
+	parts = append(parts, lsp)
+	sw := "switch none"
+	for _, ls := range nb.Switches {
+		if ls.Name == "neutron-"+vp.NetworkID {
+			sw = "switch " + orID(ls.ExternalIDs["neutron:network_name"], ls.Name)
+		}
+	}
+	parts = append(parts, mark(sw, "switch"))
+	for _, l := range vp.Routers {
+		for _, lr := range nb.Routers {
+			if lr.Name != "neutron-"+l.ID {
+				continue
+			}
+			rp := "router port none"
+			for _, p := range nb.RouterPorts {
+				if p.Name == "lrp-"+l.Port.ID {
+					rp = "router port " + strings.Join(p.Networks, " ")
+				}
+			}
+			parts = append(parts, mark(rp+" of "+orID(lr.ExternalIDs["neutron:router_name"], lr.Name), "router"))
+			var gws []string
+			for _, p := range nb.RouterPorts {
+				if !slices.Contains(lr.Ports, p.UUID) {
+					continue
+				}
+				for _, g := range append(slices.Clone(nb.GatewayChassis), nb.HAChassis...) {
+					if slices.Contains(p.GatewayChassis, g.UUID) {
+						gws = append(gws, g.ChassisName)
+					}
+				}
+			}
+			if len(gws) > 0 {
+				parts = append(parts, "gateway chassis "+strings.Join(gws, ", "))
+			}
+			var nats []string
+			for _, n := range nb.NATs {
+				if !slices.Contains(lr.NAT, n.UUID) {
+					continue
+				}
+				if n.Type == "dnat_and_snat" && slices.ContainsFunc(vp.FixedIPs, func(f snapshot.FixedIP) bool { return f.IPAddress == n.LogicalIP }) {
+					nats = append(nats, "NAT "+n.ExternalIP+"↔"+n.LogicalIP)
+				}
+			}
+			parts = append(parts, nats...)
+		}
+	}
+	h := b.hop(rule.HopOVN, vp.ID, []resource{{Kind: "port", ID: vp.ID, Name: vp.Name}}, true, "")
+	h.Text = strings.Join(parts, " → ")
+	return h
+}
+
+// pipelineOf shortens ovn-trace's pipeline header to its datapath:
+// egress(dp="private", inport=…) → egress(dp="private").
+func pipelineOf(p string) string {
+	if i := strings.Index(p, ","); i > 0 {
+		return p[:i] + ")"
+	}
+	return p
+}
+
+func shortOrID(id string) string {
+	if len(id) > 8 {
+		return id[:8] + "…"
+	}
+	return id
 }
 
 func (b *pathBuilder) portHop(vp topology.Port) hopView {
@@ -464,7 +620,7 @@ func (b *pathBuilder) gatewayHop(vp topology.Port) hopView {
 		}
 		g := resource{Kind: "network", ID: gw.NetworkID}
 		gt := []string{gw.NetworkID}
-		if en := b.s.Network(gw.NetworkID); en != nil {
+		if en := b.s.ExternalNetwork(gw.NetworkID); en != nil {
 			g.Name = en.Name
 			gt = []string{orID(en.Name, en.ID)}
 		}

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -26,6 +29,10 @@ import (
 // nothing outside the cloud. Well-known addresses (169.254.169.254,
 // loopback, 0.0.0.0, netmasks) are kept too.
 //
+// MAC addresses are masked too (mac-1), and a host name wherever it
+// appears, alone or as the first label of a domain name (ctl and
+// ctl.example.com are both host-1).
+//
 // Redaction runs after the rules: the verdict is the unredacted one.
 func Redact(r *Report) *Report {
 	if r == nil || r.Snapshot == nil {
@@ -50,6 +57,30 @@ func Redact(r *Report) *Report {
 		}
 		out.Flows = append(out.Flows, f)
 	}
+	return out
+}
+
+// RedactSnapshot returns a copy of a snapshot fit to share, masked as
+// Redact masks a report ("hoofbeat collect --redact"): the same value
+// gets the same mask throughout the file, so that diagnose --from still
+// relates a port to its subnet, a host to its agents.
+//
+// Addresses and MAC addresses stay addresses there, for the rules to
+// parse: each is replaced by another, the same one every time, and two
+// addresses that shared a prefix share one still (prefix-preserving, as
+// Crypto-PAn), with the last 8 bits kept, so that subnets, gateways and
+// pools still contain what they contained. MAC addresses keep their
+// vendor's half. The mapping's key is random, drawn for each file.
+func RedactSnapshot(s *snapshot.Snapshot) *snapshot.Snapshot {
+	out := deepCopy(s)
+	m := newMasker()
+	m.key = make([]byte, 32)
+	if _, err := rand.Read(m.key); err != nil {
+		panic(fmt.Sprintf("redact: %v", err)) // crypto/rand does not fail
+	}
+	project, user := m.learn(out)
+	m.walk(reflect.ValueOf(out))
+	out.Cloud.Project, out.Cloud.User = project, user
 	return out
 }
 
@@ -91,13 +122,21 @@ type masker struct {
 	// longest first.
 	words []wordMask
 	ips   map[netip.Addr]string
+	macs  map[string]string
 	n     map[string]int
+	// key, when set, keeps the form of addresses and MAC addresses
+	// (RedactSnapshot): they are mapped through it, not named ip-N.
+	key []byte
 }
 
-type wordMask struct{ value, mask string }
+type wordMask struct {
+	value, mask string
+	// domain, for a host name, matches it as a domain name's first label.
+	domain *regexp.Regexp
+}
 
 func newMasker() *masker {
-	return &masker{ips: map[netip.Addr]string{}, n: map[string]int{}}
+	return &masker{ips: map[netip.Addr]string{}, macs: map[string]string{}, n: map[string]int{}}
 }
 
 func (m *masker) next(kind string) string {
@@ -118,7 +157,11 @@ func (m *masker) word(kind, v string) {
 	if _, err := netip.ParseAddr(v); err == nil {
 		return // an address: masked as one
 	}
-	m.words = append(m.words, wordMask{v, m.next(kind)})
+	w := wordMask{value: v, mask: m.next(kind)}
+	if kind == "host" {
+		w.domain = regexp.MustCompile(`(^|[^A-Za-z0-9_.-])` + regexp.QuoteMeta(v) + `(?:\.[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*)+`)
+	}
+	m.words = append(m.words, w)
 }
 
 // learn collects the values to mask, in a fixed order so that masks are
@@ -148,6 +191,13 @@ func (m *masker) learn(s *snapshot.Snapshot) (project, user string) {
 	}
 	for _, h := range s.Hosts {
 		m.word("host", h.Name)
+		if c := h.NovaConf; c != nil {
+			m.word("host", c.Host)
+			m.word("host", c.SerialProxyHost)
+			if u, err := url.Parse(c.BaseURL); err == nil {
+				m.word("host", u.Hostname())
+			}
+		}
 	}
 	for _, g := range s.SecurityGroups {
 		projects = append(projects, g.ProjectID)
@@ -216,13 +266,73 @@ func (m *masker) walk(v reflect.Value) {
 // addrToken finds IPv4 and IPv6 candidates, with an optional prefix length.
 var addrToken = regexp.MustCompile(`[0-9A-Fa-f:.]*[.:][0-9A-Fa-f:.]*(?:/\d{1,3})?`)
 
-// mask replaces addresses and known words in s.
+// macToken is a MAC address as Linux and Neutron write it.
+var macToken = regexp.MustCompile(`\b[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}\b`)
+
+// mask replaces MAC addresses, addresses and known words in s.
 func (m *masker) mask(s string) string {
+	s = macToken.ReplaceAllStringFunc(s, m.maskMAC)
 	s = addrToken.ReplaceAllStringFunc(s, m.maskAddr)
 	for _, w := range m.words {
+		if w.domain != nil && strings.Contains(s, w.value+".") {
+			// ctl.example.com: the domain may name the site.
+			s = w.domain.ReplaceAllString(s, "${1}"+w.mask)
+		}
 		s = replaceWord(s, w.value, w.mask)
 	}
 	return s
+}
+
+// maskMAC masks one MAC address, the same one the same way whatever its
+// case.
+func (m *masker) maskMAC(tok string) string {
+	k := strings.ToLower(tok)
+	mk, ok := m.macs[k]
+	if !ok {
+		mk = m.next("mac")
+		if m.key != nil {
+			// The vendor's half kept (fa:16:3e is every OpenStack port's).
+			h := m.prf([]byte("mac"), []byte(k))
+			mk = fmt.Sprintf("%s:%02x:%02x:%02x", k[:8], h[0], h[1], h[2])
+		}
+		m.macs[k] = mk
+	}
+	return mk
+}
+
+// addr maps an address prefix-preservingly: bit i of the result is bit i
+// flipped by a function of the bits before it. IPv4 keeps its last 8
+// bits; IPv6 its first 16 (fe80::, 2001:) and its last 8.
+func (m *masker) addr(a netip.Addr) netip.Addr {
+	b := a.AsSlice()
+	from, to := 0, len(b)*8-8
+	if a.Is6() {
+		from = 16
+	}
+	out := make([]byte, len(b))
+	copy(out, b)
+	for i := from; i < to; i++ {
+		// The prefix is the original's first i bits.
+		pre := make([]byte, len(b))
+		for j := 0; j < i; j++ {
+			pre[j/8] |= b[j/8] & (0x80 >> (j % 8))
+		}
+		if m.prf([]byte{byte(i)}, pre)[0]&1 == 1 {
+			out[i/8] ^= 0x80 >> (i % 8)
+		}
+	}
+	r, _ := netip.AddrFromSlice(out)
+	return r
+}
+
+// prf is HMAC-SHA256 under the mapping's key.
+func (m *masker) prf(parts ...[]byte) []byte {
+	h := hmac.New(sha256.New, m.key)
+	for _, p := range parts {
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	return h.Sum(nil)
 }
 
 // maskAddr masks one candidate token if it is an address worth hiding.
@@ -248,6 +358,9 @@ func (m *masker) maskAddr(tok string) string {
 	mk, ok := m.ips[a]
 	if !ok {
 		mk = m.next("ip")
+		if m.key != nil {
+			mk = m.addr(a).String()
+		}
 		m.ips[a] = mk
 	}
 	if hasBits {

@@ -108,7 +108,7 @@ func TestMaskAddresses(t *testing.T) {
 	got := m.mask("10.0.0.12 and 10.0.0.12/24, gw 10.0.0.1. metadata 169.254.169.254, any 0.0.0.0/0, mask 255.255.255.0, " +
 		"loop 127.0.0.1, v6 2001:db8::12/64 fe80::1, mac fa:16:3e:12:34:56, time 10:12:03, version 23.3.3, url http://192.0.2.10:5000/v3 a::b")
 	want := "ip-1 and ip-1/24, gw ip-2. metadata 169.254.169.254, any 0.0.0.0/0, mask 255.255.255.0, " +
-		"loop 127.0.0.1, v6 ip-3/64 ip-4, mac fa:16:3e:12:34:56, time 10:12:03, version 23.3.3, url http://ip-5:5000/v3 a::b"
+		"loop 127.0.0.1, v6 ip-3/64 ip-4, mac mac-1, time 10:12:03, version 23.3.3, url http://ip-5:5000/v3 a::b"
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -79,6 +79,22 @@ func TestJSONMatchesSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	docs["hoofbeat host"] = hosts.Bytes()
+	// A port without a server, diagnosed alone.
+	var port snapshot.Snapshot
+	if err := json.Unmarshal(readExample(t, "healthy"), &port); err != nil {
+		t.Fatal(err)
+	}
+	port.Server, port.ConsoleLog, port.Hosts = nil, nil, nil
+	port.Ports = port.NetworkPorts[:1]
+	port.Target = &snapshot.Target{By: snapshot.TargetAddress, PortID: port.Ports[0].ID}
+	var portDoc bytes.Buffer
+	if err := JSON(&portDoc, &Report{Snapshot: &port, Result: rule.Evaluate(&rule.Input{Snapshot: &port}, rule.Options{})}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(portDoc.Bytes(), []byte(`"target": {`)) {
+		t.Error("a port's diagnosis has no target")
+	}
+	docs["a port alone"] = portDoc.Bytes()
 	for name, b := range docs {
 		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 		if err != nil {

@@ -80,7 +80,9 @@ func (t *textWriter) header(v *view) {
 	const indent = 9
 	label := func(s string) string { return t.paint(styleBold, s) + strings.Repeat(" ", indent-len(s)) }
 	if s := v.Server; s != nil {
-		t.para(label("Server"), indent, fmt.Sprintf("%s %s", orID(s.Name, s.ID), s.ID))
+		t.para(label("Server"), indent, fmt.Sprintf("%s %s", orID(s.Name, s.ID), s.ID)+v.targetNote())
+	} else if v.Target != nil {
+		t.para(label("Port"), indent, v.portLine())
 	} else {
 		t.para(label("Server"), indent, fmt.Sprintf("%s (not found)", v.Query))
 	}
@@ -363,7 +365,7 @@ func (t *textWriter) verdictLine(v *view) {
 		style = styleRed
 	case v.Warnings > 0:
 		style = styleYellow
-	case v.Server == nil || len(v.Skipped) > 0:
+	case v.Server == nil && v.Target == nil || len(v.Skipped) > 0:
 		style = styleMagenta
 	}
 	label := "VERDICT  "

@@ -19,6 +19,10 @@ type view struct {
 	Cloud     snapshot.Cloud
 	Query     string
 	Server    *snapshot.Server
+	// Target is the port the query named, when it named one; TargetPort
+	// is that port, when it was read.
+	Target     *snapshot.Target
+	TargetPort *snapshot.Port
 	// HostHidden is true when the server's host was hidden from the user.
 	HostHidden bool
 	Flows      []rule.Flow
@@ -109,6 +113,7 @@ func buildWith(r *Report, place placer) *view {
 		Cloud:         s.Cloud,
 		Query:         s.Query,
 		Server:        s.Server,
+		Target:        s.Target,
 		Flows:         r.Flows,
 		Skipped:       r.Result.Skipped,
 		Passed:        r.Result.Passed,
@@ -116,6 +121,13 @@ func buildWith(r *Report, place placer) *view {
 		Hosts:         s.Hosts,
 	}
 	v.Cloud.AuthURL = cleanURL(v.Cloud.AuthURL)
+	if t := s.Target; t != nil {
+		for i := range s.Ports {
+			if s.Ports[i].ID == t.PortID {
+				v.TargetPort = &s.Ports[i]
+			}
+		}
+	}
 	v.HostHidden = s.Server != nil && s.Server.Host == "" && s.Gap(snapshot.SourceServerHost) != nil
 	for _, f := range r.Result.Findings {
 		v.Findings = append(v.Findings, findingView{Finding: f, Hop: place(f.Rule, f.Domain)})
@@ -150,7 +162,7 @@ func buildWith(r *Report, place placer) *view {
 const lookPastIt = "Look past it: the upstream router, VLAN trunking on switch ports, routes between you and the cloud, cabling."
 
 func verdict(v *view) string {
-	if v.Server == nil {
+	if v.Server == nil && v.Target == nil {
 		q := v.Query
 		if q == "" {
 			q = "the server"

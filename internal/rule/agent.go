@@ -45,9 +45,13 @@ there, and reports it when none is alive and admin-up, or when none is
 registered at all. Both the agents and the bindings are admin-only: without
 admin the rule is skipped. port/down is suppressed for ports on that host,
 since this explains them.`,
-	Fix:   "Restart the L2 agent on the host (systemctl restart neutron-openvswitch-agent / neutron-linuxbridge-agent / ovn-controller) and read its log.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceAgents, snapshot.SourceServerHost},
-	Hop:   HopPort,
+	Fix: "Restart the L2 agent on the host (systemctl restart neutron-openvswitch-agent / neutron-linuxbridge-agent / ovn-controller) and read its log.",
+	// On ML2/OVN, ovn/chassis-down asks ovn-controller itself: the agent's
+	// liveness there follows nb_cfg, which a stopped ovn-northd freezes on
+	// every chassis alike.
+	NotApplicable: notOnOVN,
+	Needs:         []string{snapshot.SourcePorts, snapshot.SourceAgents, snapshot.SourceServerHost},
+	Hop:           HopPort,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		var out []Finding
@@ -193,9 +197,10 @@ the DHCP agents hosting it and their alive and admin_state_up flags
 (admin-only: skipped without admin). It is an error when no hosting agent is
 up, a warning when another hosting agent still serves the network.
 network/no-dhcp-port is suppressed then, since this explains it.`,
-	Fix:   "Restart the agent on its host (systemctl restart neutron-dhcp-agent), or enable it; check with openstack network agent list --network NETWORK.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceSubnets, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
-	Hop:   HopDHCP,
+	Fix:           "Restart the agent on its host (systemctl restart neutron-dhcp-agent), or enable it; check with openstack network agent list --network NETWORK.",
+	Needs:         []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceSubnets, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
+	NotApplicable: notOnOVN,
+	Hop:           HopDHCP,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		var out []Finding
@@ -321,7 +326,7 @@ apply.`,
 			case isTrue(r.Distributed):
 				kind = "distributed"
 				for _, h := range hs {
-					relevant := h.Agent == nil || h.Agent.Host == s.Server.Host || agentMode(h.Agent) != "dvr"
+					relevant := h.Agent == nil || s.Server == nil || h.Agent.Host == s.Server.Host || agentMode(h.Agent) != "dvr"
 					if relevant && !up(h) {
 						bad = append(bad, h)
 					}
@@ -444,8 +449,11 @@ under OVN; and reports a host with no live metadata agent. Agents are
 admin-only: skipped without admin; a path whose hosting data is missing is
 reported as not checked. It cannot see whether isolated metadata is enabled
 in the DHCP agent's configuration.`,
-	Fix:   "Restart neutron-metadata-agent (or the OVN metadata agent) on the host, then reboot the guest or rerun cloud-init.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceAgents},
+	Fix: "Restart neutron-metadata-agent (or the OVN metadata agent) on the host, then reboot the guest or rerun cloud-init.",
+	// On ML2/OVN, Neutron reads the metadata agent's liveness off its
+	// chassis: a stopped ovn-controller makes the agent read dead.
+	Causes: []*Rule{ovnChassisDown},
+	Needs:  []string{snapshot.SourcePorts, snapshot.SourceAgents},
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		var out []Finding

@@ -59,7 +59,8 @@ func consoleVerify(srv *snapshot.Server) shell.Cmd {
 // specific first: the guest's own "no lease" then only confirms it.
 func dhcpCauses() []*Rule {
 	return []*Rule{portAdminDown, portDown, portBindingFailed, portNoFixedIP, networkAdminDown,
-		subnetDHCPDisabled, networkNoDHCPPort, agentDHCPNotHosting, agentDHCPDown}
+		subnetDHCPDisabled, networkNoDHCPPort, agentDHCPNotHosting, agentDHCPDown,
+		ovnChassisDown, ovnLSPMissing, ovnDHCPOptionsMissing}
 }
 
 // onHosts is the comment placing a command on the DHCP agents' hosts.

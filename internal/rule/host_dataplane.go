@@ -84,7 +84,9 @@ func listPathDevices(in *Input) []pathDevice {
 			continue
 		}
 		a := l2Agent(s, h.Name)
-		ovs := a != nil && a.AgentType == snapshot.AgentTypeOVS
+		// ML2/OVN's ovn-controller plugs VIFs into br-int as the Open
+		// vSwitch agent does.
+		ovs := a != nil && a.AgentType == snapshot.AgentTypeOVS || len(agentsOn(s, h.Name, agentTypeOVNController, agentTypeOVNGateway)) > 0
 		lb := a != nil && a.AgentType == snapshot.AgentTypeLinuxBridge
 		if !ovs && !lb {
 			continue // no L2 agent known there: which devices to expect is unknown
@@ -329,6 +331,8 @@ func restartL2(in *Input, d pathDevice) []shell.Cmd {
 	unit := "neutron-linuxbridge-agent"
 	if a := l2Agent(in.Snapshot, d.host); a != nil {
 		unit = l2Service(a.AgentType)
+	} else if len(agentsOn(in.Snapshot, d.host, agentTypeOVNController, agentTypeOVNGateway)) > 0 {
+		unit = "ovn-controller"
 	}
 	switch {
 	case strings.HasPrefix(d.ns, "qdhcp-"):
@@ -346,7 +350,7 @@ var hostVIFDetached = &Rule{
 	Severity: Error,
 	Title:    "A device on the server's path is not attached where it must be",
 	Doc: `The Linux bridge agent enslaves each port's device to its network's bridge
-(brq + the network ID's first 11 characters); the Open vSwitch agent makes
+(brq + the network ID's first 11 characters); the Open vSwitch agent (and ovn-controller on ML2/OVN) makes
 it a port of br-int. A VIF, or the root end of the DHCP or router
 namespace's veth pair, that is detached from its bridge is up and carries
 nothing to the rest of the network. A namespace device whose veth peer is

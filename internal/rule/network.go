@@ -3,6 +3,7 @@ package rule
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,10 +47,10 @@ this explains them.`,
 			}
 			out = append(out, Finding{
 				Subject:     networkSubject(n),
-				Summary:     fmt.Sprintf("network %s of server %s is administratively down", netLabel(in.Snapshot, n.ID), in.Snapshot.Server.Name),
+				Summary:     fmt.Sprintf("network %s%s is administratively down", netLabel(in.Snapshot, n.ID), ofServer(in.Snapshot)),
 				Evidence:    []string{"admin_state_up: false", "status: " + n.Status},
 				Remediation: cmds(cmd("openstack", "network", "set", "--enable", n.ID)),
-				Verify:      cmds(cmd("openstack", "network", "show", n.ID, "-c", "admin_state_up", "-c", "status"), cmd("openstack", "port", "list", "--server", in.Snapshot.Server.ID, "-c", "ID", "-c", "Status")),
+				Verify:      cmds(cmd("openstack", "network", "show", n.ID, "-c", "admin_state_up", "-c", "status"), portsStatus(in.Snapshot)),
 			})
 		}
 		return out
@@ -75,7 +76,7 @@ admin-down network is reported by network/admin-down instead.`,
 			}
 			out = append(out, Finding{
 				Subject:  networkSubject(n),
-				Summary:  fmt.Sprintf("network %s of server %s is %s, not ACTIVE", netLabel(in.Snapshot, n.ID), in.Snapshot.Server.Name, orNone(n.Status)),
+				Summary:  fmt.Sprintf("network %s%s is %s, not ACTIVE", netLabel(in.Snapshot, n.ID), ofServer(in.Snapshot), orNone(n.Status)),
 				Evidence: []string{"status: " + orNone(n.Status), "admin_state_up: true"},
 				Remediation: cmds(
 					cmd("grep", "-F", "-e", n.ID, "/var/log/neutron/neutron-server.log").Comment("on the controller: why the plugin failed the network"),
@@ -327,10 +328,10 @@ IPv6.`,
 					fmt.Sprintf("underlay MTU: not collected; assuming Neutron's default global_physnet_mtu = %d", defaultPhysnetMTU),
 					fmt.Sprintf("needed underlay MTU: %d", n.MTU+overhead),
 				},
-				Remediation: cmds(
-					cmd("openstack", "network", "set", "--mtu", strconv.Itoa(fits), n.ID),
-					cmd("openstack", "server", "reboot", s.Server.ID).Comment("the guest learns the MTU from DHCP"),
-					note(fmt.Sprintf("or, if the underlay can carry jumbo frames: set the MTU of every host's tunnel interface and switch port to at least %d, and global_physnet_mtu = %d in neutron.conf", n.MTU+overhead, n.MTU+overhead)),
+				Remediation: slices.Concat(
+					cmds(cmd("openstack", "network", "set", "--mtu", strconv.Itoa(fits), n.ID)),
+					rebootServer(s, "the guest learns the MTU from DHCP"),
+					cmds(note(fmt.Sprintf("or, if the underlay can carry jumbo frames: set the MTU of every host's tunnel interface and switch port to at least %d, and global_physnet_mtu = %d in neutron.conf", n.MTU+overhead, n.MTU+overhead))),
 				),
 				Verify: cmds(
 					cmd("openstack", "network", "show", n.ID, "-c", "mtu"),

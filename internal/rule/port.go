@@ -31,7 +31,7 @@ Its port/down finding is suppressed then, since this explains it.`,
 			}
 			out = append(out, Finding{
 				Subject:     portSubject(p),
-				Summary:     fmt.Sprintf("%s of server %s is administratively down", portLabel(p), in.Snapshot.Server.Name),
+				Summary:     fmt.Sprintf("%s%s is administratively down", portLabel(p), ofServer(in.Snapshot)),
 				Evidence:    []string{"admin_state_up: false", "status: " + p.Status},
 				Remediation: cmds(cmd("openstack", "port", "set", "--enable", p.ID)),
 				Verify:      cmds(cmd("openstack", "port", "show", p.ID, "-c", "admin_state_up", "-c", "status").Comment("status turns ACTIVE once the agent rewires it")),
@@ -243,8 +243,9 @@ left out when a cause is already reported: the port is admin-down
 (port/admin-down), its network is admin-down (network/admin-down), its binding
 failed (port/binding-failed), or the L2 agent on its host is dead
 (agent/l2-down) — each of those findings is the one to act on.`,
-	Fix:   "Check the L2 agent on the port's host and its log for the tap device; restart the agent, or hard-reboot the server to re-plug the VIF.",
-	Needs: []string{snapshot.SourcePorts},
+	Fix:    "Check the L2 agent on the port's host and its log for the tap device; restart the agent, or hard-reboot the server to re-plug the VIF.",
+	Causes: []*Rule{ovnLSPMissing, ovnBindingWrongChassis, ovnLSPDown},
+	Needs:  []string{snapshot.SourcePorts},
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		srv := s.Server
@@ -374,7 +375,7 @@ subnet/pool-exhausted).`,
 				}
 				f.Remediation = append(f.Remediation, cmd("openstack", "port", "set", "--fixed-ip", "subnet="+subnets[0].ID, p.ID))
 			}
-			f.Remediation = append(f.Remediation, cmd("openstack", "server", "reboot", s.Server.ID).Comment("the guest asks DHCP again"))
+			f.Remediation = append(f.Remediation, rebootServer(s, "the guest asks DHCP again")...)
 			f.Verify = cmds(cmd("openstack", "port", "show", p.ID, "-c", "fixed_ips"))
 			out = append(out, f)
 		}

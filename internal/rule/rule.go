@@ -66,7 +66,7 @@ func ParseSeverity(name string) (Severity, error) {
 // Domains in walk order: the smallest domain first, widening outward.
 var Domains = []string{
 	"instance", "port", "security-group", "subnet", "network",
-	"agent", "router", "floating-ip", "host",
+	"agent", "router", "floating-ip", "ovn", "host",
 }
 
 func domainRank(d string) int {
@@ -89,11 +89,14 @@ const (
 	HopRouter         = "router"
 	HopGateway        = "gateway"
 	HopFloatingIP     = "floating-ip"
-	HopHosts          = "hosts"
+	// HopOVN is OVN's logical path of a port, on ML2/OVN clouds whose
+	// databases were read: LSP, switch, router port, gateway chassis, NAT.
+	HopOVN   = "ovn"
+	HopHosts = "hosts"
 )
 
 // Hops lists the path view's hops in order.
-var Hops = []string{HopInstance, HopPort, HopSecurityGroups, HopSubnet, HopNetwork, HopDHCP, HopRouter, HopGateway, HopFloatingIP, HopHosts}
+var Hops = []string{HopInstance, HopPort, HopSecurityGroups, HopSubnet, HopNetwork, HopDHCP, HopRouter, HopGateway, HopFloatingIP, HopOVN, HopHosts}
 
 // PathHop returns the hop of the path view this rule's findings belong to.
 func (r *Rule) PathHop() string {
@@ -300,12 +303,21 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 	fresh := *in
 	fresh.derived = &derived{}
 	in = &fresh
+	var forPort map[*Rule]bool
+	if in.Snapshot != nil && in.Snapshot.PortOnly() {
+		forPort = portRules()
+	}
 	for i, r := range rules {
 		order[r.Name] = i
 		if opt.Exclude[r.Name] {
 			continue
 		}
-		if in.Snapshot == nil || (in.Snapshot.Server == nil && !r.NoServer) {
+		if forPort != nil && !r.NoServer && !opt.hostsOnly {
+			if why := notForPort(in.Snapshot, r, forPort); why != "" {
+				res.NotApplicable = append(res.NotApplicable, Skip{Rule: r.Name, Domain: r.Domain(), Reason: why})
+				continue
+			}
+		} else if in.Snapshot == nil || (in.Snapshot.Server == nil && !r.NoServer) {
 			if opt.hostsOnly {
 				res.NotApplicable = append(res.NotApplicable, Skip{Rule: r.Name, Domain: r.Domain(), Reason: "it needs a server: hoofbeat diagnose SERVER --hosts runs it"})
 				continue
@@ -313,15 +325,18 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: "no server in the snapshot"})
 			continue
 		}
-		if reason, skip := missing(in.Snapshot, r.Needs); skip {
-			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: reason})
-			continue
-		}
+		// Not applicable before skipped: ML2/OVN answers 404 for the DHCP
+		// and L3 agents' hostings, which the agents' rules need, but those
+		// rules do not apply there at all.
 		if r.NotApplicable != nil {
 			if why := r.NotApplicable(in.Snapshot); why != "" {
 				res.NotApplicable = append(res.NotApplicable, Skip{Rule: r.Name, Domain: r.Domain(), Reason: why})
 				continue
 			}
+		}
+		if reason, skip := missing(in.Snapshot, r.Needs); skip {
+			res.Skipped = append(res.Skipped, Skip{Rule: r.Name, Domain: r.Domain(), Reason: reason})
+			continue
 		}
 		run := *in
 		run.unchecked = nil
@@ -409,8 +424,9 @@ func link(rules []*Rule, fs []Finding) {
 }
 
 // related reports whether a cause's finding can explain a symptom's: the
-// same subject, the same host, or a symptom about the server itself, which
-// everything on its path can explain (a snapshot is one server's).
+// same subject, the same host (an agent's host included), or a symptom
+// about the server itself, which everything on its path can explain (a
+// snapshot is one server's).
 func related(symptom, cause Finding) bool {
 	switch {
 	case symptom.Subject.Kind == "server":
@@ -418,6 +434,9 @@ func related(symptom, cause Finding) bool {
 	case symptom.Subject.ID != "" && symptom.Subject.ID == cause.Subject.ID:
 		return true
 	case symptom.Subject.Kind == "host" && cause.Subject.Kind == "host" && symptom.Subject.Name == cause.Subject.Name:
+		return true
+	case symptom.Subject.Kind == "agent" && cause.Subject.Kind == "host" && cause.Subject.Name != "" && strings.HasSuffix(symptom.Subject.Name, " on "+cause.Subject.Name):
+		// An agent's subject is named "TYPE on HOST" (agentSubject).
 		return true
 	}
 	return false

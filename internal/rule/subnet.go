@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
@@ -66,14 +67,10 @@ hoofbeat reads enable_dhcp of every subnet the server has a fixed IP on.`,
 					"enable_dhcp: false",
 					fmt.Sprintf("port %s fixed IP on it: %s", p.ID, fixedIPOn(p, sn.ID)),
 				},
-				Remediation: cmds(
-					cmd("openstack", "subnet", "set", "--dhcp", sn.ID),
-					cmd("openstack", "server", "reboot", s.Server.ID).Comment("the guest asks for a lease again"),
-				),
-				Verify: cmds(
-					cmd("openstack", "port", "list", "--network", sn.NetworkID, "--device-owner", "network:dhcp"),
-					cmd("openstack", "console", "log", "show", s.Server.ID).Pipe("grep", "-i", "-E", "lease|dhcp"),
-				),
+				Remediation: append(cmds(cmd("openstack", "subnet", "set", "--dhcp", sn.ID)),
+					rebootServer(s, "the guest asks for a lease again")...),
+				Verify: append(cmds(cmd("openstack", "port", "list", "--network", sn.NetworkID, "--device-owner", "network:dhcp")),
+					consoleLease(s)...),
 			})
 		}
 		return out
@@ -327,4 +324,13 @@ func freeRange(s *snapshot.Snapshot, sn *snapshot.Subnet) (start, end string, ok
 		return "", "", false
 	}
 	return best.from.String(), best.to.String(), true
+}
+
+// consoleLease is where the guest says whether it got a lease: its
+// console log, when there is a server.
+func consoleLease(s *snapshot.Snapshot) []shell.Cmd {
+	if s.Server == nil {
+		return nil
+	}
+	return cmds(cmd("openstack", "console", "log", "show", s.Server.ID).Pipe("grep", "-i", "-E", "lease|dhcp"))
 }

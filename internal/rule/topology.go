@@ -152,12 +152,18 @@ var l2AgentTypes = []string{
 	"NIC Switch agent", "MacVTap agent",
 }
 
-// isOVN reports whether the visible agents say the cloud runs ML2/OVN,
-// where DHCP, routing and metadata work without DHCP or L3 agents.
+// isOVN reports whether the cloud runs ML2/OVN, where DHCP, routing and
+// metadata work without DHCP or L3 agents: the visible agents say so, or a
+// checked host runs an OVN chassis or holds the Northbound database.
 func isOVN(s *snapshot.Snapshot) bool {
 	for _, a := range s.Agents {
 		switch a.AgentType {
 		case agentTypeOVNController, agentTypeOVNGateway, snapshot.AgentTypeOVNMetadata:
+			return true
+		}
+	}
+	for _, h := range s.Hosts {
+		if h.OVN != nil && (h.OVN.NB != nil || h.OVN.Chassis()) {
 			return true
 		}
 	}
@@ -168,7 +174,7 @@ func isOVN(s *snapshot.Snapshot) bool {
 // namespaces not applicable on ML2/OVN.
 func notOnOVN(s *snapshot.Snapshot) string {
 	if isOVN(s) {
-		return "the cloud runs ML2/OVN: it has no DHCP or L3 agents and no qdhcp or qrouter namespaces"
+		return "the cloud runs ML2/OVN: it has no DHCP, L3 or L2 agents and no qdhcp or qrouter namespaces (the ovn/ rules check OVN itself)"
 	}
 	return ""
 }

@@ -41,6 +41,11 @@ type Host struct {
 	OVS      *OVS   `json:"ovs,omitempty"`
 	OVSError string `json:"ovs_error,omitempty"`
 
+	// OVN is the host's OVN chassis and, on the database host, the
+	// Northbound and Southbound rows of the server's objects; nil when
+	// OVN was not looked at.
+	OVN *OVN `json:"ovn,omitempty"`
+
 	// NovaConf is nova.conf's [serial_console] (and the files it was read
 	// from); nil when no nova.conf was found.
 	NovaConf      *NovaConf `json:"nova_conf,omitempty"`

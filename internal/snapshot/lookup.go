@@ -93,3 +93,17 @@ const (
 
 // RouterInterfaceOwners are the device owners that mark a router's leg on a subnet.
 var RouterInterfaceOwners = []string{OwnerRouterInterface, OwnerRouterInterfaceDVR, OwnerRouterInterfaceHA}
+
+// ExternalNetwork returns the external network with the given ID: one of
+// the server's networks, else one of ExternalNetworks; nil if neither.
+func (s *Snapshot) ExternalNetwork(id string) *Network {
+	if n := s.Network(id); n != nil {
+		return n
+	}
+	for i := range s.ExternalNetworks {
+		if s.ExternalNetworks[i].ID == id {
+			return &s.ExternalNetworks[i]
+		}
+	}
+	return nil
+}

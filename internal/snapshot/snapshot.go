@@ -21,6 +21,10 @@ type Snapshot struct {
 	// Query is the server as the operator named it (ID or name).
 	Query string `json:"query"`
 
+	// Target is what the query resolved to when it named an address, a
+	// MAC or a port rather than a server; nil for a server ID or name.
+	Target *Target `json:"target,omitempty"`
+
 	Server *Server `json:"server,omitempty"`
 	// Ports are the server's own ports (device_id = server ID).
 	Ports []Port `json:"ports,omitempty"`
@@ -43,11 +47,15 @@ type Snapshot struct {
 	// member ports; fetched only when a flow check needs remote_group_id rules.
 	RemoteGroupMembers map[string][]string `json:"remote_group_members,omitempty"`
 
+	// ExternalNetworks are the cloud's external networks (router:external),
+	// ID and name only: the gateway hop names them.
+	ExternalNetworks []Network `json:"external_networks,omitempty"`
+
 	// ConsoleLog is the tail of the guest's console output
 	// (os-getConsoleOutput); see console.go.
 	ConsoleLog *ConsoleLog `json:"console_log,omitempty"`
 	// Hosts are the facts read on the hosts that serve the server (its
-	// compute host, the DHCP and L3 agents' hosts); see host.go.
+	// compute host, the DHCP and L3 agents' hosts, OVN's gateway chassis); see host.go and ovn.go.
 	Hosts []Host `json:"hosts,omitempty"`
 
 	// Gaps are the sources that could not be read, each with the reason.
@@ -55,6 +63,30 @@ type Snapshot struct {
 	// Stats describes the collection itself (not used by rules).
 	Stats Stats `json:"stats"`
 }
+
+// Target is the port an address, a floating IP, a MAC or a port ID named.
+// With a Server, the port is one of the server's; without one, the port
+// has no server (a VIP, an allowed-address-pair holder, a router or DHCP
+// port) and the snapshot is the port's diagnosis: Ports holds it alone.
+type Target struct {
+	// By is how the query named the port: TargetAddress, TargetFloatingIP,
+	// TargetMAC or TargetPortID.
+	By     string `json:"by"`
+	PortID string `json:"port_id"`
+	// FloatingIPID is set when the query was a floating IP's address.
+	FloatingIPID string `json:"floating_ip_id,omitempty"`
+}
+
+// How a Target was named.
+const (
+	TargetAddress    = "address"
+	TargetFloatingIP = "floating-ip"
+	TargetMAC        = "mac"
+	TargetPortID     = "port-id"
+)
+
+// PortOnly reports whether the snapshot diagnoses a port without a server.
+func (s *Snapshot) PortOnly() bool { return s.Server == nil && s.Target != nil }
 
 // Cloud identifies where and as whom the snapshot was taken. It never holds
 // secrets.
@@ -95,6 +127,8 @@ const (
 	// SourceServerHost is recorded when the server's OS-EXT-SRV-ATTR:host is hidden.
 	SourceServerHost = "server-host"
 	SourceConsoleLog = "console-log"
+	// SourceExternalNetworks are the external networks' names.
+	SourceExternalNetworks = "external-networks"
 	// SourceHosts is recorded when no host could be checked at all; a
 	// single unreachable host is a gap with that host as Subject.
 	SourceHosts = "hosts"

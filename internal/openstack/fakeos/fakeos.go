@@ -234,7 +234,16 @@ func (c *Cloud) setWorld(w *World) {
 		}
 	}
 	for i := range w.FloatingIPs {
-		coll["floatingips"] = append(coll["floatingips"], normalise(w.FloatingIPs[i].render()))
+		f := w.FloatingIPs[i].render()
+		// Real Neutron (fip-port-details, since Rocky) shows the port's
+		// summary with the floating IP.
+		for _, p := range coll["ports"] {
+			if f["port_id"] != nil && p["id"] == f["port_id"] && !w.Disabled["fip-port-details"] {
+				f["port_details"] = map[string]any{"name": p["name"], "network_id": p["network_id"], "mac_address": p["mac_address"],
+					"admin_state_up": p["admin_state_up"], "status": p["status"], "device_id": p["device_id"], "device_owner": p["device_owner"]}
+			}
+		}
+		coll["floatingips"] = append(coll["floatingips"], normalise(f))
 	}
 	for i := range w.Routers {
 		coll["routers"] = append(coll["routers"], normalise(w.Routers[i].render()))

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -64,7 +65,21 @@ func LoadRecorded(dir string) (*World, error) {
 		if seen[coll] == nil {
 			seen[coll] = map[string]bool{}
 		}
-		if obj["id"] == nil || seen[coll][id] {
+		if obj["id"] == nil {
+			return
+		}
+		if seen[coll][id] {
+			// A listing with fields= holds part of an object another
+			// recording holds whole: what one lacks, the other gives.
+			for _, have := range w.Raw[coll] {
+				if fmt.Sprint(have["id"]) == id {
+					for k, v := range obj {
+						if _, ok := have[k]; !ok {
+							have[k] = v
+						}
+					}
+				}
+			}
 			return
 		}
 		seen[coll][id] = true
@@ -83,8 +98,9 @@ func LoadRecorded(dir string) (*World, error) {
 			return nil, fmt.Errorf("recording %s: %w", r.File, err)
 		}
 		path := r.Path
+		var query url.Values
 		if u, err := url.Parse(r.URL); err == nil && u.Path != "" {
-			path = u.Path
+			path, query = u.Path, u.Query()
 		}
 		for key, raw := range body {
 			if m := actionPath.FindStringSubmatch(path); m != nil && key == "output" {
@@ -114,6 +130,7 @@ func LoadRecorded(dir string) (*World, error) {
 				return nil, fmt.Errorf("recording %s: %s: %w", r.File, key, err)
 			}
 			for _, o := range objs {
+				implied(o, query)
 				if coll == "security_groups" {
 					// Rules also form their own collection.
 					rules, _ := o["security_group_rules"].([]any)
@@ -250,4 +267,26 @@ func readIndex(dir string) ([]Recording, error) {
 	})
 	sort.Slice(recs, func(i, j int) bool { return recs[i].File < recs[j].File })
 	return recs, err
+}
+
+// implied adds to an object of a filtered listing what the filter says of
+// it and a fields= projection left out: an object listed for
+// router:external=True is external, though only its ID and name came.
+func implied(o map[string]any, q url.Values) {
+	if len(q["fields"]) == 0 {
+		return
+	}
+	for k, vs := range q {
+		if reservedParams[k] || len(vs) != 1 || strings.Contains(vs[0], "=") {
+			continue
+		}
+		if _, ok := o[k]; ok {
+			continue
+		}
+		if b, err := strconv.ParseBool(vs[0]); err == nil {
+			o[k] = b
+		} else {
+			o[k] = vs[0]
+		}
+	}
 }

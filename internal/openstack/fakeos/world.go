@@ -32,6 +32,8 @@ type World struct {
 	L3Hosting map[string][]L3Host
 	// Disabled names Neutron collections answered with 404, as when the
 	// extension is not loaded: "routers", "agents", "network-ip-availabilities"…
+	// ("fip-port-details" leaves port_details out of floating IPs, as
+	// before Neutron Rocky.)
 	Disabled map[string]bool
 	// Raw holds recorded objects by collection ("ports", "servers"…), served
 	// as they are in addition to the typed ones.

@@ -94,7 +94,15 @@ const (
 	RoleL3        Role = "l3"
 	RoleL3Standby Role = "l3-standby"
 	RoleMetadata  Role = "metadata"
+	// RoleOVNGateway is an ML2/OVN gateway chassis (an OVN Controller
+	// Gateway agent's host) of a cloud where the server has a routed
+	// gateway: it carries the router's external port.
+	RoleOVNGateway Role = "ovn-gateway"
 )
+
+// AgentTypeOVNGateway is the agent ML2/OVN registers for a chassis that
+// can carry routers' gateway ports.
+const AgentTypeOVNGateway = "OVN Controller Gateway agent"
 
 // Host is a host that serves the server.
 type Host struct {
@@ -185,7 +193,8 @@ func Hostings(s *snapshot.Snapshot, routerID string) []Hosting {
 
 // hosts finds the hosts that serve the server: its compute host (and the
 // hosts its ports are bound to), the DHCP agents' hosts of its networks,
-// and the L3 agents' hosts of its routers, active and standby; a host of
+// the L3 agents' hosts of its routers, active and standby, and on ML2/OVN
+// the gateway chassis of its routed gateway; a host of
 // any of these that runs a metadata agent serves metadata too.
 func hosts(s *snapshot.Snapshot, v *View) []Host {
 	var out []Host
@@ -222,6 +231,13 @@ func hosts(s *snapshot.Snapshot, v *View) []Host {
 				add(h.Agent.Host, RoleL3)
 			} else {
 				add(h.Agent.Host, RoleL3Standby)
+			}
+		}
+	}
+	if slices.ContainsFunc(v.Routers, func(l RouterLeg) bool { return l.Gateway() != nil }) {
+		for _, a := range s.Agents {
+			if a.AgentType == AgentTypeOVNGateway {
+				add(a.Host, RoleOVNGateway)
 			}
 		}
 	}
