@@ -93,7 +93,7 @@ func (c *Cloud) neutron(w http.ResponseWriter, r *http.Request, path string) {
 			serviceError(w, "/networking", http.StatusBadRequest, "HTTPBadRequest", err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{res.plural: out})
+		c.writePage(w, r, res.plural, out)
 	case 2:
 		if adminOnly[parts[0]] && !t.admin() {
 			forbidden(w, "get_"+res.singular)
@@ -121,6 +121,10 @@ func (c *Cloud) neutron(w http.ResponseWriter, r *http.Request, path string) {
 		}
 		serviceError(w, "/networking", http.StatusNotFound, res.notFound, fmt.Sprintf("%s %s could not be found.", what, parts[1]))
 	case 3:
+		if parts[0] == "agents" {
+			c.agentHosting(w, r, t, parts[1], parts[2])
+			return
+		}
 		c.neutronHosting(w, t, parts)
 	default:
 		notFoundPlain(w)
@@ -454,4 +458,96 @@ func match(v any, want string) bool {
 		return slices.Contains([]string{"", "None", "null"}, want)
 	}
 	return false
+}
+
+// agentHosting answers agents/{id}/dhcp-networks and agents/{id}/l3-routers:
+// what one agent hosts, admin-only, as Neutron's agent scheduler extension
+// does.
+func (c *Cloud) agentHosting(w http.ResponseWriter, r *http.Request, t *token, id, sub string) {
+	if sub != "dhcp-networks" && sub != "l3-routers" {
+		notFoundPlain(w)
+		return
+	}
+	if !t.admin() {
+		forbidden(w, "get_"+sub)
+		return
+	}
+	c.mu.Lock()
+	found := false
+	for _, a := range c.world.Agents {
+		found = found || a.ID == id
+	}
+	var ids []string
+	if sub == "dhcp-networks" {
+		for _, nid := range sortedKeys(c.world.DHCPHosting) {
+			if slices.Contains(c.world.DHCPHosting[nid], id) {
+				ids = append(ids, nid)
+			}
+		}
+	} else {
+		for _, rid := range sortedKeys(c.world.L3Hosting) {
+			for _, h := range c.world.L3Hosting[rid] {
+				if h.AgentID == id {
+					ids = append(ids, rid)
+				}
+			}
+		}
+	}
+	kind := map[string]string{"dhcp-networks": "networks", "l3-routers": "routers"}[sub]
+	out := []any{}
+	for _, x := range ids {
+		for _, it := range c.lookup(kind, "id", x) {
+			out = append(out, it)
+		}
+	}
+	c.mu.Unlock()
+	if !found {
+		serviceError(w, "/networking", http.StatusNotFound, "AgentNotFound", fmt.Sprintf("Agent %s could not be found.", id))
+		return
+	}
+	c.writePage(w, r, kind, out)
+}
+
+// writePage writes a list answer, one page of it when the request has a
+// limit (or the cloud a page cap): Neutron's and Nova's limit and marker
+// pagination, with a "next" link in <key>_links while items remain.
+func (c *Cloud) writePage(w http.ResponseWriter, r *http.Request, key string, items []any) {
+	q := r.URL.Query()
+	c.mu.Lock()
+	maxLimit := c.pageCap
+	c.mu.Unlock()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	if maxLimit > 0 && (limit <= 0 || limit > maxLimit) {
+		limit = maxLimit
+	}
+	if limit <= 0 {
+		writeJSON(w, http.StatusOK, map[string]any{key: items})
+		return
+	}
+	start := 0
+	if m := q.Get("marker"); m != "" {
+		start = -1
+		for i, it := range items {
+			if id, _ := it.(map[string]any)["id"].(string); id == m {
+				start = i + 1
+				break
+			}
+		}
+		if start < 0 {
+			serviceError(w, r.URL.Path, http.StatusBadRequest, "HTTPBadRequest", fmt.Sprintf("marker [%s] not found", m))
+			return
+		}
+	}
+	end := min(start+limit, len(items))
+	body := map[string]any{key: items[start:end]}
+	if end < len(items) {
+		next := *r.URL
+		nq := next.Query()
+		nq.Set("limit", strconv.Itoa(limit))
+		last, _ := items[end-1].(map[string]any)["id"].(string)
+		nq.Set("marker", last)
+		next.RawQuery = nq.Encode()
+		body[key+"_links"] = []any{map[string]any{"rel": "next", "href": c.srv.URL + next.RequestURI()}}
+	}
+	writeJSON(w, http.StatusOK, body)
 }
