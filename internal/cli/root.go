@@ -82,6 +82,7 @@ hoofbeat only reads: it never changes the cloud.`,
 
 	root.AddCommand(
 		NewCmdDiagnose(io, nil),
+		NewCmdAudit(io, nil),
 		NewCmdCollect(io, nil),
 		NewCmdIpcalc(io),
 		NewCmdRules(io),

@@ -29,7 +29,7 @@ func fleetWorld() *fakeos.World {
 	}
 	for i := range w.SecurityGroups {
 		if w.SecurityGroups[i].Name == "sg-2" {
-			w.SecurityGroups[i].Rules = w.SecurityGroups[i].Rules[1:]
+			w.SecurityGroups[i].Rules = w.SecurityGroups[i].Rules[1:] // the ICMP rule comes first
 		}
 	}
 	for i := range w.Subnets {

@@ -230,7 +230,7 @@ type Fleet struct {
 // agent and a router interface each (Routers routers, shared round robin,
 // hosted by the L3 agent); Servers servers on compute1, each with a port
 // on a network; security groups of ten rules each (Rules rules in all),
-// one per port, admitting ICMP; and Ports ports in all, the rest unbound
+// one per port, admitting ICMP in and anything out; and Ports ports in all, the rest unbound
 // ports of no server.
 func AddFleet(w *World, f Fleet) {
 	id := func(kind, i int) string { return fmt.Sprintf("%08x-%04x-4000-8000-%012x", 0xf2000000+kind, 0, i) }
@@ -261,8 +261,9 @@ func AddFleet(w *World, f Fleet) {
 	groups := (f.Rules + 9) / 10
 	for g := 0; g < groups; g++ {
 		sg := SecurityGroup{ID: id(5, g), Name: fmt.Sprintf("sg-%d", g), ProjectID: DemoProjectID,
-			Rules: []Rule{{ID: id(6, g*10), Direction: "ingress", Ethertype: "IPv4", Protocol: "icmp", RemoteIPPrefix: "0.0.0.0/0"}}}
-		for r := 1; r < 10 && g*10+r < f.Rules; r++ {
+			Rules: []Rule{{ID: id(6, g*10), Direction: "ingress", Ethertype: "IPv4", Protocol: "icmp", RemoteIPPrefix: "0.0.0.0/0"},
+				{ID: id(6, g*10+1), Direction: "egress", Ethertype: "IPv4"}}}
+		for r := 2; r < 10 && g*10+r < f.Rules; r++ {
 			sg.Rules = append(sg.Rules, Rule{ID: id(6, g*10+r), Direction: "ingress", Ethertype: "IPv4", Protocol: "tcp",
 				PortMin: intp(1000 + r), PortMax: intp(1000 + r), RemoteIPPrefix: "192.0.2.0/24"})
 		}
