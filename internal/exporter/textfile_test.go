@@ -5,7 +5,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/hoofbeat/hoofbeat/internal/rule"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
 // TestWriteTextfileFailureKeepsTheOldFile: a write that fails leaves the
@@ -27,4 +32,25 @@ func TestWriteTextfileFailureKeepsTheOldFile(t *testing.T) {
 	if len(entries) != 1 || string(b) != "a 1\n" {
 		t.Errorf("after a failed write: %v, %q", entries, b)
 	}
+}
+
+// TestHostMetricsPromtool: the host metrics pass promtool check metrics.
+func TestHostMetricsPromtool(t *testing.T) {
+	h := &HostChecks{
+		Hosts: []snapshot.Host{{Name: "cmp1"}, {Name: "net1", Unreachable: "ssh: connection refused"}},
+		Result: rule.Result{Findings: []rule.Finding{{Rule: "host/tunnel-peer-blocked", Severity: rule.Error, Domain: "host",
+			Subject: rule.Subject{Kind: "host", Name: "cmp1"}}}},
+		At: time.Unix(1764576000, 0), Duration: 2 * time.Second,
+	}
+	var b strings.Builder
+	if err := WriteHostMetrics(&b, h); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`hoofbeat_host_findings{domain="host",host="cmp1",rule="host/tunnel-peer-blocked",severity="error"} 1`,
+		`hoofbeat_host_reachable{host="net1"} 0`, "hoofbeat_host_last_run_timestamp_seconds 1.764576e+09"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("lacks %q:\n%s", want, b.String())
+		}
+	}
+	promtoolCheck(t, b.String())
 }
