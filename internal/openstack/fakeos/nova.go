@@ -145,20 +145,39 @@ func (c *Cloud) novaList(w http.ResponseWriter, r *http.Request, t *token, mv mi
 	if project == "" {
 		project = q.Get("tenant_id")
 	}
-	out := []any{}
-	for _, s := range c.serverList(t, mv, func(id, name, tenant string) bool {
+	keep := func(id, name, tenant string) bool {
 		switch {
 		case !all && tenant != t.ProjectID, project != "" && tenant != project:
 			return false
 		}
 		return nameRE == nil || nameRE.MatchString(name)
-	}) {
+	}
+	// The page is chosen before rendering: rendering a large world's every
+	// server for each page would make the fake, not the client, the cost.
+	var ids []string
+	c.serverList(t, mv, func(id, name, tenant string) bool {
+		if keep(id, name, tenant) {
+			ids = append(ids, id)
+		}
+		return false
+	})
+	start, end, next, err := c.pageOf(r, ids)
+	if err != nil {
+		serviceError(w, "/compute", http.StatusBadRequest, "", err.Error())
+		return
+	}
+	page := map[string]bool{}
+	for _, id := range ids[start:end] {
+		page[id] = true
+	}
+	out := []any{}
+	for _, s := range c.serverList(t, mv, func(id, _, _ string) bool { return page[id] }) {
 		if !detail {
 			s = map[string]any{"id": s["id"], "name": s["name"], "links": s["links"]}
 		}
 		out = append(out, s)
 	}
-	c.writePage(w, r, "servers", out)
+	writeList(w, "servers", out, next)
 }
 
 // serverList renders the servers keep admits, judged on their ID, name
