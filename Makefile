@@ -39,6 +39,7 @@ fuzz:
 # e2e brings the Linux bridge lab up (installing OpenStack on first use),
 # seeds it and runs the end-to-end suite against it.
 e2e: build
+	scripts/prometheus-tools.sh
 	LAB_L2=linuxbridge lab/up.sh
 	lab/seed.sh
 	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
@@ -47,6 +48,7 @@ e2e: build
 # OVS rules meet a real OVS: a lab has one flavour, hence a full down.sh
 # before and after.
 e2e-ovs: build
+	scripts/prometheus-tools.sh
 	lab/down.sh
 	LAB_L2=ovs lab/up.sh
 	lab/seed.sh
