@@ -453,7 +453,7 @@ func AuditMarkdown(w io.Writer, r *AuditReport) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Audit of %s: %s\n\n", md(v.Scope), md(v.Verdict))
 	fmt.Fprintf(&b, "| | |\n|---|---|\n| Cloud | project %s, user %s, region %s, %s |\n| Checked | %s with %s |\n| Cost | %s |\n\n",
-		md(v.Cloud.Project), md(v.Cloud.User), md(v.Cloud.Region), mdCode(v.Cloud.AuthURL), v.CheckedAt.Format("2006-01-02 15:04:05 UTC"), md(v.Tool), md(v.costLine()))
+		md(v.Cloud.Project), md(v.Cloud.User), md(v.Cloud.Region), mdCell(v.Cloud.AuthURL), v.CheckedAt.Format("2006-01-02 15:04:05 UTC"), md(v.Tool), md(v.costLine()))
 	for _, g := range v.Gaps {
 		fmt.Fprintf(&b, "- Not read: %s\n", md(gapText(g)))
 	}
@@ -462,9 +462,9 @@ func AuditMarkdown(w io.Writer, r *AuditReport) error {
 		for _, g := range v.Rules {
 			var names []string
 			for _, h := range g.Hits {
-				names = append(names, md(h.ServerName)+" ("+mdCode(h.ServerID)+")")
+				names = append(names, md(h.ServerName)+" ("+mdCell(h.ServerID)+")")
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.ToUpper(g.Worst.String()), mdCode(g.Rule), strings.Join(names, ", "))
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.ToUpper(g.Worst.String()), mdCell(g.Rule), strings.Join(names, ", "))
 		}
 		b.WriteString("\n## Servers with findings\n\n| Server | Status | Host | Findings |\n|---|---|---|---|\n")
 		for _, s := range v.Servers {
@@ -473,20 +473,24 @@ func AuditMarkdown(w io.Writer, r *AuditReport) error {
 			}
 			var fs []string
 			for _, f := range s.Findings {
-				fs = append(fs, strings.ToUpper(f.Severity.String())+" "+mdCode(f.Rule)+": "+md(f.Summary))
+				fs = append(fs, strings.ToUpper(f.Severity.String())+" "+mdCell(f.Rule)+": "+md(f.Summary))
 			}
-			fmt.Fprintf(&b, "| %s %s | %s | %s | %s |\n", md(s.Name), mdCode(s.ID), md(s.Status), md(s.Host), strings.Join(fs, "<br>"))
+			fmt.Fprintf(&b, "| %s %s | %s | %s | %s |\n", md(s.Name), mdCell(s.ID), md(s.Status), md(s.Host), strings.Join(fs, "<br>"))
 		}
 	}
 	if len(v.Skips) > 0 {
 		b.WriteString("\n## Skipped checks\n\n")
 		for _, sk := range v.Skips {
-			fmt.Fprintf(&b, "- %s: %s (%s)\n", mdCode(sk.Rule), md(sk.Reason), plural(sk.Servers, "server", "servers"))
+			fmt.Fprintf(&b, "- %s: %s (%s)\n", mdCell(sk.Rule), md(sk.Reason), plural(sk.Servers, "server", "servers"))
 		}
 	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
+
+// mdCell is inline code inside a table cell: GitHub's tables split cells
+// at every unescaped pipe, code spans included.
+func mdCell(s string) string { return strings.ReplaceAll(mdCode(s), "|", `\|`) }
 
 type auditPage struct {
 	*auditView
