@@ -231,9 +231,14 @@ func auditValid(r *AuditReport) error {
 	return nil
 }
 
+// auditListed is how many servers the text and Markdown reports name
+// under each rule: a finding on every server of a large cloud would
+// otherwise bury the others. JSON and HTML list them all.
+const auditListed = 20
+
 // AuditText writes the audit for a terminal: the findings by rule, most
-// severe first, then the servers with findings, the skipped checks with
-// how many servers each, and the verdict. Servers without findings are
+// severe first, then the servers with a warning or an error, the skipped
+// checks with how many servers each, and the verdict. Other servers are
 // counted, not listed (JSON and HTML list every server).
 func AuditText(w io.Writer, r *AuditReport, o TextOptions) error {
 	if err := auditValid(r); err != nil {
@@ -256,14 +261,17 @@ func AuditText(w io.Writer, r *AuditReport, o TextOptions) error {
 			for _, g := range v.Rules {
 				t.line("")
 				t.line(t.severity(g.Worst) + "  " + t.paint(styleBold, g.Rule) + "  " + plural(len(g.Hits), "server", "servers"))
-				for _, h := range g.Hits {
+				for _, h := range g.Hits[:min(len(g.Hits), auditListed)] {
 					t.para("    ", 4, fmt.Sprintf("%s %s — %s", h.ServerName, h.ServerID, h.Summary))
+				}
+				if n := len(g.Hits) - auditListed; n > 0 {
+					t.line(t.paint(styleDim, fmt.Sprintf("    and %s more", plural(n, "server", "servers"))))
 				}
 			}
 		}
 		listed := 0
 		for _, s := range v.Servers {
-			if len(s.Findings) == 0 {
+			if s.Worst < rule.Warning {
 				continue
 			}
 			if listed == 0 {
@@ -289,7 +297,7 @@ func AuditText(w io.Writer, r *AuditReport, o TextOptions) error {
 		}
 		if n := len(v.Servers) - listed; n > 0 && listed > 0 {
 			t.line("")
-			t.line(t.paint(styleDim, fmt.Sprintf("%s without findings not listed (--output json or html lists every server)", plural(n, "server", "servers"))))
+			t.line(t.paint(styleDim, fmt.Sprintf("%s without a warning or an error not listed (--output json or html lists every server)", plural(n, "server", "servers"))))
 		}
 		if len(v.Skips) > 0 {
 			t.heading("SKIPPED", "checks that could not run, and on how many servers")
@@ -461,14 +469,17 @@ func AuditMarkdown(w io.Writer, r *AuditReport) error {
 		b.WriteString("## Findings by rule\n\n| Severity | Rule | Servers |\n|---|---|---|\n")
 		for _, g := range v.Rules {
 			var names []string
-			for _, h := range g.Hits {
+			for _, h := range g.Hits[:min(len(g.Hits), auditListed)] {
 				names = append(names, md(h.ServerName)+" ("+mdCell(h.ServerID)+")")
+			}
+			if n := len(g.Hits) - auditListed; n > 0 {
+				names = append(names, "and "+plural(n, "server", "servers")+" more")
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.ToUpper(g.Worst.String()), mdCell(g.Rule), strings.Join(names, ", "))
 		}
-		b.WriteString("\n## Servers with findings\n\n| Server | Status | Host | Findings |\n|---|---|---|---|\n")
+		b.WriteString("\n## Servers with a warning or an error\n\n| Server | Status | Host | Findings |\n|---|---|---|---|\n")
 		for _, s := range v.Servers {
-			if len(s.Findings) == 0 {
+			if s.Worst < rule.Warning {
 				continue
 			}
 			var fs []string

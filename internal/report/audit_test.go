@@ -88,7 +88,7 @@ func checkAuditMarkdown(t *testing.T, evil, md string) {
 		switch {
 		case i == 0 && strings.HasPrefix(l, "# Audit of "):
 		case strings.HasPrefix(strings.TrimLeft(l, " "), "#"):
-			if !strings.HasPrefix(l, "## Findings by rule") && !strings.HasPrefix(l, "## Servers with findings") && !strings.HasPrefix(l, "## Skipped checks") {
+			if !strings.HasPrefix(l, "## Findings by rule") && !strings.HasPrefix(l, "## Servers with a warning or an error") && !strings.HasPrefix(l, "## Skipped checks") {
 				t.Fatalf("%q: markdown line %d is a heading the report did not write: %q", evil, i+1, l)
 			}
 		case strings.HasPrefix(l, "|"):
@@ -133,5 +133,34 @@ func TestAuditOrder(t *testing.T) {
 				t.Errorf("%s has an error and no hop in problem", s.Name)
 			}
 		}
+	}
+}
+
+// TestAuditTextNamesTwentyServersARule: a rule found on every server of a
+// large cloud names the first twenty, and counts the rest.
+func TestAuditTextNamesTwentyServersARule(t *testing.T) {
+	var s snapshot.Snapshot
+	if err := json.Unmarshal(readExample(t, "icmp-ingress"), &s); err != nil {
+		t.Fatal(err)
+	}
+	res := rule.Evaluate(&rule.Input{Snapshot: &s}, rule.Options{})
+	r := &AuditReport{Tool: "hoofbeat test", Scope: "all projects"}
+	for range 25 {
+		r.Servers = append(r.Servers, AuditServer{Snapshot: &s, Result: res})
+	}
+	var text, md bytes.Buffer
+	if err := AuditText(&text, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := AuditMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+		if !strings.Contains(out, "and 5 servers more") {
+			t.Errorf("%s does not count the servers past twenty:\n%s", name, out)
+		}
+	}
+	if n := strings.Count(text.String(), "security-group/icmp-ingress-missing: "); n != 25 {
+		t.Errorf("BY SERVER lists %d servers in error, want 25", n)
 	}
 }
