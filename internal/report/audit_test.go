@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // auditOf is an audit of the recorded examples, each a server, poisoned.
@@ -162,5 +164,43 @@ func TestAuditTextNamesTwentyServersARule(t *testing.T) {
 	}
 	if n := strings.Count(text.String(), "security-group/icmp-ingress-missing: "); n != 25 {
 		t.Errorf("BY SERVER lists %d servers in error, want 25", n)
+	}
+}
+
+// TestAuditJSONMatchesSchema: the audit document conforms to
+// docs/audit.schema.json, which shares output.schema.json's definitions.
+func TestAuditJSONMatchesSchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	for _, name := range []string{"output.schema.json", "audit.schema.json"} {
+		f, err := os.Open("../../docs/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := c.AddResource("https://github.com/hoofbeat/hoofbeat/docs/"+name, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sch, err := c.Compile("https://github.com/hoofbeat/hoofbeat/docs/audit.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*AuditReport{auditOf(t, "x", false), {Tool: "hoofbeat test", Scope: "project demo"}} {
+		var b bytes.Buffer
+		if err := AuditJSON(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		v, err := jsonschema.UnmarshalJSON(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(v); err != nil {
+			t.Errorf("the audit document does not match its schema: %v", err)
+		}
 	}
 }
