@@ -27,6 +27,8 @@ lint:
 	$(GO) vet -tags e2e ./...
 	@# The darwin build compiles here, in CI, not first on a user's Mac.
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
+	@# Alert rules and the metrics' exposition, by promtool (installs it).
+	scripts/promcheck.sh
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -37,6 +39,7 @@ fuzz:
 # e2e brings the Linux bridge lab up (installing OpenStack on first use),
 # seeds it and runs the end-to-end suite against it.
 e2e: build
+	scripts/prometheus-tools.sh
 	LAB_L2=linuxbridge lab/up.sh
 	lab/seed.sh
 	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
@@ -45,6 +48,7 @@ e2e: build
 # OVS rules meet a real OVS: a lab has one flavour, hence a full down.sh
 # before and after.
 e2e-ovs: build
+	scripts/prometheus-tools.sh
 	lab/down.sh
 	LAB_L2=ovs lab/up.sh
 	lab/seed.sh

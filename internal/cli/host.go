@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hoofbeat/hoofbeat/internal/exporter"
 	"github.com/hoofbeat/hoofbeat/internal/host"
 	"github.com/hoofbeat/hoofbeat/internal/pipeline"
 	"github.com/hoofbeat/hoofbeat/internal/report"
@@ -187,6 +189,8 @@ type HostOptions struct {
 	Hosts  []string
 	Flags  hostFlags
 	Output string
+	// Textfile is --textfile: the node_exporter textfile directory.
+	Textfile string
 	// Config is --config: the configuration file.
 	Config string
 }
@@ -202,6 +206,10 @@ func NewCmdHost(io *IOStreams) *cobra.Command {
 firewall (evaluated as the kernel would), Open vSwitch and Linux bridge
 state, nova.conf's [serial_console] and nova-serialproxy, SELinux denials
 and known errors in the agents' logs.
+
+--output prometheus writes the findings as metrics; with --textfile DIR,
+atomically into DIR/hoofbeat_host.prom for node_exporter's textfile
+collector (a systemd timer per host: deploy/systemd/).
 
 Without HOST, check this machine. Name hosts with --ssh to check them over
 SSH (agentless: user, port, keys and jump hosts as OpenSSH's config gives
@@ -224,15 +232,25 @@ error, 3 no host could be reached.`,
 		},
 	}
 	o.Flags.register(cmd)
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text, json or prometheus (node_exporter's text format)")
+	cmd.Flags().StringVar(&o.Textfile, "textfile", "", "with --output prometheus: write `DIR`/"+exporter.TextfileName+" atomically, for node_exporter's textfile collector, instead of stdout")
 	configFlag(cmd.Flags(), &o.Config)
 	return cmd
 }
 
 func hostRun(cmd *cobra.Command, o *HostOptions) error {
-	if o.Output != "text" && o.Output != "json" {
-		return usageError("unknown output format %q (want text or json)", o.Output)
+	if o.Output != "text" && o.Output != "json" && o.Output != "prometheus" {
+		return usageError("unknown output format %q (want text, json or prometheus)", o.Output)
 	}
+	if o.Textfile != "" && o.Output != "prometheus" {
+		return usageError("--textfile writes metrics: it needs --output prometheus")
+	}
+	if o.Textfile != "" {
+		if st, err := os.Stat(o.Textfile); err != nil || !st.IsDir() {
+			return usageError("--textfile %s: not a directory", o.Textfile)
+		}
+	}
+	start := time.Now()
 	opt, err := ruleOptions(o.Config, nil, o.IO.Getenv)
 	if err != nil {
 		return err
@@ -261,9 +279,18 @@ func hostRun(cmd *cobra.Command, o *HostOptions) error {
 	}
 	hosts := res.Snapshot.Hosts
 	rep := &report.HostsReport{Tool: "hoofbeat " + version(), Probe: o.Flags.Probe, Hosts: hosts, Result: res.Result, CheckedAt: res.Snapshot.CollectedAt}
-	if o.Output == "json" {
+	switch {
+	case o.Output == "prometheus":
+		m := &exporter.HostChecks{Hosts: hosts, Result: res.Result, At: start, Duration: time.Since(start)}
+		write := func(w io.Writer) error { return exporter.WriteHostMetrics(w, m) }
+		if o.Textfile != "" {
+			err = exporter.WriteTextfile(o.Textfile, exporter.TextfileName, write)
+		} else {
+			err = write(o.IO.Out)
+		}
+	case o.Output == "json":
 		err = report.HostsJSON(o.IO.Out, rep)
-	} else {
+	default:
 		err = report.HostsText(o.IO.Out, rep, report.TextOptions{Color: o.IO.colour(), Width: o.IO.Width})
 	}
 	if err != nil {

@@ -83,6 +83,8 @@ hoofbeat only reads: it never changes the cloud.`,
 
 	root.AddCommand(
 		NewCmdDiagnose(io, nil),
+		NewCmdAudit(io, nil),
+		NewCmdExporter(io, nil),
 		NewCmdCollect(io, nil),
 		NewCmdIpcalc(io),
 		NewCmdRules(io),

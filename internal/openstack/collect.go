@@ -322,6 +322,11 @@ func (c *Client) networkURL(path string, q url.Values) string {
 // (same ID, as a cloud paginating by offset shows when the list changes
 // under it) is kept once.
 func listAll[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key string) ([]T, error) {
+	return listPages[T](ctx, sc, u, key, maxPages)
+}
+
+// listPages is listAll with its own bound on the pages followed.
+func listPages[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key string, maxPages int) ([]T, error) {
 	home, err := url.Parse(sc.Endpoint)
 	if err != nil || home.Host == "" {
 		if home, err = url.Parse(u); err != nil {

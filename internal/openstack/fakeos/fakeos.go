@@ -43,6 +43,9 @@ type Cloud struct {
 	// AgentsEmptyForNonAdmin answers a non-admin's GET /v2.0/agents with
 	// an empty list (as Neutron's policy filtering does) instead of 403.
 	agentsEmpty bool
+	// pageCap is the largest page a list answers (Nova's max_limit,
+	// Neutron's pagination_max_limit); 0 answers whole lists.
+	pageCap int
 
 	requests int
 	log      []string
@@ -153,6 +156,14 @@ func (c *Cloud) SetLatency(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.latency = d
+}
+
+// SetPageCap makes every list answer at most n items a page, with a
+// "next" link, as a cloud with max_limit set does; 0 answers whole lists.
+func (c *Cloud) SetPageCap(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pageCap = n
 }
 
 // AgentsEmptyForNonAdmin makes GET /v2.0/agents answer a non-admin with an

@@ -116,28 +116,11 @@ func (c *Cloud) nova(w http.ResponseWriter, r *http.Request, path string) {
 	}
 }
 
-// servers renders every server for a token, with what its role may see.
-func (c *Cloud) servers(t *token, mv microversion) []map[string]any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []map[string]any
-	for i := range c.world.Servers {
-		out = append(out, c.renderServer(&c.world.Servers[i], mv))
-	}
-	out = append(out, c.coll["servers"]...)
-	if !t.admin() {
-		for i, s := range out {
-			out[i] = stripPrefixes(s, "OS-EXT-SRV-ATTR:", "host_status")
-		}
-	}
-	return out
-}
-
 func (c *Cloud) visibleServer(t *token, mv microversion, id string) map[string]any {
-	for _, s := range c.servers(t, mv) {
-		if s["id"] == id && (t.admin() || s["tenant_id"] == t.ProjectID) {
-			return s
-		}
+	for _, s := range c.serverList(t, mv, func(sid, _, tenant string) bool {
+		return sid == id && (t.admin() || tenant == t.ProjectID)
+	}) {
+		return s
 	}
 	return nil
 }
@@ -158,20 +141,68 @@ func (c *Cloud) novaList(w http.ResponseWriter, r *http.Request, t *token, mv mi
 		}
 		nameRE = re
 	}
+	project := q.Get("project_id")
+	if project == "" {
+		project = q.Get("tenant_id")
+	}
+	keep := func(id, name, tenant string) bool {
+		switch {
+		case !all && tenant != t.ProjectID, project != "" && tenant != project:
+			return false
+		}
+		return nameRE == nil || nameRE.MatchString(name)
+	}
+	// The page is chosen before rendering: rendering a large world's every
+	// server for each page would make the fake, not the client, the cost.
+	var ids []string
+	c.serverList(t, mv, func(id, name, tenant string) bool {
+		if keep(id, name, tenant) {
+			ids = append(ids, id)
+		}
+		return false
+	})
+	start, end, next, err := c.pageOf(r, ids)
+	if err != nil {
+		serviceError(w, "/compute", http.StatusBadRequest, "", err.Error())
+		return
+	}
+	page := map[string]bool{}
+	for _, id := range ids[start:end] {
+		page[id] = true
+	}
 	out := []any{}
-	for _, s := range c.servers(t, mv) {
-		if !all && s["tenant_id"] != t.ProjectID {
-			continue
-		}
-		if nameRE != nil && !nameRE.MatchString(fmt.Sprint(s["name"])) {
-			continue
-		}
+	for _, s := range c.serverList(t, mv, func(id, _, _ string) bool { return page[id] }) {
 		if !detail {
 			s = map[string]any{"id": s["id"], "name": s["name"], "links": s["links"]}
 		}
 		out = append(out, s)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"servers": out})
+	writeList(w, "servers", out, next)
+}
+
+// serverList renders the servers keep admits, judged on their ID, name
+// and project before rendering, so that a large world lists fast.
+func (c *Cloud) serverList(t *token, mv microversion, keep func(id, name, tenant string) bool) []map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []map[string]any
+	for i := range c.world.Servers {
+		s := &c.world.Servers[i]
+		if keep(s.ID, s.Name, s.ProjectID) {
+			out = append(out, c.renderServer(s, mv))
+		}
+	}
+	for _, s := range c.coll["servers"] {
+		if keep(fmt.Sprint(s["id"]), fmt.Sprint(s["name"]), fmt.Sprint(s["tenant_id"])) {
+			out = append(out, s)
+		}
+	}
+	if !t.admin() {
+		for i, s := range out {
+			out[i] = stripPrefixes(s, "OS-EXT-SRV-ATTR:", "host_status")
+		}
+	}
+	return out
 }
 
 func (c *Cloud) novaAction(w http.ResponseWriter, r *http.Request, t *token, mv microversion, id string) {

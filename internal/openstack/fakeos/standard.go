@@ -217,3 +217,71 @@ func (c *Cloud) PasswordEnv(user string) map[string]string {
 func Getenv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
+
+// Fleet sizes the world AddFleet builds: a cloud of many servers.
+type Fleet struct {
+	// Servers each get PortsPerServer ports (at least one) spread over the
+	// fleet's networks; the remaining Ports are other devices' ports.
+	Servers, Ports, Networks, Routers, Rules int
+}
+
+// AddFleet adds a fleet of servers to w around the standard world's
+// agents: Networks networks with a subnet, a DHCP port hosted by the DHCP
+// agent and a router interface each (Routers routers, shared round robin,
+// hosted by the L3 agent); Servers servers on compute1, each with a port
+// on a network; security groups of ten rules each (Rules rules in all),
+// one per port, admitting ICMP in and anything out; and Ports ports in all, the rest unbound
+// ports of no server.
+func AddFleet(w *World, f Fleet) {
+	id := func(kind, i int) string { return fmt.Sprintf("%08x-%04x-4000-8000-%012x", 0xf2000000+kind, 0, i) }
+	ports := 0
+	port := func(p Port) {
+		p.ID, p.ProjectID = id(4, ports), DemoProjectID
+		p.MAC = fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", ports>>16&0xff, ports>>8&0xff, ports&0xff)
+		w.Ports = append(w.Ports, p)
+		ports++
+	}
+	for r := 0; r < f.Routers; r++ {
+		rid := id(3, r)
+		w.Routers = append(w.Routers, Router{ID: rid, Name: fmt.Sprintf("router-%d", r), ProjectID: DemoProjectID, GatewayNetworkID: PublicNetworkID})
+		w.L3Hosting[rid] = []L3Host{{AgentID: AgentL3}}
+	}
+	ip := func(n, host int) string { return fmt.Sprintf("10.%d.%d.%d", 64+n/256, n%256, host) }
+	for n := 0; n < f.Networks; n++ {
+		nid, sid := id(1, n), id(2, n)
+		w.Networks = append(w.Networks, Network{ID: nid, Name: fmt.Sprintf("net-%d", n), ProjectID: DemoProjectID, SegmentationID: intp(3000 + n)})
+		w.Subnets = append(w.Subnets, Subnet{ID: sid, Name: fmt.Sprintf("subnet-%d", n), NetworkID: nid, ProjectID: DemoProjectID,
+			CIDR: ip(n, 0) + "/24", GatewayIP: ip(n, 1), Pools: [][2]string{{ip(n, 2), ip(n, 254)}}})
+		port(Port{NetworkID: nid, DeviceID: "dhcp-" + nid, DeviceOwner: "network:dhcp", FixedIPs: []FixedIP{{sid, ip(n, 2)}}, BindingHost: NetworkHost})
+		w.DHCPHosting[nid] = []string{AgentDHCP}
+		if f.Routers > 0 {
+			port(Port{NetworkID: nid, DeviceID: id(3, n%f.Routers), DeviceOwner: "network:router_interface", FixedIPs: []FixedIP{{sid, ip(n, 1)}}, BindingHost: NetworkHost})
+		}
+	}
+	groups := (f.Rules + 9) / 10
+	for g := 0; g < groups; g++ {
+		sg := SecurityGroup{ID: id(5, g), Name: fmt.Sprintf("sg-%d", g), ProjectID: DemoProjectID,
+			Rules: []Rule{{ID: id(6, g*10), Direction: "ingress", Ethertype: "IPv4", Protocol: "icmp", RemoteIPPrefix: "0.0.0.0/0"},
+				{ID: id(6, g*10+1), Direction: "egress", Ethertype: "IPv4"}}}
+		for r := 2; r < 10 && g*10+r < f.Rules; r++ {
+			sg.Rules = append(sg.Rules, Rule{ID: id(6, g*10+r), Direction: "ingress", Ethertype: "IPv4", Protocol: "tcp",
+				PortMin: intp(1000 + r), PortMax: intp(1000 + r), RemoteIPPrefix: "192.0.2.0/24"})
+		}
+		w.SecurityGroups = append(w.SecurityGroups, sg)
+	}
+	for s := 0; s < f.Servers; s++ {
+		sid := id(7, s)
+		w.Servers = append(w.Servers, Server{ID: sid, Name: fmt.Sprintf("srv-%d", s), ProjectID: DemoProjectID, UserID: DemoUserID, Host: ComputeHost})
+		var sgs []string
+		if groups > 0 {
+			sgs = []string{id(5, s%groups)}
+		}
+		n := s % max(f.Networks, 1)
+		port(Port{NetworkID: id(1, n), DeviceID: sid, DeviceOwner: "compute:nova", SecurityGroups: sgs, BindingHost: ComputeHost,
+			FixedIPs: []FixedIP{{id(2, n), ip(n, 10+(s/max(f.Networks, 1))%240)}}})
+	}
+	for ports < f.Ports {
+		n := ports % max(f.Networks, 1)
+		port(Port{NetworkID: id(1, n), DeviceOwner: "", Status: "DOWN"})
+	}
+}
