@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -40,6 +41,8 @@ type Options struct {
 	Logs []string
 	// Probes are the active checks (--probe); nil runs none.
 	Probes []ProbeTarget
+	// Traces are packets to trace through Open vSwitch (read-only).
+	Traces []TraceSpec
 	// Parallel bounds the commands run at once on the host (default 4).
 	Parallel int
 	// CommandTimeout bounds each command (default run.DefaultTimeout).
@@ -50,6 +53,19 @@ type Options struct {
 type ProbeTarget struct {
 	Namespace string
 	IP        string
+}
+
+// TraceSpec is a packet to trace through Open vSwitch towards a VIF with
+// ofproto/trace, which sends nothing. It enters by FromPort (its sender is
+// on this host) or else by the tunnel port to FromTunnel with VNI.
+type TraceSpec struct {
+	Label string
+	// Packet is the flow without in_port and tun_id
+	// ("icmp,dl_src=…,dl_dst=…,nw_src=…,nw_dst=…,icmp_type=8,icmp_code=0").
+	Packet     string
+	FromPort   string
+	FromTunnel string
+	VNI        int
 }
 
 // DefaultAuditLog is where auditd writes.
@@ -218,19 +234,106 @@ func (c *collector) namespaces(ctx context.Context) {
 	store(c, nss, err, func(h *snapshot.Host) (*[]snapshot.Namespace, *string) { return &h.Namespaces, &h.NamespacesError })
 }
 
+// flowBridges are the bridges whose flows are dumped: br-tun translates
+// between VNIs and local VLANs, br-int's table 0 between provider and
+// local VLANs.
+var flowBridges = []string{"br-int", "br-tun"}
+
+// ovs reads Open vSwitch: one ovs-vsctl for the tables, one dump-flows per
+// bridge of flowBridges, one ofproto/trace per packet traced; none of it
+// grows with the number of ports.
 func (c *collector) ovs(ctx context.Context) {
-	var outs [3][]byte
-	var err error
-	for i, argv := range [][]string{OVSBridgeArgs, OVSPortArgs, OVSInterfaceArgs} {
-		if outs[i], err = c.run(ctx, argv...); err != nil {
-			break
-		}
-	}
+	out, err := c.run(ctx, OVSArgs...)
 	var o *snapshot.OVS
 	if err == nil {
-		o, err = ParseOVS(outs[0], outs[1], outs[2])
+		o, err = ParseOVSBatch(out)
+	}
+	if err == nil {
+		cookies := c.flows(ctx, o)
+		c.traces(ctx, o, cookies)
 	}
 	store(c, o, err, func(h *snapshot.Host) (**snapshot.OVS, *string) { return &h.OVS, &h.OVSError })
+}
+
+// flows dumps the flows of flowBridges into o, and returns which bridge
+// each agent cookie belongs to.
+func (c *collector) flows(ctx context.Context, o *snapshot.OVS) map[string]string {
+	cookies := map[string]string{}
+	for _, br := range flowBridges {
+		if !slices.ContainsFunc(o.Bridges, func(b snapshot.OVSBridge) bool { return b.Name == br }) {
+			continue
+		}
+		fl := snapshot.OVSFlows{Bridge: br}
+		out, err := c.run(ctx, DumpFlowsArgs(br)...)
+		var flows []snapshot.OVSFlow
+		if err == nil {
+			flows, err = ParseDumpFlows(out)
+		}
+		if err != nil {
+			fl.Error = reason(err)
+		}
+		for _, f := range flows {
+			if f.Cookie != "" {
+				cookies[f.Cookie] = br
+			}
+			if br == "br-tun" || f.Table == 0 {
+				fl.Flows = append(fl.Flows, f)
+			}
+		}
+		o.Flows = append(o.Flows, fl)
+	}
+	return cookies
+}
+
+// traces runs the packets of Options.Traces through ofproto/trace.
+func (c *collector) traces(ctx context.Context, o *snapshot.OVS, cookies map[string]string) {
+	bridgeOf := map[string]string{}
+	for _, b := range o.Bridges {
+		for _, p := range b.Ports {
+			bridgeOf[p] = b.Name
+		}
+	}
+	for _, ts := range c.opt.Traces {
+		t := snapshot.OVSTrace{Label: ts.Label}
+		var in string
+		switch {
+		case ts.FromPort != "" && bridgeOf[ts.FromPort] != "":
+			t.Bridge, in = bridgeOf[ts.FromPort], "in_port="+ts.FromPort
+		case ts.FromPort != "":
+			t.Error = fmt.Sprintf("no Open vSwitch port %s to trace from", ts.FromPort)
+		default:
+			for _, i := range o.Interfaces {
+				if i.RemoteIP == ts.FromTunnel && ts.FromTunnel != "" && bridgeOf[i.Name] != "" {
+					t.Bridge, in = bridgeOf[i.Name], fmt.Sprintf("in_port=%s,tun_id=0x%x", i.Name, ts.VNI)
+					break
+				}
+			}
+			if in == "" {
+				t.Error = fmt.Sprintf("no tunnel port to %s to trace from", ts.FromTunnel)
+			}
+		}
+		if in != "" {
+			t.Flow = in + "," + ts.Packet
+			out, err := c.run(ctx, TraceArgs(t.Bridge, t.Flow)...)
+			if err == nil {
+				var got snapshot.OVSTrace
+				got, err = ParseTrace(out)
+				t.Actions, t.Dropped, t.Drop, t.Steps = got.Actions, got.Dropped, got.Drop, got.Steps
+			}
+			if err != nil {
+				t.Error = reason(err)
+			}
+			for i := range t.Steps {
+				if br := cookies[t.Steps[i].Cookie]; br != "" {
+					t.Steps[i].Bridge = br
+				}
+			}
+			if t.Drop != nil && cookies[t.Drop.Cookie] != "" {
+				t.Drop.Bridge = cookies[t.Drop.Cookie]
+			}
+		}
+		o.Traces = append(o.Traces, t)
+	}
 }
 
 func (c *collector) audit(ctx context.Context) {

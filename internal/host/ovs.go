@@ -1,18 +1,32 @@
 package host
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
-// OVS commands: ovsdb's tables as JSON.
-var (
-	OVSBridgeArgs    = []string{"ovs-vsctl", "--format=json", "--columns=name,ports", "list", "Bridge"}
-	OVSPortArgs      = []string{"ovs-vsctl", "--format=json", "--columns=_uuid,name,interfaces", "list", "Port"}
-	OVSInterfaceArgs = []string{"ovs-vsctl", "--format=json", "--columns=name,type,ofport,error,options", "list", "Interface"}
-)
+// OVSArgs reads the Bridge, Port and Interface tables in one ovs-vsctl
+// run (one JSON document per table, one a line), whatever the number of
+// ports.
+var OVSArgs = []string{"ovs-vsctl", "--format=json",
+	"--", "--columns=name,ports", "list", "Bridge",
+	"--", "--columns=_uuid,name,interfaces,tag,other_config", "list", "Port",
+	"--", "--columns=name,type,ofport,error,options,external_ids", "list", "Interface"}
+
+// ParseOVSBatch reads OVSArgs' output: the three tables in order.
+func ParseOVSBatch(b []byte) (*snapshot.OVS, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var docs [3]json.RawMessage
+	for i := range docs {
+		if err := dec.Decode(&docs[i]); err != nil {
+			return nil, fmt.Errorf("read ovs-vsctl json: table %d of 3: %w", i+1, err)
+		}
+	}
+	return ParseOVS(docs[0], docs[1], docs[2])
+}
 
 // ovsTable is ovs-vsctl --format=json output: headings and rows of OVSDB
 // values ("x", 1, ["uuid","…"], ["set",[…]], ["map",[[k,v]…]]).
@@ -121,10 +135,20 @@ func ParseOVS(bridges, ports, ifaces []byte) (*snapshot.OVS, error) {
 		return nil, err
 	}
 	portName := map[string]string{}
-	for _, p := range pt {
-		portName[ovsAtom(p["_uuid"])] = ovsAtom(p["name"])
-	}
 	o := &snapshot.OVS{Bridges: []snapshot.OVSBridge{}, Interfaces: []snapshot.OVSInterface{}}
+	for _, p := range pt {
+		name := ovsAtom(p["name"])
+		portName[ovsAtom(p["_uuid"])] = name
+		op := snapshot.OVSPort{Name: name, NetUUID: ovsMap(p["other_config"])["net_uuid"]}
+		// An empty set is no tag; a number is one (0 included).
+		var tag int
+		if t := ovsAtom(p["tag"]); t != "" {
+			if _, err := fmt.Sscanf(t, "%d", &tag); err == nil {
+				op.Tag = &tag
+			}
+		}
+		o.Ports = append(o.Ports, op)
+	}
 	for _, b := range br {
 		ob := snapshot.OVSBridge{Name: ovsAtom(b["name"])}
 		for _, u := range ovsSet(b["ports"]) {
@@ -141,6 +165,8 @@ func ParseOVS(bridges, ports, ifaces []byte) (*snapshot.OVS, error) {
 		}
 		opts := ovsMap(i["options"])
 		oi.RemoteIP, oi.LocalIP = opts["remote_ip"], opts["local_ip"]
+		ext := ovsMap(i["external_ids"])
+		oi.IfaceID, oi.AttachedMAC = ext["iface-id"], ext["attached-mac"]
 		o.Interfaces = append(o.Interfaces, oi)
 	}
 	return o, nil
