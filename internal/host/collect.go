@@ -60,12 +60,16 @@ type ProbeTarget struct {
 // on this host) or else by the tunnel port to FromTunnel with VNI.
 type TraceSpec struct {
 	Label string
+	// Port is the Neutron port the packet is for.
+	Port string
 	// Packet is the flow without in_port and tun_id
 	// ("icmp,dl_src=…,dl_dst=…,nw_src=…,nw_dst=…,icmp_type=8,icmp_code=0").
 	Packet     string
 	FromPort   string
 	FromTunnel string
 	VNI        int
+	// Skip says why the packet cannot be traced (it is then not run).
+	Skip string
 }
 
 // DefaultAuditLog is where auditd writes.
@@ -294,9 +298,11 @@ func (c *collector) traces(ctx context.Context, o *snapshot.OVS, cookies map[str
 		}
 	}
 	for _, ts := range c.opt.Traces {
-		t := snapshot.OVSTrace{Label: ts.Label}
+		t := snapshot.OVSTrace{Label: ts.Label, Port: ts.Port}
 		var in string
 		switch {
+		case ts.Skip != "":
+			t.Error = ts.Skip
 		case ts.FromPort != "" && bridgeOf[ts.FromPort] != "":
 			t.Bridge, in = bridgeOf[ts.FromPort], "in_port="+ts.FromPort
 		case ts.FromPort != "":

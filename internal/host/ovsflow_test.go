@@ -225,6 +225,7 @@ func TestCollectOVS(t *testing.T) {
 	h := Collect(context.Background(), r, "cmp1", Options{Via: "replay", Traces: []TraceSpec{
 		{Label: "ping", Packet: ping, FromTunnel: "192.0.2.10", VNI: 3},
 		{Label: "from a port that is not there", Packet: ping, FromPort: "tapnothere-00"},
+		{Label: "flat", Skip: "not traced yet"},
 	}})
 	if u := r.Unexpected(); len(u) > 0 {
 		t.Errorf("unexpected commands: %q", u)
@@ -244,7 +245,7 @@ func TestCollectOVS(t *testing.T) {
 	if len(o.Flows[1].Flows) != 25 {
 		t.Errorf("br-tun: %d flows", len(o.Flows[1].Flows))
 	}
-	if len(o.Traces) != 2 {
+	if len(o.Traces) != 3 || o.Traces[2].Error != "not traced yet" || o.Traces[2].Flow != "" {
 		t.Fatalf("traces: %+v", o.Traces)
 	}
 	tr := o.Traces[0]

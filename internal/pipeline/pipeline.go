@@ -86,7 +86,7 @@ func Collect(ctx context.Context, req Request) (*snapshot.Snapshot, error) {
 		return nil, &Error{Stage: StageCollect, Err: err}
 	}
 	if req.Hosts != nil {
-		if err := req.Hosts.attach(ctx, snap); err != nil {
+		if err := req.Hosts.attach(ctx, snap, req.Flows); err != nil {
 			return nil, &Error{Stage: StageHosts, Err: err}
 		}
 	}

@@ -34,6 +34,9 @@ type pathDevice struct {
 	// unknown.
 	mtu int
 	net string
+	// port is the Neutron port the device carries, nil for a bridge, a
+	// vxlan device or the gateway's.
+	port *snapshot.Port
 }
 
 func (d pathDevice) where() string {
@@ -105,7 +108,7 @@ func listPathDevices(in *Input) []pathDevice {
 				}
 			}
 			if hv.Has(topology.RoleCompute) && (p.BindingHostID == h.Name || p.BindingHostID == "" && s.Server != nil && s.Server.Host == h.Name) {
-				vif := pathDevice{host: h.Name, name: deviceName("tap", p.ID), what: "the VIF of " + portLabel(p.Port), mtu: mtu, net: p.NetworkID}
+				vif := pathDevice{host: h.Name, name: deviceName("tap", p.ID), what: "the VIF of " + portLabel(p.Port), mtu: mtu, net: p.NetworkID, port: p.Port}
 				if lb {
 					vif.master = bridgeName(p.NetworkID)
 				} else {
@@ -127,7 +130,7 @@ func listPathDevices(in *Input) []pathDevice {
 					if nsHas(h, ns, deviceName("tap", dp.ID)) {
 						name = deviceName("tap", dp.ID)
 					}
-					nsDevice(h, pathDevice{host: h.Name, ns: ns, name: name, what: "the DHCP port " + shortID(dp.ID) + "'s device", mtu: mtu, net: p.NetworkID}, lb, add)
+					nsDevice(h, pathDevice{host: h.Name, ns: ns, name: name, what: "the DHCP port " + shortID(dp.ID) + "'s device", mtu: mtu, net: p.NetworkID, port: &dp}, lb, add)
 					onNet()
 				}
 			}
@@ -136,7 +139,7 @@ func listPathDevices(in *Input) []pathDevice {
 					continue
 				}
 				ns := "qrouter-" + leg.ID
-				nsDevice(h, pathDevice{host: h.Name, ns: ns, name: deviceName("qr-", leg.Port.ID), what: "router " + routerOrID(leg) + "'s interface on " + netLabel(s, p.NetworkID), mtu: mtu, net: p.NetworkID}, lb, add)
+				nsDevice(h, pathDevice{host: h.Name, ns: ns, name: deviceName("qr-", leg.Port.ID), what: "router " + routerOrID(leg) + "'s interface on " + netLabel(s, p.NetworkID), mtu: mtu, net: p.NetworkID, port: &leg.Port}, lb, add)
 				onNet()
 				if gw := leg.Gateway(); gw != nil {
 					if qg := gatewayDevice(h, ns, gw); qg != "" {
@@ -168,7 +171,7 @@ func nsDevice(h *snapshot.Host, d pathDevice, lb bool, add func(pathDevice)) {
 		return
 	}
 	d.peer = peer
-	root := pathDevice{host: d.host, name: peer, what: "the root end of " + d.name, mtu: d.mtu, net: d.net}
+	root := pathDevice{host: d.host, name: peer, what: "the root end of " + d.name, mtu: d.mtu, net: d.net, port: d.port}
 	if lb {
 		root.master = bridgeName(d.net)
 	} else {

@@ -140,6 +140,9 @@ type Finding struct {
 	// (its rule's Causes otherwise): a rule whose findings say different
 	// things has different causes for each.
 	Causes []*Rule `json:"-"`
+	// Port is the Neutron port a finding about a host is for (the VIF
+	// whose packets it follows): that port's own findings can explain it.
+	Port string `json:"-"`
 }
 
 // Skip records a rule that could not be evaluated, and why.
@@ -416,6 +419,8 @@ func related(symptom, cause Finding) bool {
 	case symptom.Subject.Kind == "server":
 		return true
 	case symptom.Subject.ID != "" && symptom.Subject.ID == cause.Subject.ID:
+		return true
+	case symptom.Port != "" && symptom.Port == cause.Subject.ID:
 		return true
 	case symptom.Subject.Kind == "host" && cause.Subject.Kind == "host" && symptom.Subject.Name == cause.Subject.Name:
 		return true

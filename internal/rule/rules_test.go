@@ -868,10 +868,11 @@ func TestHealthyBaseline(t *testing.T) {
 	for _, x := range res.NotApplicable {
 		na = append(na, x.Rule)
 	}
-	if !slices.Equal(na, []string{"host/instance-unreachable-from-dhcp-namespace", "host/ovs-port-error"}) {
+	if !slices.Equal(na, []string{"host/ovs-dead-vlan", "host/ovs-tag-mismatch", "host/ovs-flow-missing", "host/trace-drop",
+		"host/instance-unreachable-from-dhcp-namespace", "host/ovs-port-error"}) {
 		t.Errorf("not applicable: %+v", res.NotApplicable)
 	}
-	if got, want := len(res.Passed), len(Catalogue())-3; got != want {
+	if got, want := len(res.Passed), len(Catalogue())-7; got != want {
 		t.Errorf("passed %d rules, want %d", got, want)
 	}
 }
@@ -892,7 +893,8 @@ func TestNotApplicableOnOVN(t *testing.T) {
 	res := Evaluate(&Input{Snapshot: s}, Options{})
 	want := []string{"agent/dhcp-not-hosting", "agent/l3-down", "host/netns-missing", "host/router-interface-missing",
 		"host/dhcp-interface-missing", "host/dnsmasq-not-running", "host/instance-unreachable-from-dhcp-namespace",
-		"network/no-dhcp-port", "router/not-scheduled", "host/bridge-missing", "host/ovs-port-error"}
+		"network/no-dhcp-port", "router/not-scheduled", "host/bridge-missing", "host/ovs-port-error",
+		"host/l2pop-entry-missing", "host/ovs-dead-vlan", "host/ovs-flow-missing", "host/ovs-tag-mismatch", "host/trace-drop"}
 	var got []string
 	for _, na := range res.NotApplicable {
 		got = append(got, na.Rule)

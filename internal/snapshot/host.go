@@ -188,6 +188,8 @@ type OVSFlow struct {
 type OVSTrace struct {
 	// Label says which packet, for a person ("ping from the DHCP port").
 	Label string `json:"label"`
+	// Port is the Neutron port whose VIF the packet is for.
+	Port string `json:"port,omitempty"`
 	// Bridge and Flow are what was traced (the packet as it enters).
 	Bridge string `json:"bridge"`
 	Flow   string `json:"flow"`
