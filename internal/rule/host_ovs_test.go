@@ -269,3 +269,63 @@ func TestL2PopIdleHostNoFault(t *testing.T) {
 		}
 	}
 }
+
+// TestSELinuxDenialFirst: the second seed's story on the shipped example
+// snapshots. On ctl, an SELinux denial (selinux-evidence), the l3 agent's
+// RTNETLINK errors (agent-log-error's log lines) and router1's qr- device
+// gone (qr-device-deleted's namespace): the denial ranks first, the others
+// say they follow from it. In permissive mode the denial explains nothing.
+func TestSELinuxDenialFirst(t *testing.T) {
+	load := func(mode string) []Finding {
+		s := exampleFile("selinux-evidence")
+		ctl := labHost(s, "ctl")
+		ctl.LogErrors = labHost(exampleFile("agent-log-error"), "ctl").LogErrors
+		qr := "qr-" + s.NetworkPorts[slices.IndexFunc(s.NetworkPorts, func(p snapshot.Port) bool { return p.DeviceOwner == "network:router_interface" })].ID[:11]
+		for i := range ctl.Namespaces {
+			ctl.Namespaces[i].Links = slices.DeleteFunc(ctl.Namespaces[i].Links, func(l snapshot.Link) bool { return l.Name == qr })
+		}
+		ctl.SELinux.Mode = mode
+		if mode == "Permissive" {
+			for i := range ctl.SELinux.AVCs {
+				ctl.SELinux.AVCs[i].Permissive = true
+			}
+		}
+		return Evaluate(&Input{Snapshot: s}, Options{}).Findings
+	}
+	fs := load("Enforcing")
+	if len(fs) == 0 || fs[0].Rule != "host/selinux-denial" || fs[0].Severity != Error {
+		t.Fatalf("first: %+v", fs)
+	}
+	for _, want := range []string{"host/agent-log-error", "host/router-interface-missing"} {
+		i := slices.IndexFunc(fs, func(f Finding) bool { return f.Rule == want })
+		if i < 0 || fs[i].CausedBy != "host/selinux-denial" || fs[i].Severity != Info || !strings.Contains(fs[i].Summary, "it follows from host/selinux-denial") {
+			t.Errorf("%s: %+v", want, fs)
+		}
+	}
+	for _, f := range load("Permissive") {
+		if f.CausedBy == "host/selinux-denial" {
+			t.Errorf("a permissive denial explains %s", f.Rule)
+		}
+	}
+}
+
+// TestDeviceBeforeProbe: on the shipped vif-down and vif-detached
+// snapshots, with the probe's "unreachable" added as --probe records it,
+// the device ranks first and the probe follows from it.
+func TestDeviceBeforeProbe(t *testing.T) {
+	for name, first := range map[string]string{"vif-down": "host/device-down", "vif-detached": "host/vif-detached"} {
+		s := exampleFile(name)
+		ctl := labHost(s, "ctl")
+		ctl.Probed = true
+		ctl.Probes = []snapshot.Probe{{Namespace: "qdhcp-" + s.Ports[0].NetworkID, Target: s.Ports[0].FixedIPs[0].IPAddress,
+			Output: "2 packets transmitted, 0 received, 100% packet loss, time 1017ms"}}
+		fs := Evaluate(&Input{Snapshot: s}, Options{}).Findings
+		if len(fs) == 0 || fs[0].Rule != first {
+			t.Errorf("%s: first %+v", name, fs)
+		}
+		i := slices.IndexFunc(fs, func(f Finding) bool { return f.Rule == "host/instance-unreachable-from-dhcp-namespace" })
+		if i < 0 || fs[i].CausedBy != first {
+			t.Errorf("%s: the probe's finding: %+v", name, fs)
+		}
+	}
+}

@@ -143,6 +143,12 @@ type Finding struct {
 	// Port is the Neutron port a finding about a host is for (the VIF
 	// whose packets it follows): that port's own findings can explain it.
 	Port string `json:"-"`
+	// Host is the host a finding about something else (a router's or a
+	// network's namespace) was made on: that host's findings can explain it.
+	Host string `json:"-"`
+	// explainsNothing marks a finding that is reported but causes nothing
+	// (a denial SELinux only logged, in permissive mode).
+	explainsNothing bool
 }
 
 // Skip records a rule that could not be evaluated, and why.
@@ -392,7 +398,7 @@ func link(rules []*Rule, fs []Finding) {
 			causes = r.Causes
 		}
 		for _, c := range causes {
-			j := slices.IndexFunc(fs, func(g Finding) bool { return g.Rule == c.Name && related(fs[i], g) })
+			j := slices.IndexFunc(fs, func(g Finding) bool { return g.Rule == c.Name && !g.explainsNothing && related(fs[i], g) })
 			if j < 0 || j == i {
 				continue
 			}
@@ -421,6 +427,8 @@ func related(symptom, cause Finding) bool {
 	case symptom.Subject.ID != "" && symptom.Subject.ID == cause.Subject.ID:
 		return true
 	case symptom.Port != "" && symptom.Port == cause.Subject.ID:
+		return true
+	case symptom.Host != "" && cause.Subject.Kind == "host" && symptom.Host == cause.Subject.Name:
 		return true
 	case symptom.Subject.Kind == "host" && cause.Subject.Kind == "host" && symptom.Subject.Name == cause.Subject.Name:
 		return true
