@@ -311,6 +311,10 @@ footer .passed { overflow-wrap: anywhere; }
 <h4>Fix</h4>
 <pre class="fix"><code>{{range $i, $c := .Remediation}}{{if $i}}
 {{end}}{{$c}}{{end}}</code></pre>{{end}}
+{{- if .Look}}
+<h4>Look</h4>
+<pre class="look"><code>{{range $i, $c := .Look}}{{if $i}}
+{{end}}{{$c}}{{end}}</code></pre>{{end}}
 {{- if .Verify}}
 <h4>Verify</h4>
 <pre class="verify"><code>{{range $i, $c := .Verify}}{{if $i}}

@@ -292,6 +292,7 @@ func writeMarkdown(w io.Writer, v *view) error {
 				}
 			}
 			mdCommands(&b, "Fix", shell.Strings(f.Remediation))
+			mdCommands(&b, "Look", shell.Strings(f.Look))
 			mdCommands(&b, "Verify", shell.Strings(f.Verify))
 		}
 	}

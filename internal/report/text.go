@@ -290,6 +290,7 @@ func (t *textWriter) findings(v *view) {
 		}
 		t.list(in, "Evidence:", f.Evidence, true)
 		t.list(in, "Fix:", shell.Strings(f.Remediation), false)
+		t.list(in, "Look:", shell.Strings(f.Look), false)
 		t.list(in, "Verify:", shell.Strings(f.Verify), false)
 	}
 }

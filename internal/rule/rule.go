@@ -146,6 +146,10 @@ type Finding struct {
 	// Host is the host a finding about something else (a router's or a
 	// network's namespace) was made on: that host's findings can explain it.
 	Host string `json:"-"`
+	// Look are commands to look with, for a context finding: not a fix.
+	Look []shell.Cmd `json:"look,omitempty"`
+	// Context is set on the findings of a Context rule.
+	Context bool `json:"context,omitempty"`
 	// explainsNothing marks a finding that is reported but causes nothing
 	// (a denial SELinux only logged, in permissive mode).
 	explainsNothing bool
@@ -249,6 +253,10 @@ type Rule struct {
 	// CauseWording introduces the cause in a symptom's summary ("the guest
 	// confirms"); "it follows from" by default.
 	CauseWording string
+	// Context marks a rule whose findings are context for the reader (how
+	// the network reaches the hosts), not faults: they are not counted
+	// among the findings, and their commands are for looking (Look).
+	Context bool
 	// Check returns the rule's findings. Severity, Domain and Rule are
 	// filled in by the engine when left zero.
 	Check func(in *Input) []Finding
@@ -360,6 +368,7 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 			if f.Evidence == nil {
 				f.Evidence = []string{}
 			}
+			f.Context = r.Context
 			res.Findings = append(res.Findings, f)
 		}
 	}
