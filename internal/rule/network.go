@@ -186,8 +186,8 @@ IP protocol 47 for GRE).
 
 This is information, shown for every network of the server. The provider
 attributes are admin-only: without admin the rule is skipped.`,
-	Fix:   "Nothing to fix in OpenStack; check the physical network: VLAN trunking on every host's switch port, or tunnel reachability between the hosts.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceProviderFields},
+	Fix:     "Nothing to fix in OpenStack; check the physical network: VLAN trunking on every host's switch port, or tunnel reachability between the hosts.",
+	Needs:   []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceProviderFields},
 	Context: true,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
