@@ -80,7 +80,7 @@ has no entry, and that is no fault.`,
 					if slices.Contains(missing, floodEntry) {
 						what = "the flood entry of that VTEP"
 					}
-					f := Finding{Subject: hostSubject(h),
+					f := Finding{Subject: hostSubject(h), Devices: []DeviceRef{{Host: h.Name, Name: vx}},
 						Summary: fmt.Sprintf("%s on %s lacks %s for peer %s (%s, with ports on network %s): %s sends it nothing", vx, h.Name, what, peer.host, peer.ip, n.Name, h.Name),
 						Evidence: []string{
 							fmt.Sprintf("the Linux bridge agent on %s runs with l2population; %s has ports on %s (%s)", h.Name, peer.host, n.Name, strings.Join(peer.why, ", ")),

@@ -45,7 +45,7 @@ Under ML2/OVN there are no such namespaces: the rule does not apply.`,
 			if namespace(h, ns) != nil {
 				return
 			}
-			f := Finding{Subject: hostSubject(h),
+			f := Finding{Subject: hostSubject(h), Devices: []DeviceRef{{Host: host, NS: ns}},
 				Summary:  fmt.Sprintf("namespace %s is missing on host %s: %s", ns, host, what),
 				Evidence: append([]string{fmt.Sprintf("host %s has %d named network namespaces, none is %s", host, len(h.Namespaces), ns)}, evidence...),
 				Remediation: cmds(
@@ -144,7 +144,7 @@ ports on the server's subnets and its external gateway.`,
 				if at.Router != nil {
 					name = routerLabel(at.Router)
 				}
-				f := Finding{Subject: Subject{Kind: "router", ID: at.ID, Name: name}, Host: host,
+				f := Finding{Subject: Subject{Kind: "router", ID: at.ID, Name: name}, Host: host, Devices: []DeviceRef{{Host: host, NS: ns.Name, Name: dev}},
 					Summary:  fmt.Sprintf("router %s's namespace on host %s: %s", name, host, strings.Join(problems, "; ")),
 					Evidence: append([]string{fmt.Sprintf("devices in %s on %s: %s", ns.Name, host, nsDevices(ns))}, evidence...),
 					Remediation: cmds(
@@ -220,7 +220,7 @@ compares them with the network's DHCP ports bound to that host.`,
 				if len(problems) == 0 {
 					continue
 				}
-				out = append(out, Finding{Subject: networkSubject(n), Host: host,
+				out = append(out, Finding{Subject: networkSubject(n), Host: host, Devices: []DeviceRef{{Host: host, NS: ns.Name}},
 					Summary:  fmt.Sprintf("network %s's DHCP namespace on host %s: %s", n.Name, host, strings.Join(problems, "; ")),
 					Evidence: append([]string{fmt.Sprintf("devices in %s on %s: %s", ns.Name, host, nsDevices(ns))}, evidence...),
 					Remediation: cmds(
@@ -288,7 +288,7 @@ dnsmasq whose arguments name the network's directory.`,
 				if len(others) > 0 {
 					ev = append(ev, "other dnsmasq processes: "+strings.Join(others, ", "))
 				}
-				out = append(out, Finding{Subject: networkSubject(n), Host: host,
+				out = append(out, Finding{Subject: networkSubject(n), Host: host, Devices: []DeviceRef{{Host: host, NS: "qdhcp-" + n.ID}},
 					Summary:  fmt.Sprintf("dnsmasq is not running for network %s on host %s: no DHCP answers from there", n.Name, host),
 					Evidence: ev,
 					Remediation: cmds(

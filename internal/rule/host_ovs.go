@@ -98,7 +98,7 @@ network on the hosts that serve it.`,
 			if p == nil || p.Tag == nil || *p.Tag != deadVLAN {
 				continue
 			}
-			f := Finding{Subject: Subject{Kind: "host", Name: d.host},
+			f := Finding{Subject: Subject{Kind: "host", Name: d.host}, Devices: []DeviceRef{d.ref()},
 				Summary:  fmt.Sprintf("%s (%s) on %s is on Open vSwitch's dead VLAN 4095: the agent has not bound it, and br-int drops its traffic", d.name, d.what, d.host),
 				Evidence: []string{fmt.Sprintf("Port %s: tag %d", d.name, deadVLAN)},
 				Verify:   cmds(onHost(cmd("ovs-vsctl", "get", "Port", d.name, "tag"), d.host+": the network's local VLAN, not 4095")),
@@ -156,6 +156,7 @@ The dead VLAN (4095) is host/ovs-dead-vlan's.`,
 			h := hostNamed(in.Snapshot, k.host)
 			var problems, evidence []string
 			var fixes []shell.Cmd
+			var bad []DeviceRef
 			tags := map[int][]string{}
 			for _, d := range groups[k] {
 				p := ovsPort(h, d.name)
@@ -166,6 +167,7 @@ The dead VLAN (4095) is host/ovs-dead-vlan's.`,
 				switch {
 				case p.Tag == nil:
 					problems = append(problems, d.name+" has no local VLAN tag")
+					bad = append(bad, d.ref())
 				case *p.Tag != deadVLAN:
 					tags[*p.Tag] = append(tags[*p.Tag], d.name)
 				}
@@ -175,10 +177,12 @@ The dead VLAN (4095) is host/ovs-dead-vlan's.`,
 				}
 				if i.IfaceID != d.port.ID {
 					problems = append(problems, fmt.Sprintf("%s's external_ids:iface-id is %s, not the port's ID %s", d.name, orNone(i.IfaceID), d.port.ID))
+					bad = append(bad, d.ref())
 					fixes = append(fixes, onHost(cmd("ovs-vsctl", "set", "Interface", d.name, "external_ids:iface-id="+d.port.ID), d.host))
 				}
 				if d.port.MACAddress != "" && !strings.EqualFold(i.AttachedMAC, d.port.MACAddress) {
 					problems = append(problems, fmt.Sprintf("%s's external_ids:attached-mac is %s, not the port's MAC %s", d.name, orNone(i.AttachedMAC), d.port.MACAddress))
+					bad = append(bad, d.ref())
 					fixes = append(fixes, onHost(cmd("ovs-vsctl", "set", "Interface", d.name, "external_ids:attached-mac="+d.port.MACAddress), d.host))
 				}
 			}
@@ -188,11 +192,14 @@ The dead VLAN (4095) is host/ovs-dead-vlan's.`,
 					parts = append(parts, fmt.Sprintf("%s on VLAN %d", strings.Join(tags[t], ", "), t))
 				}
 				problems = append(problems, "the ports are on different local VLANs: "+strings.Join(parts, "; "))
+				for _, d := range groups[k] {
+					bad = append(bad, d.ref()) // which of them is wrong is the agent's to say
+				}
 			}
 			if len(problems) == 0 {
 				continue
 			}
-			out = append(out, Finding{Subject: Subject{Kind: "host", Name: k.host},
+			out = append(out, Finding{Subject: Subject{Kind: "host", Name: k.host}, Devices: bad,
 				Summary:     fmt.Sprintf("Open vSwitch on %s does not wire network %s as one: %s", k.host, netLabel(in.Snapshot, k.net), strings.Join(problems, "; ")),
 				Evidence:    evidence,
 				Remediation: append(fixes, restartOVSAgent(k.host, "it tags the network's ports with its local VLAN")),
@@ -377,7 +384,7 @@ The way out is required only when another host has a port on the network.`,
 				tableFlows = append(tableFlows[:8], fmt.Sprintf("… %d more", len(tableFlows)-8))
 			}
 			ev = append(ev, "br-tun "+orNone(strings.Join(tableFlows, "; ")))
-			out = append(out, Finding{Subject: Subject{Kind: "host", Name: d.host},
+			out = append(out, Finding{Subject: Subject{Kind: "host", Name: d.host}, Devices: []DeviceRef{{Host: d.host, Name: "br-tun"}},
 				Summary:     fmt.Sprintf("br-tun on %s has no flow translating network %s %s", d.host, netLabel(s, d.net), strings.Join(missing, ", nor ")),
 				Evidence:    ev,
 				Remediation: cmds(restartOVSAgent(d.host, "it reinstalls br-tun's flows")),
@@ -428,15 +435,17 @@ yet (said as not checked), nor IPv6 flows.`,
 				}
 				where := "an unnamed table"
 				var ev []string
+				var drop []DeviceRef
 				if d := t.Drop; d != nil {
 					where = fmt.Sprintf("%s, flow %q", tableText(d.Bridge, d.Table), d.Rule)
+					drop = []DeviceRef{{Host: h.Name, Name: d.Bridge}}
 				}
 				ev = append(ev, fmt.Sprintf("ovs-appctl ofproto/trace %s %s", t.Bridge, t.Flow))
 				for _, st := range t.Steps {
 					ev = append(ev, fmt.Sprintf("%s table %d: %s → %s", st.Bridge, st.Table, st.Rule, orNone(strings.Join(st.Actions, ", "))))
 				}
 				ev = append(ev, "datapath actions: "+t.Actions)
-				out = append(out, Finding{Subject: hostSubject(h), Port: t.Port,
+				out = append(out, Finding{Subject: hostSubject(h), Port: t.Port, Devices: drop,
 					Summary:  fmt.Sprintf("Open vSwitch on %s drops the %s in %s", h.Name, t.Label, where),
 					Evidence: ev,
 					Verify:   cmds(onHost(cmd("ovs-appctl", "ofproto/trace", t.Bridge, t.Flow), h.Name+": read-only, sends nothing")),

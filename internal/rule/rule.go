@@ -146,6 +146,8 @@ type Finding struct {
 	// Host is the host a finding about something else (a router's or a
 	// network's namespace) was made on: that host's findings can explain it.
 	Host string `json:"-"`
+	// Devices are the devices the finding is about, for the path picture.
+	Devices []DeviceRef `json:"-"`
 	// Look are commands to look with, for a context finding: not a fix.
 	Look []shell.Cmd `json:"look,omitempty"`
 	// Context is set on the findings of a Context rule.
