@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/hoofbeat
 
-.PHONY: build man dist unit lint fuzz e2e e2e-ovs test bench demo
+.PHONY: build man dist unit lint fuzz e2e e2e-ovs test bench demo browser
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hoofbeat
@@ -28,7 +28,12 @@ lint:
 	@# The darwin build compiles here, in CI, not first on a user's Mac.
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 
-unit:
+# browser: Debian's chromium, for the HTML path picture's test in a real
+# browser (it skips, saying why, where chromium is missing).
+browser:
+	scripts/install-chromium.sh
+
+unit: browser
 	$(GO) test -race -count=1 ./...
 
 fuzz:

@@ -79,6 +79,8 @@ func copyResult(r rule.Result) rule.Result {
 		f.Evidence = slices.Clone(f.Evidence)
 		f.Remediation = slices.Clone(f.Remediation)
 		f.Verify = slices.Clone(f.Verify)
+		f.Look = slices.Clone(f.Look)
+		f.Devices = slices.Clone(f.Devices)
 		out.Findings[i] = f
 	}
 	return out

@@ -34,6 +34,8 @@ type view struct {
 	NotApplicable []rule.Skip
 	// Hosts are the hosts checked, if any.
 	Hosts []snapshot.Host
+	// Lanes are the path picture: the packet's way across the hosts.
+	Lanes []lane
 
 	Errors, Warnings, Infos int
 	// Cause is the rule of the most likely cause (the first finding of
@@ -147,6 +149,7 @@ func buildWith(r *Report, place placer) *view {
 		v.SkipGroups[i].Rules = append(v.SkipGroups[i].Rules, skippedRule{Rule: sk.Rule, Partial: sk.Partial})
 	}
 	v.Path = buildPath(s, v.Findings, r.Result, place)
+	v.Lanes = lanes(s, v.Findings)
 	v.Verdict = verdict(v)
 	return v
 }
