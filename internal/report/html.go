@@ -54,8 +54,8 @@ const (
 
 type htmlStation struct {
 	X, W, DotX, DotY, TextX, LabelY, DevY, ArrowX1, ArrowX2, TipX int
-	Label, Devices, DevicesFull, Class, Status, Note                 string
-	Arrow                                                            bool
+	Label, Devices, DevicesFull, Class, Status, Note              string
+	Arrow                                                         bool
 }
 
 type htmlLane struct {
