@@ -237,6 +237,10 @@ var faults = []struct {
 	{name: "vif-mtu", server: "vm1", rule: "host/mtu-too-small"},
 	{name: "dhcp-device-down", server: "vm1", rule: "host/device-down"},
 	{name: "qg-down", server: "vm1", rule: "host/device-down"},
+	// Open vSwitch's own state and l2population's forwarding entries.
+	{name: "ovs-dead-vlan", server: "vm1", rule: "host/ovs-dead-vlan", l2: "ovs"},
+	{name: "ovs-vni-flow-deleted", server: "vm3", rule: "host/ovs-flow-missing", l2: "ovs"},
+	{name: "l2pop-fdb-deleted", server: "vm3", rule: "host/l2pop-entry-missing", l2: "linuxbridge"},
 }
 
 func TestFaults(t *testing.T) {
