@@ -89,6 +89,9 @@ func TraceTargets(s *snapshot.Snapshot, flows []rule.Flow) map[string][]host.Tra
 				add(ts)
 				continue
 			}
+			if f.From.Bits() < 31 {
+				src = src.Next() // the prefix's first host, not its network address
+			}
 			if f.From.Bits() == 0 {
 				// From anywhere: an outside address the router really
 				// forwards from, its gateway's.

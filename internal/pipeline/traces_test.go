@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 
@@ -49,6 +50,11 @@ func TestTraceTargets(t *testing.T) {
 		if got["cmp1"][i] != want[i] {
 			t.Errorf("trace %d:\n got %+v\nwant %+v", i, got["cmp1"][i], want[i])
 		}
+	}
+	// From a prefix: its first host.
+	from24, _ := rule.ParseFlows([]string{"tcp/80"}, []string{"203.0.113.0/24"})
+	if ts := TraceTargets(s, from24)["cmp1"]; len(ts) != 2 || !strings.Contains(ts[1].Packet, ",nw_src=203.0.113.1,") {
+		t.Errorf("from a /24: %+v", ts)
 	}
 	// An IPv6 flow is said not traced.
 	got = TraceTargets(s, flows[1:2])
