@@ -57,7 +57,8 @@ type ProbeTarget struct {
 
 // TraceSpec is a packet to trace through Open vSwitch towards a VIF with
 // ofproto/trace, which sends nothing. It enters by FromPort (its sender is
-// on this host) or else by the tunnel port to FromTunnel with VNI.
+// on this host), by the tunnel port to FromTunnel with VNI, or by the
+// physical NIC of FromBridge (tagged VLAN when set: a VLAN network).
 type TraceSpec struct {
 	Label string
 	// Port is the Neutron port the packet is for.
@@ -68,6 +69,8 @@ type TraceSpec struct {
 	FromPort   string
 	FromTunnel string
 	VNI        int
+	FromBridge string
+	VLAN       int
 	// Skip says why the packet cannot be traced (it is then not run).
 	Skip string
 }
@@ -289,6 +292,26 @@ func (c *collector) flows(ctx context.Context, o *snapshot.OVS) map[string]strin
 	return cookies
 }
 
+// physicalPort is the first port of a bridge whose interface is a device
+// of the host (type "" or "system"), not a patch or the bridge's own port.
+func physicalPort(o *snapshot.OVS, bridge string) string {
+	typ := map[string]string{}
+	for _, i := range o.Interfaces {
+		typ[i.Name] = i.Type
+	}
+	for _, b := range o.Bridges {
+		if b.Name != bridge {
+			continue
+		}
+		for _, p := range b.Ports {
+			if t, ok := typ[p]; ok && (t == "" || t == "system") && p != bridge {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
 // traces runs the packets of Options.Traces through ofproto/trace.
 func (c *collector) traces(ctx context.Context, o *snapshot.OVS, cookies map[string]string) {
 	bridgeOf := map[string]string{}
@@ -307,6 +330,15 @@ func (c *collector) traces(ctx context.Context, o *snapshot.OVS, cookies map[str
 			t.Bridge, in = bridgeOf[ts.FromPort], "in_port="+ts.FromPort
 		case ts.FromPort != "":
 			t.Error = fmt.Sprintf("no Open vSwitch port %s to trace from", ts.FromPort)
+		case ts.FromBridge != "":
+			if nic := physicalPort(o, ts.FromBridge); nic == "" {
+				t.Error = fmt.Sprintf("no physical port on %s to trace from", ts.FromBridge)
+			} else {
+				t.Bridge, in = ts.FromBridge, "in_port="+nic
+				if ts.VLAN > 0 {
+					in += fmt.Sprintf(",dl_vlan=%d", ts.VLAN)
+				}
+			}
 		default:
 			for _, i := range o.Interfaces {
 				if i.RemoteIP == ts.FromTunnel && ts.FromTunnel != "" && bridgeOf[i.Name] != "" {

@@ -226,6 +226,7 @@ func TestCollectOVS(t *testing.T) {
 		{Label: "ping", Packet: ping, FromTunnel: "192.0.2.10", VNI: 3},
 		{Label: "from a port that is not there", Packet: ping, FromPort: "tapnothere-00"},
 		{Label: "flat", Skip: "not traced yet"},
+		{Label: "vlan", Packet: ping, FromBridge: "br-int", VLAN: 101},
 	}})
 	if u := r.Unexpected(); len(u) > 0 {
 		t.Errorf("unexpected commands: %q", u)
@@ -245,7 +246,7 @@ func TestCollectOVS(t *testing.T) {
 	if len(o.Flows[1].Flows) != 25 {
 		t.Errorf("br-tun: %d flows", len(o.Flows[1].Flows))
 	}
-	if len(o.Traces) != 3 || o.Traces[2].Error != "not traced yet" || o.Traces[2].Flow != "" {
+	if len(o.Traces) != 4 || o.Traces[2].Error != "not traced yet" || o.Traces[2].Flow != "" || o.Traces[3].Error != "no physical port on br-int to trace from" {
 		t.Fatalf("traces: %+v", o.Traces)
 	}
 	tr := o.Traces[0]
@@ -254,5 +255,21 @@ func TestCollectOVS(t *testing.T) {
 	}
 	if o.Traces[1].Error != "no Open vSwitch port tapnothere-00 to trace from" || o.Traces[1].Flow != "" {
 		t.Errorf("trace from a missing port: %+v", o.Traces[1])
+	}
+}
+
+// TestPhysicalPort: a flat or VLAN network's packets come in by the NIC of
+// the physical bridge: on the lab's ctl (OVS flavour), br-phy holds mgmt0;
+// br-ex holds only its patch to br-int and its own port.
+func TestPhysicalPort(t *testing.T) {
+	o, err := ParseOVS([]byte(td(t, "lab/ovs-healthy/ctl/ovs_bridge.json")), []byte(td(t, "lab/ovs-healthy/ctl/ovs_port.json")), []byte(td(t, "lab/ovs-healthy/ctl/ovs_interface.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := physicalPort(o, "br-phy"); got != "mgmt0" {
+		t.Errorf("br-phy: %q", got)
+	}
+	if got := physicalPort(o, "br-ex"); got != "" {
+		t.Errorf("br-ex: %q", got)
 	}
 }

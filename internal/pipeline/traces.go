@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -20,7 +21,8 @@ var tunnelTypes = map[string]bool{"vxlan": true, "gre": true, "geneve": true}
 // ping, an ICMP echo from the network's DHCP port, and each --check flow
 // from the router's interface on the server's subnet. A packet enters by
 // its sender's own port when the sender is on the same host, else by the
-// tunnel to the sender's host. What cannot be traced says why. MACs and
+// tunnel to the sender's host (a flat or VLAN network's, by the NIC of its
+// physical bridge). What cannot be traced says why. MACs and
 // addresses are parsed and printed again: a string from the cloud never
 // becomes part of a flow as it is.
 func TraceTargets(s *snapshot.Snapshot, flows []rule.Flow) map[string][]host.TraceSpec {
@@ -47,10 +49,21 @@ func TraceTargets(s *snapshot.Snapshot, flows []rule.Flow) map[string][]host.Tra
 		// from sets where a packet from senderHost's port enters.
 		from := func(ts *host.TraceSpec, senderHost, senderPort string) {
 			switch {
-			case why != "":
-				ts.Skip = why
 			case senderHost == vifHost:
 				ts.FromPort = "tap" + prefix(senderPort, 11)
+			case why == errProvider:
+				// Flat or VLAN: in by the physical bridge of the network's
+				// physical network, from its NIC.
+				pv := p.Network.Provider
+				ts.FromBridge = bridgeMapping(s, vifHost, pv.PhysicalNetwork)
+				if pv.SegmentationID != nil {
+					ts.VLAN = *pv.SegmentationID
+				}
+				if ts.FromBridge == "" {
+					ts.Skip = fmt.Sprintf("the Open vSwitch agent on %s maps no bridge to physical network %s", vifHost, pv.PhysicalNetwork)
+				}
+			case why != "":
+				ts.Skip = why
 			default:
 				ts.FromTunnel, ts.VNI = tunnelingIP(s, senderHost), vni
 				if ts.FromTunnel == "" {
@@ -138,16 +151,38 @@ func firstIPv4(ips []snapshot.FixedIP) (netip.Addr, string) {
 	return netip.Addr{}, ""
 }
 
-// tunnelVNI is a tunnelled network's VNI, or why its packets are not
-// traced.
+// errProvider says a network's packets come by a physical bridge.
+const errProvider = "a flat or VLAN network: its packets enter by the physical bridge"
+
+// tunnelVNI is a tunnelled network's VNI, or why its packets do not come
+// by a tunnel.
 func tunnelVNI(n *snapshot.Network) (int, string) {
 	switch {
 	case n == nil || n.Provider == nil:
 		return 0, "the network's segment is not known (needs admin)"
+	case (n.Provider.NetworkType == "flat" || n.Provider.NetworkType == "vlan") && n.Provider.PhysicalNetwork != "":
+		return 0, errProvider
 	case !tunnelTypes[n.Provider.NetworkType] || n.Provider.SegmentationID == nil:
-		return 0, fmt.Sprintf("a %s network's packets enter by the provider bridge, which is not traced yet", n.Provider.NetworkType)
+		return 0, fmt.Sprintf("a %s network is not traced", n.Provider.NetworkType)
 	}
 	return *n.Provider.SegmentationID, ""
+}
+
+// bridgeMapping is the bridge the Open vSwitch agent on a host maps to a
+// physical network (its bridge_mappings), or "".
+func bridgeMapping(s *snapshot.Snapshot, hostName, physnet string) string {
+	for _, a := range s.Agents {
+		if a.Host != hostName || a.AgentType != snapshot.AgentTypeOVS {
+			continue
+		}
+		var c struct {
+			BridgeMappings map[string]string `json:"bridge_mappings"`
+		}
+		if json.Unmarshal(a.Configurations, &c) == nil {
+			return c.BridgeMappings[physnet]
+		}
+	}
+	return ""
 }
 
 // tunnelingIP is the tunnel address of the Open vSwitch agent on a host.

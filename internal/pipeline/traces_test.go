@@ -69,9 +69,24 @@ func TestTraceTargets(t *testing.T) {
 	if ts := got["cmp1"]; len(ts) != 1 || ts[0].FromPort != "tap93f0338d-79" || ts[0].FromTunnel != "" {
 		t.Errorf("local DHCP port: %+v", ts)
 	}
-	// A flat network is not traced, and says why.
-	s.Networks[0].Provider.NetworkType = "flat"
-	if ts := TraceTargets(s, nil)["cmp1"]; len(ts) != 1 || ts[0].Skip != "a flat network's packets enter by the provider bridge, which is not traced yet" {
-		t.Errorf("flat: %+v", ts)
+	// A flat or VLAN network's packets from another host come in by the
+	// NIC of the physical bridge the agent maps its physical network to.
+	for i := range s.NetworkPorts {
+		s.NetworkPorts[i].BindingHostID = "ctl"
+	}
+	s.Networks[0].Provider = &snapshot.Provider{NetworkType: "flat", PhysicalNetwork: "physnet1"}
+	if ts := TraceTargets(s, nil)["cmp1"]; len(ts) != 1 || ts[0].Skip != "the Open vSwitch agent on cmp1 maps no bridge to physical network physnet1" {
+		t.Errorf("flat, unmapped: %+v", ts)
+	}
+	for i := range s.Agents {
+		if s.Agents[i].Host == "cmp1" && s.Agents[i].AgentType == snapshot.AgentTypeOVS {
+			s.Agents[i].Configurations = []byte(`{"bridge_mappings": {"physnet1": "br-phys"}}`)
+		}
+	}
+	s.Networks[0].Provider = &snapshot.Provider{NetworkType: "vlan", PhysicalNetwork: "physnet1", SegmentationID: ptr(101)}
+	if ts := TraceTargets(s, nil)["cmp1"]; len(ts) != 1 || ts[0].FromBridge != "br-phys" || ts[0].VLAN != 101 || ts[0].Skip != "" || ts[0].FromTunnel != "" {
+		t.Errorf("vlan: %+v", ts)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

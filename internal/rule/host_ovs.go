@@ -404,12 +404,11 @@ would, without sending it, and says what becomes of it. hoofbeat traces,
 on the server's compute host, the default ping (an ICMP echo from the
 network's DHCP port) and each --check flow (from the router's interface on
 the server's subnet, from an address of --from), from the tunnel to the
-sender's host (or the sender's own port when it is on the same host)
-towards the VIF, and names the table and flow that drop it. Conntrack is
-traced as a new connection.
-
-Flat and VLAN networks enter by the provider bridge; they are not traced
-yet (said as not checked), nor IPv6 flows.`,
+sender's host (a flat or VLAN network's: from the NIC of the physical
+bridge its physical network is mapped to; the sender's own port when it is
+on the same host) towards the VIF, and names the table and flow that drop
+it. Conntrack is traced as a new connection. IPv6 flows are not traced
+yet (said as not checked).`,
 	Fix:           "Fix what the dropping flow stands for (a security group rule, br-tun's VNI translation, a port's VLAN); restart the Open vSwitch agent when its flows are incomplete.",
 	Needs:         []string{snapshot.SourceHosts},
 	Hop:           HopHosts,
