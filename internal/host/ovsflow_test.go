@@ -77,7 +77,8 @@ func TestParseDumpFlowsDefaultPriority(t *testing.T) {
 // The traces under testdata/ofproto-trace are real ovs-vswitchd 3.1
 // output: the lab's recorded br-int and br-tun flows of cmp1 (OVS
 // flavour, healthy) loaded into bridges of the same ports on a dummy
-// datapath, traced from the tunnel to ctl towards vm3's VIF.
+// datapath, traced from the tunnel to ctl towards vm3's VIF; ctl-*, ctl's
+// flows, traced from the DHCP port's tap to vm1's.
 func TestParseTrace(t *testing.T) {
 	read := func(n string) snapshot.OVSTrace {
 		b, err := os.ReadFile(filepath.Join("testdata", "ofproto-trace", n))
@@ -97,6 +98,10 @@ func TestParseTrace(t *testing.T) {
 	if len(ok.Steps) < 6 || ok.Steps[0].Bridge != "br-tun" || ok.Steps[0].Table != 0 || ok.Steps[0].Rule != "in_port=2, priority 1" ||
 		ok.Steps[1].Actions[0] != "mod_vlan_vid:1" {
 		t.Errorf("steps: %+v", ok.Steps)
+	}
+	// On ctl, from the DHCP port's own tap to vm1's: delivered.
+	if local := read("ctl-local-ping-delivered.txt"); local.Dropped || local.Actions != "ct(commit,zone=1),1" || local.Steps[0].Bridge != "br-int" {
+		t.Errorf("local ping: %+v", local)
 	}
 	gone := read("ping-vni-flow-deleted.txt")
 	if !gone.Dropped || gone.Drop == nil || gone.Drop.Bridge != "br-tun" || gone.Drop.Table != 4 || gone.Drop.Rule != "priority 0" {
