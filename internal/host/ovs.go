@@ -29,23 +29,26 @@ func ParseOVSBatch(b []byte) (*snapshot.OVS, error) {
 }
 
 // ovsTable is ovs-vsctl --format=json output: headings and rows of OVSDB
-// values ("x", 1, ["uuid","…"], ["set",[…]], ["map",[[k,v]…]]).
+// values ("x", 1, ["uuid","…"], ["set",[…]], ["map",[[k,v]…]]), decoded
+// once into Go values (numbers kept as json.Number).
 type ovsTable struct {
-	Headings []string            `json:"headings"`
-	Data     [][]json.RawMessage `json:"data"`
+	Headings []string `json:"headings"`
+	Data     [][]any  `json:"data"`
 }
 
-func parseOVSTable(b []byte) ([]map[string]json.RawMessage, error) {
+func parseOVSTable(b []byte) ([]map[string]any, error) {
 	var t ovsTable
-	if err := json.Unmarshal(b, &t); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&t); err != nil {
 		return nil, fmt.Errorf("read ovs-vsctl json: %w", err)
 	}
-	var rows []map[string]json.RawMessage
+	rows := make([]map[string]any, 0, len(t.Data))
 	for _, d := range t.Data {
 		if len(d) != len(t.Headings) {
 			return nil, fmt.Errorf("read ovs-vsctl json: a row of %d values for %d columns", len(d), len(t.Headings))
 		}
-		r := map[string]json.RawMessage{}
+		r := make(map[string]any, len(d))
 		for i, h := range t.Headings {
 			r[h] = d[i]
 		}
@@ -54,49 +57,46 @@ func parseOVSTable(b []byte) ([]map[string]json.RawMessage, error) {
 	return rows, nil
 }
 
+// ovsPair returns a tagged OVSDB value's tag ("uuid", "set", "map") and
+// its content.
+func ovsPair(v any) (string, any, bool) {
+	pair, ok := v.([]any)
+	if !ok || len(pair) != 2 {
+		return "", nil, false
+	}
+	tag, ok := pair[0].(string)
+	return tag, pair[1], ok
+}
+
 // ovsAtom returns a scalar (string or number) as a string, or "" for an
 // empty set.
-func ovsAtom(v json.RawMessage) string {
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		return s
+func ovsAtom(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
 	}
-	var n json.Number
-	if json.Unmarshal(v, &n) == nil {
-		return n.String()
-	}
-	var pair []json.RawMessage
-	if json.Unmarshal(v, &pair) == nil && len(pair) == 2 {
-		var tag string
-		json.Unmarshal(pair[0], &tag)
-		switch tag {
-		case "uuid":
-			return ovsAtom(pair[1])
-		case "set":
-			var items []json.RawMessage
-			if json.Unmarshal(pair[1], &items) == nil && len(items) == 1 {
-				return ovsAtom(items[0])
-			}
+	switch tag, c, _ := ovsPair(v); tag {
+	case "uuid":
+		return ovsAtom(c)
+	case "set":
+		if items, ok := c.([]any); ok && len(items) == 1 {
+			return ovsAtom(items[0])
 		}
 	}
 	return ""
 }
 
 // ovsSet returns the members of a set (or the one atom).
-func ovsSet(v json.RawMessage) []string {
-	var pair []json.RawMessage
-	if json.Unmarshal(v, &pair) == nil && len(pair) == 2 {
-		var tag string
-		json.Unmarshal(pair[0], &tag)
-		if tag == "set" {
-			var items []json.RawMessage
-			json.Unmarshal(pair[1], &items)
-			var out []string
-			for _, it := range items {
-				out = append(out, ovsAtom(it))
-			}
-			return out
+func ovsSet(v any) []string {
+	if tag, c, _ := ovsPair(v); tag == "set" {
+		items, _ := c.([]any)
+		out := make([]string, 0, len(items))
+		for _, it := range items {
+			out = append(out, ovsAtom(it))
 		}
+		return out
 	}
 	if a := ovsAtom(v); a != "" {
 		return []string{a}
@@ -104,17 +104,16 @@ func ovsSet(v json.RawMessage) []string {
 	return nil
 }
 
-func ovsMap(v json.RawMessage) map[string]string {
-	var pair []json.RawMessage
+func ovsMap(v any) map[string]string {
 	out := map[string]string{}
-	if json.Unmarshal(v, &pair) != nil || len(pair) != 2 {
+	tag, c, _ := ovsPair(v)
+	if tag != "map" {
 		return out
 	}
-	var kvs [][]json.RawMessage
-	json.Unmarshal(pair[1], &kvs)
+	kvs, _ := c.([]any)
 	for _, kv := range kvs {
-		if len(kv) == 2 {
-			out[ovsAtom(kv[0])] = ovsAtom(kv[1])
+		if p, ok := kv.([]any); ok && len(p) == 2 {
+			out[ovsAtom(p[0])] = ovsAtom(p[1])
 		}
 	}
 	return out
