@@ -46,3 +46,15 @@ func TestLanesText(t *testing.T) {
 		t.Errorf("unreachable host:\n%s", b.String())
 	}
 }
+
+// TestLanesMarkdown: the incident report draws the same path per host.
+func TestLanesMarkdown(t *testing.T) {
+	var b bytes.Buffer
+	if err := Markdown(&b, exampleReport(t, "ovs-tunnel-deleted")); err != nil {
+		t.Fatal(err)
+	}
+	want := "cmp1 (compute):\n  ✓ VIF tapb182e940-11 → ✓ bridge br-int → ✗ tunnel br-tun\n"
+	if !strings.Contains(b.String(), "### The packet's way across the hosts") || !strings.Contains(b.String(), want) {
+		t.Errorf("no %q in\n%s", want, b.String())
+	}
+}
