@@ -214,6 +214,16 @@ func ovsCases() []ruleCase {
 			first: "security-group/ingress-missing",
 		},
 		{
+			// A packet that could not be traced is said so, never passed.
+			name: "ovs: a trace that could not run",
+			mutate: then(ovsLab, func(s *snapshot.Snapshot) {
+				h := labHost(s, "cmp1")
+				h.OVS.Traces = append(h.OVS.Traces, snapshot.OVSTrace{Label: "ping from the DHCP port 10.0.0.2", Error: "no tunnel port to 192.0.2.10 to trace from"})
+			}),
+			absent:  []string{"host/trace-drop"},
+			skipped: []string{"host/trace-drop"},
+		},
+		{
 			name: "l2pop: ctl lost cmp1's forwarding entries",
 			mutate: then(func(s *snapshot.Snapshot) { *s = *exampleFile("serial-listen-loopback") }, func(s *snapshot.Snapshot) {
 				h := labHost(s, "ctl")
