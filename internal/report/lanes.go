@@ -59,7 +59,7 @@ func lanes(s *snapshot.Snapshot, findings []findingView) []lane {
 			}
 		}
 		if len(byRole) == 0 {
-			l.Note = "no device of the server's path known here (no Linux bridge or Open vSwitch agent registered on this host)"
+			l.Note = "not checked: which devices to expect is not known (no Linux bridge or Open vSwitch agent is known on this host)"
 			out = append(out, l)
 			continue
 		}
