@@ -339,3 +339,18 @@ func TestDeviceBeforeProbe(t *testing.T) {
 		}
 	}
 }
+
+// TestLabVNIFlowDeleted: the Open vSwitch lab with cmp1's VNI flow deleted
+// for real (lab/fault.sh ovs-vni-flow-deleted, collected with --hosts):
+// the missing flow first; the real ofproto/trace of the default ping from
+// the tunnel died in br-tun's table 4, and follows from it.
+func TestLabVNIFlowDeleted(t *testing.T) {
+	fs := Evaluate(&Input{Snapshot: exampleFile("ovs-vni-flow-deleted")}, Options{}).Findings
+	if len(fs) == 0 || fs[0].Rule != "host/ovs-flow-missing" {
+		t.Fatalf("first: %+v", fs)
+	}
+	i := slices.IndexFunc(fs, func(f Finding) bool { return f.Rule == "host/trace-drop" })
+	if i < 0 || fs[i].CausedBy != "host/ovs-flow-missing" || !strings.Contains(fs[i].Summary, "in br-tun table 4 (VXLAN to local VLAN)") {
+		t.Errorf("trace-drop: %+v", fs)
+	}
+}
