@@ -594,7 +594,9 @@ ovs_vni_flow_deleted_heal() {
 L2POP_SAVED=$FDIR/cmp1-fdb-to-ctl
 vxlan_dev() { echo "vxlan-$(private_vni)"; }
 fdb_to_ctl() { nsx cmp1 bridge -j fdb show dev "$(vxlan_dev)" | jq -r --arg d "${HOST_IP[ctl]}" '.[] | select(.dst == $d) | .mac'; }
-l2pop_fdb_deleted_active() { [ "$LAB_L2" != ovs ] && [ -z "$(fdb_to_ctl)" ]; }
+# The vxlan device learns unicast entries back from what ctl sends; the
+# flood entry is l2population's alone.
+l2pop_fdb_deleted_active() { [ "$LAB_L2" != ovs ] && ! fdb_to_ctl | grep -qx '00:00:00:00:00:00'; }
 l2pop_fdb_deleted_inject() {
   [ "$LAB_L2" = ovs ] && die "l2pop-fdb-deleted is the Linux bridge agent's (LAB_L2=ovs has br-tun)"
   local dev mac; dev=$(vxlan_dev)
@@ -611,7 +613,11 @@ l2pop_fdb_deleted_heal() {
   l2pop_fdb_deleted_active || return 0
   local dev mac; dev=$(vxlan_dev)
   while read -r mac; do
-    nsx cmp1 bridge fdb append "$mac" dev "$dev" dst "${HOST_IP[ctl]}"
+    if [ "$mac" = 00:00:00:00:00:00 ]; then
+      nsx cmp1 bridge fdb append "$mac" dev "$dev" dst "${HOST_IP[ctl]}"
+    else
+      nsx cmp1 bridge fdb replace "$mac" dev "$dev" dst "${HOST_IP[ctl]}"
+    fi
   done <"$L2POP_SAVED"
   rm -f "$L2POP_SAVED"
   wait_until 30 "vm3 to ping vm1" pings vm3 "$(vm_ip vm1)"

@@ -36,6 +36,7 @@ var exampleFirst = map[string]string{
 	"qg-down":                "host/device-down",
 	"ovs-dead-vlan":          "host/ovs-dead-vlan",
 	"ovs-vni-flow-deleted":   "host/ovs-flow-missing",
+	"l2pop-fdb-deleted":      "host/l2pop-entry-missing",
 }
 
 // exampleSays is what the first finding must say where its rule alone does
