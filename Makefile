@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/hoofbeat
 
-.PHONY: build man dist unit lint fuzz e2e e2e-ovs e2e-ovn test bench demo
+.PHONY: build man dist unit lint fuzz e2e e2e-ovs e2e-ovn test bench demo browser
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hoofbeat
@@ -30,7 +30,12 @@ lint:
 	@# Alert rules and the metrics' exposition, by promtool (installs it).
 	scripts/promcheck.sh
 
-unit:
+# browser: Debian's chromium, for the HTML path picture's test in a real
+# browser (it skips, saying why, where chromium is missing).
+browser:
+	scripts/install-chromium.sh
+
+unit: browser
 	$(GO) test -race -count=1 ./...
 
 fuzz:

@@ -230,16 +230,14 @@ var (
 )
 
 // faults lists every lab fault with the rule hoofbeat must name for it.
-// waits names the issue a fault's rule is waiting for; waitsIn, the same
-// for one lab flavour only; l2, the lab flavours the fault is real in (all
-// when empty).
+// waits names the issue a fault's rule is waiting for; l2, the lab flavours
+// the fault is real in (all when empty).
 var faults = []struct {
-	name    string
-	server  string
-	rule    string
-	waits   string
-	waitsIn map[string]string
-	l2      []string
+	name   string
+	server string
+	rule   string
+	waits  string
+	l2     []string
 }{
 	{name: "icmp-ingress", server: "vm1", rule: "security-group/icmp-ingress-missing"},
 	{name: "egress", server: "vm1", rule: "security-group/egress-missing"},
@@ -259,26 +257,26 @@ var faults = []struct {
 	{name: "selinux-evidence", server: "vm1", rule: "host/selinux-denial"},
 	{name: "agent-log-error", server: "vm1", rule: "host/agent-log-error", l2: ml2Agents},
 	// The dataplane: devices on vm1's path that are there and pass nothing.
-	// Real on OVN too, but hoofbeat does not follow an OVN port's path yet.
-	{name: "vif-down", server: "vm1", rule: "host/device-down", waitsIn: onOVN},
+	// Real on OVN too: the VIF is a port of br-int there.
+	{name: "vif-down", server: "vm1", rule: "host/device-down"},
 	{name: "vif-detached", server: "vm1", rule: "host/vif-detached", l2: []string{"linuxbridge"}},
-	{name: "vif-mtu", server: "vm1", rule: "host/mtu-too-small", waitsIn: onOVN},
+	{name: "vif-mtu", server: "vm1", rule: "host/mtu-too-small"},
 	{name: "dhcp-device-down", server: "vm1", rule: "host/device-down", l2: ml2Agents},
 	{name: "qg-down", server: "vm1", rule: "host/device-down", l2: ml2Agents},
 	// OVN's control plane (issue 12), behind Neutron's back where it says so.
-	{name: "ovn-controller-stopped", server: "vm3", rule: "ovn/chassis-down", waits: ovnRules, l2: ovn},
-	{name: "northd-stopped", server: "vm1", rule: "ovn/nb-cfg-lag", waits: ovnRules, l2: ovn},
-	{name: "lsp-deleted", server: "vm1", rule: "ovn/lsp-missing", waits: ovnRules, l2: ovn},
-	{name: "gateway-chassis-bogus", server: "vm1", rule: "ovn/gateway-chassis-missing", waits: ovnRules, l2: ovn},
-	{name: "acl-icmp-deleted", server: "vm1", rule: "ovn/acl-mismatch", waits: ovnRules, l2: ovn},
-	{name: "ovn-metadata-stopped", server: "vm3", rule: "agent/metadata-down", waits: ovnRules, l2: ovn},
-	{name: "encap-ip-changed", server: "vm3", rule: "ovn/encap-mismatch", waits: ovnRules, l2: ovn},
-	{name: "dhcp-options-removed", server: "vm1", rule: "ovn/dhcp-options-missing", waits: ovnRules, l2: ovn},
+	{name: "ovn-controller-stopped", server: "vm3", rule: "ovn/chassis-down", l2: ovn},
+	{name: "northd-stopped", server: "vm1", rule: "ovn/nb-cfg-lag", l2: ovn},
+	{name: "lsp-deleted", server: "vm1", rule: "ovn/lsp-missing", l2: ovn},
+	{name: "gateway-chassis-bogus", server: "vm1", rule: "ovn/gateway-chassis-missing", l2: ovn},
+	{name: "acl-icmp-deleted", server: "vm1", rule: "ovn/acl-mismatch", l2: ovn},
+	{name: "ovn-metadata-stopped", server: "vm3", rule: "agent/metadata-down", l2: ovn},
+	{name: "encap-ip-changed", server: "vm3", rule: "ovn/encap-mismatch", l2: ovn},
+	{name: "dhcp-options-removed", server: "vm1", rule: "ovn/dhcp-options-missing", l2: ovn},
+	// Open vSwitch's own state and l2population's forwarding entries.
+	{name: "ovs-dead-vlan", server: "vm1", rule: "host/ovs-dead-vlan", l2: []string{"ovs"}},
+	{name: "ovs-vni-flow-deleted", server: "vm3", rule: "host/ovs-flow-missing", l2: []string{"ovs"}},
+	{name: "l2pop-fdb-deleted", server: "vm3", rule: "host/l2pop-entry-missing", l2: []string{"linuxbridge"}},
 }
-
-const ovnRules = "issue 12's ovn/ rules"
-
-var onOVN = map[string]string{"ovn": ovnRules}
 
 // TestFaults re-checks, after each heal, the server the fault was about
 // (vm1 for vm-broken's), and the whole lab once at the end: re-checking
@@ -293,9 +291,6 @@ func TestFaults(t *testing.T) {
 			}
 			if len(f.l2) > 0 && !contains(f.l2, l2) {
 				t.Skipf("%s is real only in the %s lab (this one is %s)", f.name, strings.Join(f.l2, " and "), l2)
-			}
-			if w := f.waitsIn[l2]; w != "" {
-				t.Skipf("%s is not implemented yet in the %s lab: waits for %s", f.rule, l2, w)
 			}
 			healed := false
 			heal := func() {

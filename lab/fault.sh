@@ -45,6 +45,9 @@ FAULTS=(
   "ovn-metadata-stopped|stop neutron-ovn-metadata-agent on cmp1 (waits until the API reports it dead) (LAB_L2=ovn only)"
   "encap-ip-changed|cmp1's external_ids:ovn-encap-ip set to 192.0.2.99, an address cmp1 does not have (LAB_L2=ovn only)"
   "dhcp-options-removed|remove private-subnet's DHCP_Options row from NB; healed by neutron-ovn-db-sync-util repair (LAB_L2=ovn only)"
+  "ovs-dead-vlan|on ctl: vm1's VIF port given tag 4095, the agent's dead VLAN (LAB_L2=ovs only)"
+  "ovs-vni-flow-deleted|on cmp1: br-tun's flow translating private's VNI to its local VLAN deleted; healed by restarting the agent (LAB_L2=ovs only)"
+  "l2pop-fdb-deleted|on cmp1: the forwarding entries to ctl's VTEP deleted from private's vxlan device (linuxbridge only)"
 )
 # Faults of the ML2 agents and their namespaces, devices and logs: ML2/OVN has
 # none of them (no DHCP/L3/L2 agents, no qdhcp-/qrouter- namespaces).
@@ -759,6 +762,83 @@ dhcp_options_removed_heal() {
   dhcp_options_removed_active && ovn_repair
   wait_until 60 "private-subnet's DHCP_Options in OVN's NB, on vm1's port" dhcp_options_ok
   wait_ovn_synced
+}
+
+# ---- Open vSwitch's own state, and l2population's forwarding entries -----------
+# vm1's VIF on the agent's dead VLAN, as the agent leaves a port it unbinds.
+DEAD_VLAN_TAG=$FDIR/vm1-vif-tag
+vif_tag() { ovs ctl get Port "$(vm1_tap)" tag 2>/dev/null || true; }
+ovs_dead_vlan_active() { [ "$LAB_L2" = ovs ] && [ "$(vif_tag)" = 4095 ]; }
+ovs_dead_vlan_inject() {
+  [ "$LAB_L2" = ovs ] || die "ovs-dead-vlan needs LAB_L2=ovs (this lab is $LAB_L2)"
+  if ! ovs_dead_vlan_active; then
+    mkdir -p "$FDIR"
+    vif_tag >"$DEAD_VLAN_TAG"
+    ovs ctl set Port "$(vm1_tap)" tag=4095
+  fi
+  wait_until 10 "vm2's pings to vm1 to be dropped" ping_blocked vm2 "$(vm_ip vm1)"
+}
+ovs_dead_vlan_heal() {
+  ovs_dead_vlan_active || return 0
+  ovs ctl set Port "$(vm1_tap)" tag="$(cat "$DEAD_VLAN_TAG" 2>/dev/null || echo 1)"
+  rm -f "$DEAD_VLAN_TAG"
+  wait_until 30 "vm2 to ping vm1" vm2_pings_vm1
+}
+
+# private's VNI, and cmp1's br-tun flow from it to the local VLAN (table 4:
+# the agent's VXLAN_TUN_TO_LV).
+private_vni() { as_admin; api GET "$NEUTRON_URL/v2.0/networks/$NET" | jq -r '.network["provider:segmentation_id"]'; }
+vni_flow() { onh cmp1 ovs-ofctl dump-flows br-tun "table=4,tun_id=$(private_vni)" | grep -c 'mod_vlan_vid' || true; }
+vni_flow_present() { [ "$(vni_flow)" != 0 ]; }
+ovs_vni_flow_deleted_active() { [ "$LAB_L2" = ovs ] && [ "$(vni_flow)" = 0 ]; }
+ovs_vni_flow_deleted_inject() {
+  [ "$LAB_L2" = ovs ] || die "ovs-vni-flow-deleted needs LAB_L2=ovs (this lab is $LAB_L2)"
+  ovs_vni_flow_deleted_active || onh cmp1 ovs-ofctl del-flows br-tun "table=4,tun_id=$(private_vni)"
+  wait_until 10 "vm1's pings to vm3 to be dropped" ping_blocked vm1 "$(vm_ip vm3)"
+}
+ovs_vni_flow_deleted_heal() {
+  ovs_vni_flow_deleted_active || return 0
+  # hoofbeat's fix for it: the agent reinstalls br-tun's flows when it starts.
+  stop_svc cmp1 "$L2_AGENT"
+  start_agents cmp1
+  wait_until 120 "cmp1's VNI flow back on br-tun" alive_and vni_flow_present
+  wait_until 60 "cmp1's ports ACTIVE" cmp1_ports_active
+  wait_until 60 "vm1 to ping vm3" pings vm1 "$(vm_ip vm3)"
+  wait_until 60 "cmp1's $L2_AGENT_TYPE alive" agent_alive cmp1 "$L2_AGENT_TYPE"
+}
+
+# cmp1's forwarding entries to ctl on private's vxlan device: l2population's
+# flood entry (00:00:00:00:00:00) and one per port of ctl on the network.
+L2POP_SAVED=$FDIR/cmp1-fdb-to-ctl
+vxlan_dev() { echo "vxlan-$(private_vni)"; }
+fdb_to_ctl() { nsx cmp1 bridge -j fdb show dev "$(vxlan_dev)" | jq -r --arg d "${HOST_IP[ctl]}" '.[] | select(.dst == $d) | .mac'; }
+# The vxlan device learns unicast entries back from what ctl sends; the
+# flood entry is l2population's alone.
+l2pop_fdb_deleted_active() { [ "$LAB_L2" = linuxbridge ] && ! fdb_to_ctl | grep -qx '00:00:00:00:00:00'; }
+l2pop_fdb_deleted_inject() {
+  [ "$LAB_L2" = linuxbridge ] || die "l2pop-fdb-deleted is the Linux bridge agent's (this lab is $LAB_L2)"
+  local dev mac; dev=$(vxlan_dev)
+  if ! l2pop_fdb_deleted_active; then
+    mkdir -p "$FDIR"
+    fdb_to_ctl >"$L2POP_SAVED"
+    while read -r mac; do
+      nsx cmp1 bridge fdb del "$mac" dev "$dev" dst "${HOST_IP[ctl]}"
+    done <"$L2POP_SAVED"
+  fi
+  wait_until 10 "vm3's pings to vm1 to be dropped" ping_blocked vm3 "$(vm_ip vm1)"
+}
+l2pop_fdb_deleted_heal() {
+  l2pop_fdb_deleted_active || return 0
+  local dev mac; dev=$(vxlan_dev)
+  while read -r mac; do
+    if [ "$mac" = 00:00:00:00:00:00 ]; then
+      nsx cmp1 bridge fdb append "$mac" dev "$dev" dst "${HOST_IP[ctl]}"
+    else
+      nsx cmp1 bridge fdb replace "$mac" dev "$dev" dst "${HOST_IP[ctl]}"
+    fi
+  done <"$L2POP_SAVED"
+  rm -f "$L2POP_SAVED"
+  wait_until 30 "vm3 to ping vm1" pings vm3 "$(vm_ip vm1)"
 }
 
 # ---- main ----------------------------------------------------------------------

@@ -31,6 +31,8 @@ if [ "${1:-}" = --all ]; then
     # bridge has no br-tun: each flavour lacks one fault.
     if [ "$LAB_L2" = ovs ] && { [ "$f" = vxlan-blocked ] || [ "$f" = vif-detached ]; }; then continue; fi
     if [ "$LAB_L2" != ovs ] && [ "$f" = ovs-tunnel-deleted ]; then continue; fi
+    if [ "$LAB_L2" = ovs ] && [ "$f" = l2pop-fdb-deleted ]; then continue; fi
+    if [ "$LAB_L2" != ovs ] && { [ "$f" = ovs-dead-vlan ] || [ "$f" = ovs-vni-flow-deleted ]; }; then continue; fi
     "$LAB_DIR/fault.sh" "$f"
     "$0" "$f"
     "$LAB_DIR/fault.sh" heal "$f"
@@ -70,7 +72,7 @@ fi
 # The server a scenario is about (the others are recorded for vm1 only).
 case "$SCENARIO" in
   server-error) TARGETS=(vm1 vm-broken) ;;
-  vxlan-blocked|serial-listen-loopback) TARGETS=(vm1 vm3) ;;
+  vxlan-blocked|serial-listen-loopback|ovs-vni-flow-deleted|l2pop-fdb-deleted) TARGETS=(vm1 vm3) ;;
   *) TARGETS=(vm1) ;;
 esac
 

@@ -34,6 +34,9 @@ var exampleFirst = map[string]string{
 	"vif-mtu":                "host/mtu-too-small",
 	"dhcp-device-down":       "host/device-down",
 	"qg-down":                "host/device-down",
+	"ovs-dead-vlan":          "host/ovs-dead-vlan",
+	"ovs-vni-flow-deleted":   "host/ovs-flow-missing",
+	"l2pop-fdb-deleted":      "host/l2pop-entry-missing",
 }
 
 // exampleSays is what the first finding must say where its rule alone does

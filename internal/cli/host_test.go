@@ -226,7 +226,7 @@ func TestHostTextExact(t *testing.T) {
 	want := `
 HOSTS  checked on their own
   ctl (replay): 10 devices, 7 namespaces, 22 processes, 12 listening sockets
-      could not read Open vSwitch: ovs-vsctl --format=json --columns=name,ports list Bridge on ctl: exit status 1: ovs-vsctl: unix:/var/run/openvswitch/db.sock: database connection failed (No such file or directory)
+      could not read Open vSwitch: ovs-vsctl --format=json -- --columns=name,ports list Bridge -- --columns=_uui... on ctl: exit status 1: ovs-vsctl: unix:/var/run/openvswitch/db.sock: database connection failed (No such file or directory)
       could not read SELinux mode: getenforce is not installed
   cmp9 (ssh): could not check: unreachable: WHY
   active probe: off (hoofbeat only read; --probe pings a server from its DHCP namespace, with diagnose SERVER --hosts)
@@ -251,9 +251,9 @@ SKIPPED  could not check
 
 NOT APPLICABLE  not run, and why
   it needs a server: hoofbeat diagnose SERVER --hosts runs it
-    host/netns-missing, host/router-interface-missing, host/dhcp-interface-missing, host/dnsmasq-not-running, host/device-down, host/vif-detached, host/mtu-too-small, host/instance-unreachable-from-dhcp-namespace, host/bridge-missing, host/floating-network-unroutable
+    host/netns-missing, host/router-interface-missing, host/dhcp-interface-missing, host/dnsmasq-not-running, host/device-down, host/vif-detached, host/mtu-too-small, host/ovs-dead-vlan, host/ovs-tag-mismatch, host/ovs-flow-missing, host/l2pop-entry-missing, host/trace-drop, host/instance-unreachable-from-dhcp-namespace, host/bridge-missing, host/floating-network-unroutable
 
-7 checks: 0 passed, 1 with findings, 6 skipped. 10 not applicable to this cloud.
+7 checks: 0 passed, 1 with findings, 6 skipped. 15 not applicable to this cloud.
 VERDICT  1 error: most likely cause: host/serialproxy-not-running
 `
 	if out != want {

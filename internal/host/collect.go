@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -44,6 +45,8 @@ type Options struct {
 	// they are on the host, and asks for the host's OVN chassis; nil reads
 	// no OVN (the cloud does not run it).
 	OVN *OVNQuery
+	// Traces are packets to trace through Open vSwitch (read-only).
+	Traces []TraceSpec
 	// Parallel bounds the commands run at once on the host (default 4).
 	Parallel int
 	// CommandTimeout bounds each command (default run.DefaultTimeout).
@@ -54,6 +57,26 @@ type Options struct {
 type ProbeTarget struct {
 	Namespace string
 	IP        string
+}
+
+// TraceSpec is a packet to trace through Open vSwitch towards a VIF with
+// ofproto/trace, which sends nothing. It enters by FromPort (its sender is
+// on this host), by the tunnel port to FromTunnel with VNI, or by the
+// physical NIC of FromBridge (tagged VLAN when set: a VLAN network).
+type TraceSpec struct {
+	Label string
+	// Port is the Neutron port the packet is for.
+	Port string
+	// Packet is the flow without in_port and tun_id
+	// ("icmp,dl_src=…,dl_dst=…,nw_src=…,nw_dst=…,icmp_type=8,icmp_code=0").
+	Packet     string
+	FromPort   string
+	FromTunnel string
+	VNI        int
+	FromBridge string
+	VLAN       int
+	// Skip says why the packet cannot be traced (it is then not run).
+	Skip string
 }
 
 // DefaultAuditLog is where auditd writes.
@@ -225,19 +248,137 @@ func (c *collector) namespaces(ctx context.Context) {
 	store(c, nss, err, func(h *snapshot.Host) (*[]snapshot.Namespace, *string) { return &h.Namespaces, &h.NamespacesError })
 }
 
+// flowBridges are the bridges whose flows are dumped: br-tun translates
+// between VNIs and local VLANs, br-int's table 0 between provider and
+// local VLANs.
+var flowBridges = []string{"br-int", "br-tun"}
+
+// ovs reads Open vSwitch: one ovs-vsctl for the tables, one dump-flows per
+// bridge of flowBridges, one ofproto/trace per packet traced; none of it
+// grows with the number of ports.
 func (c *collector) ovs(ctx context.Context) {
-	var outs [3][]byte
-	var err error
-	for i, argv := range [][]string{OVSBridgeArgs, OVSPortArgs, OVSInterfaceArgs} {
-		if outs[i], err = c.run(ctx, argv...); err != nil {
-			break
-		}
-	}
+	out, err := c.run(ctx, OVSArgs...)
 	var o *snapshot.OVS
 	if err == nil {
-		o, err = ParseOVS(outs[0], outs[1], outs[2])
+		o, err = ParseOVSBatch(out)
+	}
+	if err == nil {
+		cookies := c.flows(ctx, o)
+		c.traces(ctx, o, cookies)
 	}
 	store(c, o, err, func(h *snapshot.Host) (**snapshot.OVS, *string) { return &h.OVS, &h.OVSError })
+}
+
+// flows dumps the flows of flowBridges into o, and returns which bridge
+// each agent cookie belongs to.
+func (c *collector) flows(ctx context.Context, o *snapshot.OVS) map[string]string {
+	cookies := map[string]string{}
+	for _, br := range flowBridges {
+		if !slices.ContainsFunc(o.Bridges, func(b snapshot.OVSBridge) bool { return b.Name == br }) {
+			continue
+		}
+		fl := snapshot.OVSFlows{Bridge: br}
+		out, err := c.run(ctx, DumpFlowsArgs(br)...)
+		var flows []snapshot.OVSFlow
+		if err == nil {
+			flows, err = ParseDumpFlows(out)
+		}
+		if err != nil {
+			fl.Error = reason(err)
+		}
+		for _, f := range flows {
+			if f.Cookie != "" {
+				cookies[f.Cookie] = br
+			}
+			if br == "br-tun" || f.Table == 0 {
+				fl.Flows = append(fl.Flows, f)
+			}
+		}
+		o.Flows = append(o.Flows, fl)
+	}
+	return cookies
+}
+
+// physicalPort is the first port of a bridge whose interface is a device
+// of the host (type "" or "system"), not a patch or the bridge's own port.
+func physicalPort(o *snapshot.OVS, bridge string) string {
+	typ := map[string]string{}
+	for _, i := range o.Interfaces {
+		typ[i.Name] = i.Type
+	}
+	for _, b := range o.Bridges {
+		if b.Name != bridge {
+			continue
+		}
+		for _, p := range b.Ports {
+			if t, ok := typ[p]; ok && (t == "" || t == "system") && p != bridge {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// traces runs the packets of Options.Traces through ofproto/trace.
+func (c *collector) traces(ctx context.Context, o *snapshot.OVS, cookies map[string]string) {
+	bridgeOf := map[string]string{}
+	for _, b := range o.Bridges {
+		for _, p := range b.Ports {
+			bridgeOf[p] = b.Name
+		}
+	}
+	for _, ts := range c.opt.Traces {
+		t := snapshot.OVSTrace{Label: ts.Label, Port: ts.Port}
+		var in string
+		switch {
+		case ts.Skip != "":
+			t.Error = ts.Skip
+		case ts.FromPort != "" && bridgeOf[ts.FromPort] != "":
+			t.Bridge, in = bridgeOf[ts.FromPort], "in_port="+ts.FromPort
+		case ts.FromPort != "":
+			t.Error = fmt.Sprintf("no Open vSwitch port %s to trace from", ts.FromPort)
+		case ts.FromBridge != "":
+			if nic := physicalPort(o, ts.FromBridge); nic == "" {
+				t.Error = fmt.Sprintf("no physical port on %s to trace from", ts.FromBridge)
+			} else {
+				t.Bridge, in = ts.FromBridge, "in_port="+nic
+				if ts.VLAN > 0 {
+					in += fmt.Sprintf(",dl_vlan=%d", ts.VLAN)
+				}
+			}
+		default:
+			for _, i := range o.Interfaces {
+				if i.RemoteIP == ts.FromTunnel && ts.FromTunnel != "" && bridgeOf[i.Name] != "" {
+					t.Bridge, in = bridgeOf[i.Name], fmt.Sprintf("in_port=%s,tun_id=0x%x", i.Name, ts.VNI)
+					break
+				}
+			}
+			if in == "" {
+				t.Error = fmt.Sprintf("no tunnel port to %s to trace from", ts.FromTunnel)
+			}
+		}
+		if in != "" {
+			t.Flow = in + "," + ts.Packet
+			out, err := c.run(ctx, TraceArgs(t.Bridge, t.Flow)...)
+			if err == nil {
+				var got snapshot.OVSTrace
+				got, err = ParseTrace(out)
+				t.Actions, t.Dropped, t.Drop, t.Steps = got.Actions, got.Dropped, got.Drop, got.Steps
+			}
+			if err != nil {
+				t.Error = reason(err)
+			}
+			for i := range t.Steps {
+				if br := cookies[t.Steps[i].Cookie]; br != "" {
+					t.Steps[i].Bridge = br
+				}
+			}
+			if t.Drop != nil && cookies[t.Drop.Cookie] != "" {
+				t.Drop.Bridge = cookies[t.Drop.Cookie]
+			}
+		}
+		o.Traces = append(o.Traces, t)
+	}
 }
 
 func (c *collector) audit(ctx context.Context) {

@@ -32,7 +32,7 @@ func allCommands(t testing.TB) *run.Replay {
 	r.Add([]string{"sh", "-c", NetnsScript}, "")
 	r.Add([]string{"iptables-save"}, td(t, "iptables-save/cmp1-vxlan-blocked.txt"))
 	r.Fail([]string{"nft", "-j", "list", "ruleset"}, run.KindNotFound, "env: 'nft': No such file or directory")
-	r.Fail(OVSBridgeArgs, run.KindNotFound, "env: 'ovs-vsctl': No such file or directory")
+	r.Fail(OVSArgs, run.KindNotFound, "env: 'ovs-vsctl': No such file or directory")
 	r.Add(SSArgs, td(t, "ss/ctl.txt"))
 	r.Fail([]string{"getenforce"}, run.KindNotFound, "")
 	r.Fail([]string{"tail", "-n", "20000", "--", DefaultAuditLog}, run.KindPermission, "tail: cannot open '/var/log/audit/audit.log' for reading: Permission denied")

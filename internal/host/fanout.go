@@ -19,6 +19,8 @@ type Target struct {
 	Namespaces NamespaceReader
 	// Probes are this host's active checks (--probe).
 	Probes []ProbeTarget
+	// Traces are this host's packets to trace through Open vSwitch.
+	Traces []TraceSpec
 }
 
 // Fanout bounds a check of many hosts.
@@ -73,7 +75,7 @@ func CheckAll(ctx context.Context, targets []Target, base Options, f Fanout) []s
 			hctx, cancel := context.WithTimeout(ctx, deadline)
 			defer cancel()
 			o := base
-			o.Roles, o.Via, o.Probes = t.Roles, t.Via, t.Probes
+			o.Roles, o.Via, o.Probes, o.Traces = t.Roles, t.Via, t.Probes, t.Traces
 			if t.Namespaces != nil {
 				o.Namespaces = t.Namespaces
 			}

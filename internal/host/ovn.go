@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -138,20 +139,23 @@ func transactArgs(socket, db string, ops []ovnOp) []string {
 }
 
 // ParseTransact reads ovsdb-client transact's answer: one result per
-// select, each its rows; an operation's error fails the whole answer.
-func ParseTransact(b []byte, ops int) ([][]map[string]json.RawMessage, error) {
+// select, each its rows (decoded once, as ovs-vsctl's tables are); an
+// operation's error fails the whole answer.
+func ParseTransact(b []byte, ops int) ([][]map[string]any, error) {
 	var res []struct {
-		Rows    []map[string]json.RawMessage `json:"rows"`
-		Error   *string                      `json:"error"`
-		Details string                       `json:"details"`
+		Rows    []map[string]any `json:"rows"`
+		Error   *string          `json:"error"`
+		Details string           `json:"details"`
 	}
-	if err := json.Unmarshal(b, &res); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&res); err != nil {
 		return nil, fmt.Errorf("read ovsdb-client transact: %w", err)
 	}
 	if len(res) < ops {
 		return nil, fmt.Errorf("read ovsdb-client transact: %d results for %d selects", len(res), ops)
 	}
-	out := make([][]map[string]json.RawMessage, ops)
+	out := make([][]map[string]any, ops)
 	for i := range ops {
 		if res[i].Error != nil {
 			return nil, fmt.Errorf("ovsdb select %d: %s: %s", i+1, *res[i].Error, res[i].Details)
@@ -161,35 +165,36 @@ func ParseTransact(b []byte, ops int) ([][]map[string]json.RawMessage, error) {
 	return out, nil
 }
 
-func ovsBool(v json.RawMessage) *bool {
-	switch ovsAtom(v) {
-	case "true":
-		t := true
-		return &t
-	case "false":
-		f := false
-		return &f
+// ovsBool returns a boolean column (a bool, or a set of at most one), nil
+// when empty.
+func ovsBool(v any) *bool {
+	switch x := v.(type) {
+	case bool:
+		return &x
+	case string:
+		switch x {
+		case "true":
+			t := true
+			return &t
+		case "false":
+			f := false
+			return &f
+		}
 	}
-	var b bool
-	if json.Unmarshal(v, &b) == nil {
-		return &b
-	}
-	var pair []json.RawMessage
-	if json.Unmarshal(v, &pair) == nil && len(pair) == 2 {
-		var items []json.RawMessage
-		if json.Unmarshal(pair[1], &items) == nil && len(items) == 1 {
+	if tag, c, _ := ovsPair(v); tag == "set" {
+		if items, ok := c.([]any); ok && len(items) == 1 {
 			return ovsBool(items[0])
 		}
 	}
 	return nil
 }
 
-func ovsInt(v json.RawMessage) int64 {
+func ovsInt(v any) int64 {
 	n, _ := strconv.ParseInt(ovsAtom(v), 10, 64)
 	return n
 }
 
-func ovsMapOrNil(v json.RawMessage) map[string]string {
+func ovsMapOrNil(v any) map[string]string {
 	m := ovsMap(v)
 	if len(m) == 0 {
 		return nil
@@ -231,7 +236,7 @@ func (r *nbReader) next() []ovnOp {
 }
 
 // add stores a row of table and queues what it references.
-func (r *nbReader) add(table string, row map[string]json.RawMessage) {
+func (r *nbReader) add(table string, row map[string]any) {
 	u := ovsAtom(row["_uuid"])
 	if u != "" {
 		r.asked[u] = true

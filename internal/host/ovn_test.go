@@ -164,10 +164,10 @@ func FuzzOVN(f *testing.F) {
 	})
 }
 
-// TestParseTrace reads real ovn-trace answers (the OVN lab's SB): a ping
+// TestParseOVNTrace reads real ovn-trace answers (the OVN lab's SB): a ping
 // delivered, dropped by the default drop ACL once the ICMP ACL is gone,
 // and dropped as unknown once the port's LSP is gone.
-func TestParseTrace(t *testing.T) {
+func TestParseOVNTrace(t *testing.T) {
 	for _, c := range []struct {
 		file      string
 		delivered bool
@@ -183,7 +183,7 @@ func TestParseTrace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := ParseTrace(b)
+		tr, err := ParseOVNTrace(b)
 		if err != nil || tr.Delivered != c.delivered || tr.Table != c.table || tr.Stage != c.stage || !strings.Contains(tr.Match, c.match) {
 			t.Errorf("%s: %+v %v", c.file, tr, err)
 		}
@@ -191,7 +191,7 @@ func TestParseTrace(t *testing.T) {
 			t.Errorf("%s: pipeline %q", c.file, tr.Pipeline)
 		}
 	}
-	if _, err := ParseTrace([]byte("ovn-trace: unknown datapath\n")); err == nil {
+	if _, err := ParseOVNTrace([]byte("ovn-trace: unknown datapath\n")); err == nil {
 		t.Error("no logical flow: no error")
 	}
 }
@@ -214,9 +214,9 @@ func TestFloatingSpec(t *testing.T) {
 	}
 }
 
-func FuzzTrace(f *testing.F) {
+func FuzzOVNTrace(f *testing.F) {
 	fuzzSeeds(f, filepath.Join("ovn", "trace"))
-	f.Fuzz(func(t *testing.T, b []byte) { ParseTrace(b) })
+	f.Fuzz(func(t *testing.T, b []byte) { ParseOVNTrace(b) })
 }
 
 // TestReadOVNLagRecheck: a lag seen once is read again after LagRecheck;

@@ -56,10 +56,10 @@ func floatingSpec(nb *snapshot.OVNNorthbound, f OVNFloatingTrace) (OVNTraceSpec,
 	return OVNTraceSpec{}, false
 }
 
-// TraceArgs runs ovn-trace against the Southbound database: read-only, it
+// OVNTraceArgs runs ovn-trace against the Southbound database: read-only, it
 // sends nothing. Each conntrack lookup sees a new connection (the first
 // packet of the flow), not ovn-trace's default "established".
-func TraceArgs(t OVNTraceSpec) []string {
+func OVNTraceArgs(t OVNTraceSpec) []string {
 	return []string{"ovn-trace", "--db=" + OVNSBSocket, "--ct=new", "--ct=new", "--ct=new", t.Datapath, t.Microflow}
 }
 
@@ -67,9 +67,9 @@ func TraceArgs(t OVNTraceSpec) []string {
 // " 4. ls_out_acl (northd.c:6543): MATCH, priority 2001, uuid e737519d".
 var traceStage = regexp.MustCompile(`^\s*(\d+)\. (\S+) \([^)]*\): (.*), priority \d+, uuid [0-9a-f]+$`)
 
-// ParseTrace reads ovn-trace's detailed output: the last logical flow the
+// ParseOVNTrace reads ovn-trace's detailed output: the last logical flow the
 // packet went through, and whether it left an egress pipeline by output.
-func ParseTrace(b []byte) (snapshot.OVNTrace, error) {
+func ParseOVNTrace(b []byte) (snapshot.OVNTrace, error) {
 	var t snapshot.OVNTrace
 	var pipeline string
 	var actions []string
@@ -108,11 +108,11 @@ func readTraces(ctx context.Context, run func(ctx context.Context, argv ...strin
 	var out []snapshot.OVNTrace
 	bytes := 0
 	for _, s := range specs {
-		b, err := run(ctx, TraceArgs(s)...)
+		b, err := run(ctx, OVNTraceArgs(s)...)
 		bytes += len(b)
 		t := snapshot.OVNTrace{}
 		if err == nil {
-			t, err = ParseTrace(b)
+			t, err = ParseOVNTrace(b)
 		}
 		if err != nil {
 			t.Error = ovnReason(err)

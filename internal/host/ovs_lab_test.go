@@ -3,6 +3,7 @@ package host
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -41,6 +42,24 @@ func TestParseOVSLabRecordings(t *testing.T) {
 			for _, want := range []string{"br-int", "br-tun"} {
 				if !bridges[want] {
 					t.Errorf("no bridge %s in %+v", want, ovs.Bridges)
+				}
+			}
+			// Every port the agent bound (tap…) has its local VLAN, and its
+			// interface names the Neutron port it is.
+			// An admin-down port is moved to the dead VLAN (4095) by the
+			// agent: vm1's VIF in port-admin-down.
+			for _, p := range ovs.Ports {
+				if !strings.HasPrefix(p.Name, "tap") {
+					continue
+				}
+				dead := scenario == "ovs-port-admin-down" && p.Name == "tap0c0a4250-5d"
+				if p.Tag == nil || *p.Tag == 0 || (*p.Tag == 4095) != dead || p.NetUUID == "" {
+					t.Errorf("port %s: tag %v, net %q", p.Name, p.Tag, p.NetUUID)
+				}
+			}
+			for _, i := range ovs.Interfaces {
+				if strings.HasPrefix(i.Name, "tap") && (!strings.HasPrefix(i.IfaceID, i.Name[3:]) || i.AttachedMAC == "") {
+					t.Errorf("interface %s: iface-id %q, attached-mac %q", i.Name, i.IfaceID, i.AttachedMAC)
 				}
 			}
 			tunnel := false

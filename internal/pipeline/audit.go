@@ -131,7 +131,7 @@ func auditHosts(ctx context.Context, hc *HostCheck, snaps []*snapshot.Snapshot) 
 	var hosts []snapshot.Host
 	if len(names) > 0 {
 		var err error
-		if hosts, err = checkHosts(ctx, hc.Reach, names, roles, nil, host.Options{}, hc.Fanout); err != nil {
+		if hosts, err = checkHosts(ctx, hc.Reach, names, roles, nil, nil, host.Options{}, hc.Fanout); err != nil {
 			return nil, err
 		}
 	}

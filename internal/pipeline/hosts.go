@@ -82,7 +82,7 @@ func (hc *HostCheck) attach(ctx context.Context, snap *snapshot.Snapshot, flows 
 	if hc.Probe {
 		probes = ProbeTargets(snap)
 	}
-	hosts, err := checkHosts(ctx, hc.Reach, names, roles, probes, host.Options{OVN: OVNQuery(snap, names, flows)}, hc.Fanout)
+	hosts, err := checkHosts(ctx, hc.Reach, names, roles, probes, TraceTargets(snap, flows), host.Options{OVN: OVNQuery(snap, names, flows)}, hc.Fanout)
 	snap.Hosts = hosts
 	return err
 }
@@ -100,7 +100,7 @@ type HostsRequest struct {
 // CheckHosts checks the hosts and evaluates the host rules over them. A
 // host that cannot be reached is in the result as such, not an error.
 func CheckHosts(ctx context.Context, req HostsRequest) (*Result, error) {
-	hosts, err := checkHosts(ctx, req.Reach, req.Names, nil, nil, host.Options{}, req.Fanout)
+	hosts, err := checkHosts(ctx, req.Reach, req.Names, nil, nil, nil, host.Options{}, req.Fanout)
 	if err != nil {
 		return nil, &Error{Stage: StageHosts, Err: err}
 	}
@@ -110,13 +110,13 @@ func CheckHosts(ctx context.Context, req HostsRequest) (*Result, error) {
 
 // checkHosts reaches and checks every host, then releases them. The hosts
 // come back even when releasing failed: they were checked.
-func checkHosts(ctx context.Context, reach Reach, names []string, roles map[string][]string, probes map[string][]host.ProbeTarget, base host.Options, f host.Fanout) ([]snapshot.Host, error) {
+func checkHosts(ctx context.Context, reach Reach, names []string, roles map[string][]string, probes map[string][]host.ProbeTarget, traces map[string][]host.TraceSpec, base host.Options, f host.Fanout) ([]snapshot.Host, error) {
 	ts, release, err := reach(names, roles)
 	if err != nil {
 		return nil, err
 	}
 	for i := range ts {
-		ts[i].Probes = probes[ts[i].Name]
+		ts[i].Probes, ts[i].Traces = probes[ts[i].Name], traces[ts[i].Name]
 	}
 	hosts := host.CheckAll(ctx, ts, base, f)
 	return hosts, release()

@@ -42,6 +42,27 @@ type htmlChain struct {
 	Hops      []htmlHop
 }
 
+// Geometry of the path picture's lanes, in SVG user units.
+const (
+	laneWidth  = 860
+	laneH      = 92
+	laneBoxY   = 30
+	laneBoxH   = 50
+	laneGap    = 22 // between two stations, for the arrow
+	laneMargin = 8
+)
+
+type htmlStation struct {
+	X, W, DotX, DotY, TextX, LabelY, DevY, ArrowX1, ArrowX2, TipX int
+	Label, Devices, DevicesFull, Class, Status, Note              string
+	Arrow                                                         bool
+}
+
+type htmlLane struct {
+	Host, Roles, Note string
+	Stations          []htmlStation
+}
+
 type htmlFinding struct {
 	N        int
 	Class    string
@@ -55,6 +76,7 @@ type htmlPage struct {
 	Title, Heading, ServerLine, Checked, By, Cloud, Flows string
 	VerdictClass                                          string
 	Chains                                                []htmlChain
+	Lanes                                                 []htmlLane
 	Findings                                              []htmlFinding
 	Total, PassedN, Found, SkippedN                       int
 	NotApplicable                                         string
@@ -143,10 +165,39 @@ func (v *view) htmlChains() []htmlChain {
 	return out
 }
 
+// htmlLanes lays the path picture out: per host, its stations left to
+// right with arrows between them, each a box with a status dot.
+func (v *view) htmlLanes() []htmlLane {
+	var out []htmlLane
+	for _, l := range v.Lanes {
+		hl := htmlLane{Host: l.Host, Roles: l.Roles, Note: l.Note}
+		n := len(l.Stations)
+		if n == 0 {
+			out = append(out, hl)
+			continue
+		}
+		w := (laneWidth - 2*laneMargin - (n-1)*laneGap) / n
+		for i, x := range l.Stations {
+			left := laneMargin + i*(w+laneGap)
+			devs := strings.Join(x.Devices, ", ")
+			word := map[hopStatus]string{statusOK: "ok", statusProblem: "problem", statusSkipped: "not checked"}[x.Status]
+			hl.Stations = append(hl.Stations, htmlStation{
+				X: left, W: w, DotX: left + 14, DotY: laneBoxY + laneBoxH/2, TextX: left + 28,
+				LabelY: laneBoxY + 20, DevY: laneBoxY + 38,
+				ArrowX1: left + w + 2, ArrowX2: left + w + laneGap - 8, TipX: left + w + laneGap - 1,
+				Label: x.Label + " · " + word, Devices: trunc(devs, max((w-34)/6, 4)), DevicesFull: devs,
+				Class: x.Class, Status: word, Note: x.Note, Arrow: i < n-1,
+			})
+		}
+		out = append(out, hl)
+	}
+	return out
+}
+
 func writeHTML(w io.Writer, v *view) error {
 	pg := htmlPage{
 		view: v, Title: v.title(), Heading: v.heading(), ServerLine: v.serverLine(), Checked: v.checkedLine(),
-		By: v.byLine(), Cloud: v.cloudLine(), Flows: v.flowLine(), Chains: v.htmlChains(),
+		By: v.byLine(), Cloud: v.cloudLine(), Flows: v.flowLine(), Chains: v.htmlChains(), Lanes: v.htmlLanes(),
 	}
 	switch {
 	case v.Errors > 0:
@@ -216,6 +267,10 @@ svg .warning rect.box { fill: var(--warning-bg); stroke: var(--warning); stroke-
 svg .skipped rect.box { fill: var(--skipped-bg); stroke: var(--skipped); stroke-dasharray: 5 3; } svg .skipped circle { fill: var(--skipped); } svg .skipped .word { fill: var(--skipped); }
 svg .na rect.box { fill: var(--na-bg); stroke: #bdbdbd; } svg .na circle { fill: #9e9e9e; } svg .na .word { fill: var(--na); } svg .na .hop { fill: #555; }
 svg .cause rect.box { stroke-width: 4; }
+.lane h3 { margin: 12px 0 0; } .lane .roles { font-weight: 400; color: #666; }
+svg.lane { width: 100%; height: auto; max-width: 860px; display: block; }
+svg.lane text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
+svg.lane .detail { font-size: 11px; } svg .station.error rect.box { stroke-width: 3; }
 svg line.arrow { stroke: #8a8a8a; stroke-width: 2; } svg path.tip { fill: #8a8a8a; }
 .legend { font-size: .85em; color: #555; }
 .legend span { display: inline-block; margin-right: 14px; }
@@ -292,6 +347,35 @@ footer .passed { overflow-wrap: anywhere; }
 </section>
 
 {{- if .Findings}}
+{{- if .Lanes}}
+<section id="hosts-path">
+<h2>The packet's way across the hosts</h2>
+{{- range $lane := .Lanes}}
+<div class="lane">
+<h3>{{.Host}}{{if .Roles}} <span class="roles">({{.Roles}})</span>{{end}}</h3>
+{{- if .Note}}
+<p class="lane-note">{{.Note}}</p>
+{{- else}}
+<svg class="lane" viewBox="0 0 860 92" width="860" height="92" role="img" aria-label="devices on {{.Host}}">
+{{- range .Stations}}
+<g class="station {{.Class}}" data-host="{{$lane.Host}}" data-devices="{{.DevicesFull}}" data-status="{{.Status}}">
+<title>{{.Label}}: {{.DevicesFull}}{{if .Note}} — {{.Note}}{{end}}</title>
+<rect class="box" x="{{.X}}" y="30" width="{{.W}}" height="50" rx="8"></rect>
+<circle class="dot" cx="{{.DotX}}" cy="{{.DotY}}" r="8"></circle>
+<text class="word" x="{{.TextX}}" y="{{.LabelY}}">{{.Label}}</text>
+<text class="detail" x="{{.TextX}}" y="{{.DevY}}">{{.Devices}}</text>
+{{- if .Arrow}}
+<line class="arrow" x1="{{.ArrowX1}}" y1="55" x2="{{.ArrowX2}}" y2="55"></line>
+<path class="tip" d="M{{.ArrowX2}} 49 L{{.TipX}} 55 L{{.ArrowX2}} 61 Z"></path>{{end}}
+</g>
+{{- end}}
+</svg>
+{{- end}}
+</div>
+{{- end}}
+</section>
+{{- end}}
+
 <section id="findings">
 <h2>Findings, most likely cause first</h2>
 {{- range .Findings}}
@@ -310,6 +394,10 @@ footer .passed { overflow-wrap: anywhere; }
 {{- if .Remediation}}
 <h4>Fix</h4>
 <pre class="fix"><code>{{range $i, $c := .Remediation}}{{if $i}}
+{{end}}{{$c}}{{end}}</code></pre>{{end}}
+{{- if .Look}}
+<h4>Look</h4>
+<pre class="look"><code>{{range $i, $c := .Look}}{{if $i}}
 {{end}}{{$c}}{{end}}</code></pre>{{end}}
 {{- if .Verify}}
 <h4>Verify</h4>

@@ -95,6 +95,9 @@ type jsonFinding struct {
 	Remediation []string     `json:"remediation"`
 	Verify      []string     `json:"verify"`
 	CausedBy    *string      `json:"caused_by"`
+	// Look and Context: a context finding's commands are for looking.
+	Look    []string `json:"look,omitempty"`
+	Context bool     `json:"context,omitempty"`
 }
 
 type jsonSkip struct {
@@ -207,6 +210,8 @@ func toJSON(v *view) jsonDoc {
 			Remediation: nonNil(shell.Strings(f.Remediation)),
 			Verify:      nonNil(shell.Strings(f.Verify)),
 			CausedBy:    causedBy(f.CausedBy),
+			Look:        shell.Strings(f.Look),
+			Context:     f.Context,
 		})
 	}
 	for _, s := range v.Skipped {

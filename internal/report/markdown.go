@@ -301,6 +301,29 @@ func writeMarkdown(w io.Writer, v *view) error {
 	p("%stext\n%s%s\n", fence, d.String(), fence)
 	p("\n✓ ok · ✗ problem · ? could not be checked · – does not apply\n")
 
+	// The path picture: the packet's way across the hosts.
+	if len(v.Lanes) > 0 {
+		var l strings.Builder
+		for _, ln := range v.Lanes {
+			head := ln.Host
+			if ln.Roles != "" {
+				head += " (" + ln.Roles + ")"
+			}
+			if ln.Note != "" {
+				fmt.Fprintf(&l, "%s: %s\n", head, ln.Note)
+				continue
+			}
+			var steps []string
+			for _, x := range ln.Stations {
+				steps = append(steps, fmt.Sprintf("%s %s %s", hopMark(x.Status), x.Label, strings.Join(x.Devices, ",")))
+			}
+			fmt.Fprintf(&l, "%s:\n  %s\n", head, strings.Join(steps, " → "))
+		}
+		p("\n### The packet's way across the hosts\n\n")
+		fence := mdFence(l.String())
+		p("%stext\n%s%s\n", fence, l.String(), fence)
+	}
+
 	// Findings.
 	if len(v.Findings) > 0 {
 		p("\n## Findings, most likely cause first\n")
@@ -318,6 +341,7 @@ func writeMarkdown(w io.Writer, v *view) error {
 				}
 			}
 			mdCommands(&b, "Fix", shell.Strings(f.Remediation))
+			mdCommands(&b, "Look", shell.Strings(f.Look))
 			mdCommands(&b, "Verify", shell.Strings(f.Verify))
 		}
 	}

@@ -110,6 +110,8 @@ func copyResult(r rule.Result) rule.Result {
 		f.Evidence = slices.Clone(f.Evidence)
 		f.Remediation = slices.Clone(f.Remediation)
 		f.Verify = slices.Clone(f.Verify)
+		f.Look = slices.Clone(f.Look)
+		f.Devices = slices.Clone(f.Devices)
 		out.Findings[i] = f
 	}
 	return out
@@ -287,6 +289,11 @@ func (m *masker) mask(s string) string {
 // case.
 func (m *masker) maskMAC(tok string) string {
 	k := strings.ToLower(tok)
+	// The all-zero and broadcast addresses name no one, and mean something:
+	// l2population's flood entry is 00:00:00:00:00:00.
+	if k == "00:00:00:00:00:00" || k == "ff:ff:ff:ff:ff:ff" {
+		return tok
+	}
 	mk, ok := m.macs[k]
 	if !ok {
 		mk = m.next("mac")

@@ -38,7 +38,13 @@ func secrets(s *snapshot.Snapshot, raw string) (hosts, other []string) {
 			other = append(other, core)
 		}
 	}
-	other = append(other, macToken.FindAllString(raw, -1)...)
+	for _, mac := range macToken.FindAllString(raw, -1) {
+		// The all-zero (l2population's flood entry) and broadcast MACs
+		// name no one: they are kept.
+		if mac != "00:00:00:00:00:00" && !strings.EqualFold(mac, "ff:ff:ff:ff:ff:ff") {
+			other = append(other, mac)
+		}
+	}
 	add := func(h string) {
 		if len(h) > 1 {
 			if _, err := netip.ParseAddr(h); err != nil {

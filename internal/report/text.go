@@ -186,6 +186,44 @@ func (t *textWriter) path(v *view) {
 		prefix := "  " + fmt.Sprintf("%-*s", hw, h.Hop) + "  " + m + pad
 		t.para(prefix, indent, detail)
 	}
+	t.lanes(v)
+}
+
+// lanes writes the path picture compactly: one line per host, its
+// devices in the packet's order with their status.
+func (t *textWriter) lanes(v *view) {
+	if len(v.Lanes) == 0 {
+		return
+	}
+	t.line("")
+	t.line("  " + t.paint(styleBold, "across the hosts"))
+	for _, l := range v.Lanes {
+		head := "    " + l.Host
+		if l.Roles != "" {
+			head += " (" + l.Roles + ")"
+		}
+		if l.Note != "" {
+			t.para(head+": ", 6, l.Note)
+			continue
+		}
+		var steps []string
+		for _, x := range l.Stations {
+			steps = append(steps, x.Label+" "+strings.Join(x.Devices, ",")+" "+t.stationMark(x))
+		}
+		t.para(head+": ", 6, strings.Join(steps, " → "))
+	}
+}
+
+func (t *textWriter) stationMark(x station) string {
+	switch x.Class {
+	case "ok":
+		return t.paint(styleGreen, "ok")
+	case "error":
+		return t.paint(styleRed, "PROBLEM")
+	case "warning":
+		return t.paint(styleYellow, "PROBLEM")
+	}
+	return t.paint(styleMagenta, "not checked")
 }
 
 func markerText(s hopStatus) string {
@@ -292,6 +330,7 @@ func (t *textWriter) findings(v *view) {
 		}
 		t.list(in, "Evidence:", f.Evidence, true)
 		t.list(in, "Fix:", shell.Strings(f.Remediation), false)
+		t.list(in, "Look:", shell.Strings(f.Look), false)
 		t.list(in, "Verify:", shell.Strings(f.Verify), false)
 	}
 }

@@ -38,6 +38,8 @@ type view struct {
 	NotApplicable []rule.Skip
 	// Hosts are the hosts checked, if any.
 	Hosts []snapshot.Host
+	// Lanes are the path picture: the packet's way across the hosts.
+	Lanes []lane
 
 	Errors, Warnings, Infos int
 	// Cause is the rule of the most likely cause (the first finding of
@@ -68,17 +70,22 @@ type skippedRule struct {
 // finding anything (it could not run, or ran only in part).
 func (v *view) checks() (total, passed, found, skipped int) {
 	rules := map[string]bool{}
+	context := map[string]bool{}
 	for _, f := range v.Findings {
 		rules[f.Rule] = true
+		if f.Context {
+			context[f.Rule] = true
+		}
 	}
-	found = len(rules)
+	// A context rule's findings are no fault: the rule counts as passed.
+	found = len(rules) - len(context)
 	for _, sk := range v.Skipped {
 		if !rules[sk.Rule] {
 			rules[sk.Rule] = true
 			skipped++
 		}
 	}
-	passed = len(v.Passed)
+	passed = len(v.Passed) + len(context)
 	return passed + found + skipped, passed, found, skipped
 }
 
@@ -154,6 +161,7 @@ func buildWith(r *Report, place placer) *view {
 		v.SkipGroups[i].Rules = append(v.SkipGroups[i].Rules, skippedRule{Rule: sk.Rule, Partial: sk.Partial})
 	}
 	v.Path = buildPath(s, v.Findings, r.Result, place)
+	v.Lanes = lanes(s, v.Findings)
 	v.Verdict = verdict(v)
 	return v
 }

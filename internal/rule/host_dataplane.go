@@ -17,9 +17,22 @@ import (
 // a packet. They name the broken device, not the symptom (the probe's
 // "unreachable").
 
+// Roles of the devices on the server's path, in the path picture's terms.
+const (
+	RoleVIF     = "vif"
+	RoleBridge  = "bridge"
+	RoleTunnel  = "tunnel"
+	RoleDHCP    = "dhcp"
+	RoleRouter  = "router"
+	RoleGateway = "gateway"
+)
+
 // pathDevice is a device the server's packets cross on one host.
 type pathDevice struct {
 	host, ns, name string
+	// role is the device's place on the path (RoleVIF…); rootOf names the
+	// namespace device whose veth root end this device is.
+	role, rootOf string
 	// what says what the device is, for a person.
 	what string
 	// master is the bridge a Linux bridge device must be enslaved to; "*"
@@ -34,6 +47,9 @@ type pathDevice struct {
 	// unknown.
 	mtu int
 	net string
+	// port is the Neutron port the device carries, nil for a bridge, a
+	// vxlan device or the gateway's.
+	port *snapshot.Port
 }
 
 func (d pathDevice) where() string {
@@ -100,14 +116,14 @@ func listPathDevices(in *Input) []pathDevice {
 				if !lb {
 					return
 				}
-				add(pathDevice{host: h.Name, name: bridgeName(p.NetworkID), what: "the bridge of network " + netLabel(s, p.NetworkID), mtu: mtu, net: p.NetworkID})
+				add(pathDevice{host: h.Name, role: RoleBridge, name: bridgeName(p.NetworkID), what: "the bridge of network " + netLabel(s, p.NetworkID), mtu: mtu, net: p.NetworkID})
 				if n := p.Network; n != nil && n.Provider != nil && n.Provider.NetworkType == "vxlan" && n.Provider.SegmentationID != nil {
-					add(pathDevice{host: h.Name, name: "vxlan-" + strconv.Itoa(*n.Provider.SegmentationID), what: "the vxlan device of network " + netLabel(s, p.NetworkID),
+					add(pathDevice{host: h.Name, role: RoleTunnel, name: "vxlan-" + strconv.Itoa(*n.Provider.SegmentationID), what: "the vxlan device of network " + netLabel(s, p.NetworkID),
 						master: bridgeName(p.NetworkID), mtu: mtu, net: p.NetworkID})
 				}
 			}
 			if hv.Has(topology.RoleCompute) && (p.BindingHostID == h.Name || p.BindingHostID == "" && s.Server != nil && s.Server.Host == h.Name) {
-				vif := pathDevice{host: h.Name, name: deviceName("tap", p.ID), what: "the VIF of " + portLabel(p.Port), mtu: mtu, net: p.NetworkID}
+				vif := pathDevice{host: h.Name, role: RoleVIF, name: deviceName("tap", p.ID), what: "the VIF of " + portLabel(p.Port), mtu: mtu, net: p.NetworkID, port: p.Port}
 				if lb {
 					vif.master = bridgeName(p.NetworkID)
 				} else {
@@ -129,7 +145,7 @@ func listPathDevices(in *Input) []pathDevice {
 					if nsHas(h, ns, deviceName("tap", dp.ID)) {
 						name = deviceName("tap", dp.ID)
 					}
-					nsDevice(h, pathDevice{host: h.Name, ns: ns, name: name, what: "the DHCP port " + shortID(dp.ID) + "'s device", mtu: mtu, net: p.NetworkID}, lb, add)
+					nsDevice(h, pathDevice{host: h.Name, role: RoleDHCP, ns: ns, name: name, what: "the DHCP port " + shortID(dp.ID) + "'s device", mtu: mtu, net: p.NetworkID, port: &dp}, lb, add)
 					onNet()
 				}
 			}
@@ -138,16 +154,16 @@ func listPathDevices(in *Input) []pathDevice {
 					continue
 				}
 				ns := "qrouter-" + leg.ID
-				nsDevice(h, pathDevice{host: h.Name, ns: ns, name: deviceName("qr-", leg.Port.ID), what: "router " + routerOrID(leg) + "'s interface on " + netLabel(s, p.NetworkID), mtu: mtu, net: p.NetworkID}, lb, add)
+				nsDevice(h, pathDevice{host: h.Name, role: RoleRouter, ns: ns, name: deviceName("qr-", leg.Port.ID), what: "router " + routerOrID(leg) + "'s interface on " + netLabel(s, p.NetworkID), mtu: mtu, net: p.NetworkID, port: &leg.Port}, lb, add)
 				onNet()
 				if gw := leg.Gateway(); gw != nil {
 					if qg := gatewayDevice(h, ns, gw); qg != "" {
-						g := pathDevice{host: h.Name, ns: ns, name: qg, what: "router " + routerOrID(leg) + "'s gateway"}
+						g := pathDevice{host: h.Name, role: RoleGateway, ns: ns, name: qg, what: "router " + routerOrID(leg) + "'s gateway"}
 						// Its bridge is the external network's, as the
 						// mappings choose: any bridge will do.
 						if peer := rootTap(qg); lb && linkNamed(h.Links, peer) != nil {
 							g.peer = peer
-							add(pathDevice{host: h.Name, name: peer, what: "the root end of " + qg, master: "*"})
+							add(pathDevice{host: h.Name, role: RoleGateway, rootOf: qg, name: peer, what: "the root end of " + qg, master: "*"})
 						}
 						add(g)
 					}
@@ -170,7 +186,7 @@ func nsDevice(h *snapshot.Host, d pathDevice, lb bool, add func(pathDevice)) {
 		return
 	}
 	d.peer = peer
-	root := pathDevice{host: d.host, name: peer, what: "the root end of " + d.name, mtu: d.mtu, net: d.net}
+	root := pathDevice{host: d.host, role: d.role, rootOf: d.name, name: peer, what: "the root end of " + d.name, mtu: d.mtu, net: d.net, port: d.port}
 	if lb {
 		root.master = bridgeName(d.net)
 	} else {
@@ -289,7 +305,7 @@ host/router-interface-missing's.`,
 			if l == nil || (l.Up && !l.NoCarrier) {
 				continue
 			}
-			f := Finding{Subject: Subject{Kind: "host", Name: d.host}, Evidence: []string{dataplaneEvidence(d, l)}}
+			f := Finding{Subject: Subject{Kind: "host", Name: d.host}, Devices: []DeviceRef{d.ref()}, Evidence: []string{dataplaneEvidence(d, l)}}
 			if !l.Up {
 				f.Summary = fmt.Sprintf("%s (%s) is administratively down on %s: nothing passes it", d.name, d.what, d.where())
 				f.Remediation = cmds(d.ipCmd("link", "set", d.name, "up"))
@@ -371,7 +387,7 @@ ports (ovs-vsctl) on the hosts that serve the server.`,
 			if l == nil {
 				continue
 			}
-			f := Finding{Subject: Subject{Kind: "host", Name: d.host}, Evidence: []string{dataplaneEvidence(d, l)}}
+			f := Finding{Subject: Subject{Kind: "host", Name: d.host}, Devices: []DeviceRef{d.ref()}, Evidence: []string{dataplaneEvidence(d, l)}}
 			switch {
 			case d.master == "*" && l.Master == "":
 				f.Summary = fmt.Sprintf("%s (%s) on %s is on no bridge: it carries nothing", d.name, d.what, d.where())
@@ -465,7 +481,7 @@ network/mtu-mismatch.`,
 				continue
 			}
 			if l.MTU < d.mtu && !lowerPort(in, d, l.MTU, devs) {
-				out = append(out, Finding{Subject: Subject{Kind: "host", Name: d.host},
+				out = append(out, Finding{Subject: Subject{Kind: "host", Name: d.host}, Devices: []DeviceRef{d.ref()},
 					Summary:     fmt.Sprintf("%s (%s) on %s has MTU %d, below the network's %d: larger packets are dropped", d.name, d.what, d.where(), l.MTU, d.mtu),
 					Evidence:    []string{dataplaneEvidence(d, l), fmt.Sprintf("network MTU: %d", d.mtu)},
 					Remediation: append(cmds(d.ipCmd("link", "set", d.name, "mtu", strconv.Itoa(d.mtu))), restartL2(in, d)...),
@@ -480,7 +496,7 @@ network/mtu-mismatch.`,
 			if under == nil || under.MTU == 0 || under.MTU >= d.mtu+overlay["vxlan"] {
 				continue
 			}
-			out = append(out, Finding{Subject: Subject{Kind: "host", Name: d.host},
+			out = append(out, Finding{Subject: Subject{Kind: "host", Name: d.host}, Devices: []DeviceRef{d.ref()},
 				Summary: fmt.Sprintf("the underlay device %s on %s has MTU %d: VXLAN packets of network MTU %d need %d", under.Name, d.host, under.MTU, d.mtu, d.mtu+overlay["vxlan"]),
 				Evidence: []string{dataplaneEvidence(d, l), fmt.Sprintf("%s (the tunnel's underlay, local %s): mtu %d", under.Name, l.VXLAN.Local, under.MTU),
 					fmt.Sprintf("network MTU %d + VXLAN header %d = %d", d.mtu, overlay["vxlan"], d.mtu+overlay["vxlan"])},

@@ -84,7 +84,7 @@ the host permissive hides the problem and drops the protection.`,
 			}
 			ev = append(ev, "audit2allow would print:")
 			ev = append(ev, host.Audit2Allow(avcs)...)
-			out = append(out, Finding{Severity: sev, Subject: hostSubject(h),
+			out = append(out, Finding{Severity: sev, Subject: hostSubject(h), explainsNothing: sev < Error,
 				Summary:  fmt.Sprintf("SELinux denied %s on host %s %d time(s): Neutron/Nova helpers fail (DHCP, namespaces, metadata)", strings.Join(domains, ", "), h.Name, len(avcs)),
 				Evidence: ev,
 				Remediation: cmds(
@@ -124,9 +124,11 @@ and quotes the last line of each known pattern, with how often it
 appears, since the agent last started (neutron's "Logging enabled!",
 nova's "Starting … node"): what came before is history the restart is
 past, kept in the snapshot (log_errors_before_start) without a finding.`,
-	Fix:   "Read the quoted line in context and fix its cause; restart the agent when the cause is gone.",
-	Needs: []string{snapshot.SourceHosts},
-	Hop:   HopHosts,
+	Fix: "Read the quoted line in context and fix its cause; restart the agent when the cause is gone.",
+	// The denied operation fails in the agent, which logs it.
+	Causes: []*Rule{hostSELinuxDenial},
+	Needs:  []string{snapshot.SourceHosts},
+	Hop:    HopHosts,
 	Check: func(in *Input) []Finding {
 		var out []Finding
 		for _, h := range reached(in) {

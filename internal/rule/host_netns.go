@@ -25,8 +25,10 @@ hoofbeat lists the named network namespaces on the agents' hosts (netlink
 when local, one batched command over SSH) and compares them with the DHCP
 agents of each of the server's networks and the L3 agents of its routers.
 Under ML2/OVN there are no such namespaces: the rule does not apply.`,
-	Fix:           "Restart the agent on that host so that it resyncs (systemctl restart neutron-dhcp-agent / neutron-l3-agent) and read its log for why it failed.",
-	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceL3Agents},
+	Fix:   "Restart the agent on that host so that it resyncs (systemctl restart neutron-dhcp-agent / neutron-l3-agent) and read its log for why it failed.",
+	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceL3Agents},
+	// A denial on the host explains what the agents failed to build there.
+	Causes:        []*Rule{hostSELinuxDenial},
 	Hop:           HopHosts,
 	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
@@ -43,7 +45,7 @@ Under ML2/OVN there are no such namespaces: the rule does not apply.`,
 			if namespace(h, ns) != nil {
 				return
 			}
-			f := Finding{Subject: hostSubject(h),
+			f := Finding{Subject: hostSubject(h), Devices: []DeviceRef{{Host: host, NS: ns}},
 				Summary:  fmt.Sprintf("namespace %s is missing on host %s: %s", ns, host, what),
 				Evidence: append([]string{fmt.Sprintf("host %s has %d named network namespaces, none is %s", host, len(h.Namespaces), ns)}, evidence...),
 				Remediation: cmds(
@@ -88,8 +90,10 @@ gateway, floating IPs stop working, and the API still says ACTIVE.
 hoofbeat reads the devices and addresses in qrouter-<router> on each L3
 agent hosting the router and compares them with the router's interface
 ports on the server's subnets and its external gateway.`,
-	Fix:           "Restart the L3 agent on that host so that it rebuilds the router (systemctl restart neutron-l3-agent); if it keeps failing, read its log for RTNETLINK errors.",
-	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceL3Agents, snapshot.SourceNetworkPorts},
+	Fix:   "Restart the L3 agent on that host so that it rebuilds the router (systemctl restart neutron-l3-agent); if it keeps failing, read its log for RTNETLINK errors.",
+	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceL3Agents, snapshot.SourceNetworkPorts},
+	// A denial on the host explains what the agents failed to build there.
+	Causes:        []*Rule{hostSELinuxDenial},
 	Hop:           HopHosts,
 	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
@@ -140,7 +144,7 @@ ports on the server's subnets and its external gateway.`,
 				if at.Router != nil {
 					name = routerLabel(at.Router)
 				}
-				f := Finding{Subject: Subject{Kind: "router", ID: at.ID, Name: name},
+				f := Finding{Subject: Subject{Kind: "router", ID: at.ID, Name: name}, Host: host, Devices: []DeviceRef{{Host: host, NS: ns.Name, Name: dev}},
 					Summary:  fmt.Sprintf("router %s's namespace on host %s: %s", name, host, strings.Join(problems, "; ")),
 					Evidence: append([]string{fmt.Sprintf("devices in %s on %s: %s", ns.Name, host, nsDevices(ns))}, evidence...),
 					Remediation: cmds(
@@ -179,8 +183,10 @@ but not the address, answers no DHCP request: guests boot without an address.
 
 hoofbeat reads the devices in qdhcp-<network> on each DHCP agent's host and
 compares them with the network's DHCP ports bound to that host.`,
-	Fix:           "Restart the DHCP agent on that host (systemctl restart neutron-dhcp-agent) so that it re-plugs its port.",
-	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceNetworkPorts},
+	Fix:   "Restart the DHCP agent on that host (systemctl restart neutron-dhcp-agent) so that it re-plugs its port.",
+	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents, snapshot.SourceNetworkPorts},
+	// A denial on the host explains what the agents failed to build there.
+	Causes:        []*Rule{hostSELinuxDenial},
 	Hop:           HopHosts,
 	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
@@ -214,7 +220,7 @@ compares them with the network's DHCP ports bound to that host.`,
 				if len(problems) == 0 {
 					continue
 				}
-				out = append(out, Finding{Subject: networkSubject(n),
+				out = append(out, Finding{Subject: networkSubject(n), Host: host, Devices: []DeviceRef{{Host: host, NS: ns.Name}},
 					Summary:  fmt.Sprintf("network %s's DHCP namespace on host %s: %s", n.Name, host, strings.Join(problems, "; ")),
 					Evidence: append([]string{fmt.Sprintf("devices in %s on %s: %s", ns.Name, host, nsDevices(ns))}, evidence...),
 					Remediation: cmds(
@@ -251,8 +257,10 @@ only notices at its next resync.
 
 hoofbeat reads the process list on each DHCP agent's host and looks for a
 dnsmasq whose arguments name the network's directory.`,
-	Fix:           "Restart the DHCP agent on that host (systemctl restart neutron-dhcp-agent): it restarts dnsmasq; read its log if dnsmasq dies again.",
-	Needs:         []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
+	Fix:   "Restart the DHCP agent on that host (systemctl restart neutron-dhcp-agent): it restarts dnsmasq; read its log if dnsmasq dies again.",
+	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
+	// A denial on the host explains what the agents failed to build there.
+	Causes:        []*Rule{hostSELinuxDenial},
 	Hop:           HopHosts,
 	NotApplicable: notOnOVN,
 	Check: func(in *Input) []Finding {
@@ -280,7 +288,7 @@ dnsmasq whose arguments name the network's directory.`,
 				if len(others) > 0 {
 					ev = append(ev, "other dnsmasq processes: "+strings.Join(others, ", "))
 				}
-				out = append(out, Finding{Subject: networkSubject(n),
+				out = append(out, Finding{Subject: networkSubject(n), Host: host, Devices: []DeviceRef{{Host: host, NS: "qdhcp-" + n.ID}},
 					Summary:  fmt.Sprintf("dnsmasq is not running for network %s on host %s: no DHCP answers from there", n.Name, host),
 					Evidence: ev,
 					Remediation: cmds(
@@ -312,9 +320,10 @@ Without --probe the rule is skipped and says so: hoofbeat only reads
 unless asked.`,
 	Fix: "If ARP does not resolve: check the tunnels and bridges between the DHCP host and the compute host (host/tunnel-peer-blocked, host/bridge-missing) and the guest's console. If ARP resolves but ping fails: security groups or the guest's firewall.",
 	// The probe's "unreachable" is the symptom of a broken device on the path.
-	Causes: []*Rule{hostDeviceDown, hostVIFDetached, hostMTUTooSmall},
-	Needs:  []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
-	Hop:    HopHosts,
+	Causes: []*Rule{hostDeviceDown, hostVIFDetached, hostMTUTooSmall, hostOVSDeadVLAN, hostOVSTagMismatch, hostOVSFlowMissing,
+		hostL2PopEntryMissing, hostTunnelPeerBlocked, hostBridgeMissing, hostOVSPortError, hostTraceDrop},
+	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
+	Hop:   HopHosts,
 	// The probe is opt-in: not asked for, it is no check that could not
 	// run, and a healthy run reads healthy.
 	NotApplicable: func(s *snapshot.Snapshot) string {

@@ -164,7 +164,7 @@ forwarding entries.`,
 					if port == 6081 {
 						kind = "GENEVE"
 					}
-					f := Finding{Subject: hostSubject(h),
+					f := Finding{Subject: hostSubject(h), Devices: tunnelDevices(h),
 						Summary: fmt.Sprintf("host %s's firewall drops %s (udp/%d) from tunnel peer %s: instances across these hosts cannot reach each other", h.Name, kind, port, peer.ip),
 						Evidence: []string{
 							fmt.Sprintf("udp dport %d from %s (%s) to %s: %s", port, peer.ip, peer.why, orNone(ep.local), v.String()),
@@ -252,7 +252,11 @@ each of the server's networks and its vxlan device.`,
 				if len(problems) == 0 {
 					continue
 				}
-				out = append(out, Finding{Subject: hostSubject(h),
+				devs := []DeviceRef{{Host: h.Name, Name: br}}
+				if n.Provider.SegmentationID != nil {
+					devs = append(devs, DeviceRef{Host: h.Name, Name: fmt.Sprintf("vxlan-%d", *n.Provider.SegmentationID)})
+				}
+				out = append(out, Finding{Subject: hostSubject(h), Devices: devs,
 					Summary:     fmt.Sprintf("network %s is not wired on host %s: %s", n.Name, h.Name, strings.Join(problems, "; ")),
 					Evidence:    []string{fmt.Sprintf("host %s (%s) runs the %s; network %s is %s", h.Name, strings.Join(h.Roles, ", "), a.AgentType, n.Name, segmentText(n))},
 					Remediation: cmds(onHost(cmd("systemctl", "restart", "neutron-linuxbridge-agent"), h.Name)),
@@ -367,7 +371,11 @@ where Open vSwitch has a br-int.`,
 			if len(problems) == 0 {
 				continue
 			}
-			f := Finding{Subject: hostSubject(h),
+			broken := DeviceRef{Host: h.Name, Name: "br-tun"}
+			if !hasBr("br-int") {
+				broken.Name = "br-int"
+			}
+			f := Finding{Subject: hostSubject(h), Devices: []DeviceRef{broken},
 				Summary:     fmt.Sprintf("Open vSwitch on host %s: %s", h.Name, strings.Join(problems, "; ")),
 				Evidence:    evidence,
 				Remediation: append(fixes, onHost(cmd("systemctl", "restart", "neutron-openvswitch-agent"), h.Name)),

@@ -187,8 +187,9 @@ IP protocol 47 for GRE).
 
 This is information, shown for every network of the server. The provider
 attributes are admin-only: without admin the rule is skipped.`,
-	Fix:   "Nothing to fix in OpenStack; check the physical network: VLAN trunking on every host's switch port, or tunnel reachability between the hosts.",
-	Needs: []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceProviderFields},
+	Fix:     "Nothing to fix in OpenStack; check the physical network: VLAN trunking on every host's switch port, or tunnel reachability between the hosts.",
+	Needs:   []string{snapshot.SourcePorts, snapshot.SourceNetworks, snapshot.SourceProviderFields},
+	Context: true,
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
 		var out []Finding
@@ -210,22 +211,21 @@ attributes are admin-only: without admin the rule is skipped.`,
 					"provider:physical_network: " + orNone(pv.PhysicalNetwork),
 					fmt.Sprintf("mtu: %d", n.MTU),
 				},
-				Verify: cmds(cmd("openstack", "network", "show", n.ID, "-c", "provider:network_type", "-c", "provider:segmentation_id", "-c", "provider:physical_network", "-c", "mtu")),
 			}
 			name := netLabel(s, n.ID)
 			switch pv.NetworkType {
 			case "vlan":
 				f.Summary = fmt.Sprintf("network %s is VLAN %s on physical network %s: the VLAN must be trunked on every switch port of every host, control plane included", name, seg, pv.PhysicalNetwork)
 				for _, m := range physnetInterfaces(s, pv.PhysicalNetwork) {
-					f.Remediation = append(f.Remediation, onHost(cmd("tcpdump", "-e", "-n", "-i", m.iface, "vlan", seg), m.host+" while pinging: tagged frames must appear on every host"))
+					f.Look = append(f.Look, onHost(cmd("tcpdump", "-e", "-n", "-i", m.iface, "vlan", seg), m.host+" while pinging: tagged frames must appear on every host"))
 				}
-				if len(f.Remediation) == 0 {
-					f.Remediation = cmds(cmd("tcpdump", "-e", "-n", "-i", "PHYSNET_INTERFACE", "vlan", seg).Comment("on each host while pinging: tagged frames must appear everywhere"))
+				if len(f.Look) == 0 {
+					f.Look = cmds(cmd("tcpdump", "-e", "-n", "-i", "PHYSNET_INTERFACE", "vlan", seg).Comment("on each host while pinging: tagged frames must appear everywhere"))
 				}
 			case "flat":
 				f.Summary = fmt.Sprintf("network %s is flat (untagged) on physical network %s: every host's interface for it must be on the same L2 segment", name, pv.PhysicalNetwork)
 				for _, m := range physnetInterfaces(s, pv.PhysicalNetwork) {
-					f.Remediation = append(f.Remediation, onHost(cmd("tcpdump", "-e", "-n", "-i", m.iface), m.host+" while pinging"))
+					f.Look = append(f.Look, onHost(cmd("tcpdump", "-e", "-n", "-i", m.iface), m.host+" while pinging"))
 				}
 			case "vxlan", "geneve", "gre":
 				f.Summary = fmt.Sprintf("network %s is %s segment %s: its traffic tunnels between the hosts' tunnel addresses", name, pv.NetworkType, seg)
@@ -235,12 +235,13 @@ attributes are admin-only: without admin the rule is skipped.`,
 					}
 				}
 				filter := map[string][]string{"vxlan": {"udp", "port", "4789"}, "geneve": {"udp", "port", "6081"}, "gre": {"ip", "proto", "47"}}[pv.NetworkType]
-				f.Remediation = cmds(cmd(append([]string{"tcpdump", "-n", "-i", "any"}, filter...)...).Comment("on the compute and network hosts while pinging: encapsulated packets must arrive on both"))
+				f.Look = cmds(cmd(append([]string{"tcpdump", "-n", "-i", "any"}, filter...)...).Comment("on the compute and network hosts while pinging: encapsulated packets must arrive on both"))
 			case "local":
 				f.Summary = fmt.Sprintf("network %s is local: only instances on the same host reach each other", name)
 			default:
 				f.Summary = fmt.Sprintf("network %s is of type %s, segment %s", name, pv.NetworkType, seg)
 			}
+			f.Look = append(f.Look, cmd("openstack", "network", "show", n.ID, "-c", "provider:network_type", "-c", "provider:segmentation_id", "-c", "provider:physical_network", "-c", "mtu"))
 			out = append(out, f)
 		}
 		return out

@@ -93,7 +93,7 @@ func labTrace(file string) snapshot.OVNTrace {
 	if err != nil {
 		panic(err)
 	}
-	t, err := host.ParseTrace(b)
+	t, err := host.ParseOVNTrace(b)
 	if err != nil {
 		panic(err)
 	}

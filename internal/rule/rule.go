@@ -143,6 +143,21 @@ type Finding struct {
 	// (its rule's Causes otherwise): a rule whose findings say different
 	// things has different causes for each.
 	Causes []*Rule `json:"-"`
+	// Port is the Neutron port a finding about a host is for (the VIF
+	// whose packets it follows): that port's own findings can explain it.
+	Port string `json:"-"`
+	// Host is the host a finding about something else (a router's or a
+	// network's namespace) was made on: that host's findings can explain it.
+	Host string `json:"-"`
+	// Devices are the devices the finding is about, for the path picture.
+	Devices []DeviceRef `json:"-"`
+	// Look are commands to look with, for a context finding: not a fix.
+	Look []shell.Cmd `json:"look,omitempty"`
+	// Context is set on the findings of a Context rule.
+	Context bool `json:"context,omitempty"`
+	// explainsNothing marks a finding that is reported but causes nothing
+	// (a denial SELinux only logged, in permissive mode).
+	explainsNothing bool
 }
 
 // Skip records a rule that could not be evaluated, and why.
@@ -243,6 +258,10 @@ type Rule struct {
 	// CauseWording introduces the cause in a symptom's summary ("the guest
 	// confirms"); "it follows from" by default.
 	CauseWording string
+	// Context marks a rule whose findings are context for the reader (how
+	// the network reaches the hosts), not faults: they are not counted
+	// among the findings, and their commands are for looking (Look).
+	Context bool
 	// Check returns the rule's findings. Severity, Domain and Rule are
 	// filled in by the engine when left zero.
 	Check func(in *Input) []Finding
@@ -366,6 +385,7 @@ func evaluate(rules []*Rule, in *Input, opt Options) Result {
 			if f.Evidence == nil {
 				f.Evidence = []string{}
 			}
+			f.Context = r.Context
 			res.Findings = append(res.Findings, f)
 		}
 	}
@@ -404,7 +424,7 @@ func link(rules []*Rule, fs []Finding) {
 			causes = r.Causes
 		}
 		for _, c := range causes {
-			j := slices.IndexFunc(fs, func(g Finding) bool { return g.Rule == c.Name && related(fs[i], g) })
+			j := slices.IndexFunc(fs, func(g Finding) bool { return g.Rule == c.Name && !g.explainsNothing && related(fs[i], g) })
 			if j < 0 || j == i {
 				continue
 			}
@@ -432,6 +452,10 @@ func related(symptom, cause Finding) bool {
 	case symptom.Subject.Kind == "server":
 		return true
 	case symptom.Subject.ID != "" && symptom.Subject.ID == cause.Subject.ID:
+		return true
+	case symptom.Port != "" && symptom.Port == cause.Subject.ID:
+		return true
+	case symptom.Host != "" && cause.Subject.Kind == "host" && symptom.Host == cause.Subject.Name:
 		return true
 	case symptom.Subject.Kind == "host" && cause.Subject.Kind == "host" && symptom.Subject.Name == cause.Subject.Name:
 		return true

@@ -18,6 +18,7 @@ type expect struct {
 	summary  []string // substrings of the summary
 	evidence []string // each a substring of some evidence line
 	fix      []string // each a substring of some remediation line
+	look     []string // each a substring of some line to look with
 }
 
 type ruleCase struct {
@@ -514,7 +515,7 @@ var ruleCases = []ruleCase{
 		want: []expect{{rule: "network/segment", severity: Info,
 			summary:  []string{"network private is VLAN 101 on physical network physnet1: the VLAN must be trunked on every switch port of every host, control plane included"},
 			evidence: []string{"provider:segmentation_id: 101"},
-			fix:      []string{"tcpdump -e -n -i br-ex vlan 101"}}},
+			look:     []string{"tcpdump -e -n -i br-ex vlan 101", "openstack network show"}}},
 		absent: []string{"network/mtu-mismatch"},
 	},
 	{
@@ -815,6 +816,11 @@ func match(res Result, w expect) error {
 				miss = append(miss, fmt.Sprintf("no remediation with %q", x))
 			}
 		}
+		for _, x := range w.look {
+			if !anyContains(shell.Strings(f.Look), x) {
+				miss = append(miss, fmt.Sprintf("no command to look with %q", x))
+			}
+		}
 		if len(miss) == 0 {
 			return nil
 		}
@@ -868,7 +874,8 @@ func TestHealthyBaseline(t *testing.T) {
 	for _, x := range res.NotApplicable {
 		na = append(na, x.Rule)
 	}
-	wantNA := []string{"host/instance-unreachable-from-dhcp-namespace", "host/ovs-port-error"}
+	wantNA := []string{"host/ovs-dead-vlan", "host/ovs-tag-mismatch", "host/ovs-flow-missing", "host/trace-drop",
+		"host/instance-unreachable-from-dhcp-namespace", "host/ovs-port-error"}
 	for _, r := range Catalogue() {
 		if r.Domain() == "ovn" {
 			wantNA = append(wantNA, r.Name)
@@ -900,7 +907,8 @@ func TestNotApplicableOnOVN(t *testing.T) {
 	res := Evaluate(&Input{Snapshot: s}, Options{})
 	want := []string{"agent/dhcp-not-hosting", "agent/dhcp-down", "agent/l3-down", "agent/l2-down", "host/netns-missing", "host/router-interface-missing",
 		"host/dhcp-interface-missing", "host/dnsmasq-not-running", "host/instance-unreachable-from-dhcp-namespace",
-		"network/no-dhcp-port", "router/not-scheduled", "host/bridge-missing", "host/ovs-port-error"}
+		"network/no-dhcp-port", "router/not-scheduled", "host/bridge-missing", "host/ovs-port-error",
+		"host/l2pop-entry-missing", "host/ovs-dead-vlan", "host/ovs-flow-missing", "host/ovs-tag-mismatch", "host/trace-drop"}
 	var got []string
 	for _, na := range res.NotApplicable {
 		got = append(got, na.Rule)
@@ -977,7 +985,10 @@ func TestFindingsAreComplete(t *testing.T) {
 			if f.Severity > Info && len(f.Remediation) == 0 {
 				t.Errorf("%s / %s: no remediation", c.name, f.Rule)
 			}
-			for _, r := range shell.Strings(slices.Concat(f.Remediation, f.Verify)) {
+			if f.Context && len(f.Remediation) > 0 {
+				t.Errorf("%s: a context finding offers a fix: %q", f.Rule, shell.Strings(f.Remediation))
+			}
+			for _, r := range shell.Strings(slices.Concat(f.Remediation, f.Verify, f.Look)) {
 				if strings.Contains(r, "%!") || strings.Contains(r, "<nil>") {
 					t.Errorf("%s / %s: bad remediation %q", c.name, f.Rule, r)
 				}

@@ -150,6 +150,75 @@ type Firewall struct {
 type OVS struct {
 	Bridges    []OVSBridge    `json:"bridges"`
 	Interfaces []OVSInterface `json:"interfaces"`
+	// Ports are the Port rows with their local VLAN tags; empty in
+	// snapshots taken before hoofbeat read them.
+	Ports []OVSPort `json:"ports,omitempty"`
+	// Flows are OpenFlow tables read with ovs-ofctl dump-flows: br-tun's
+	// whole (it grows with tunnels and remote ports), br-int's table 0 only
+	// (its other tables grow with every port's firewall flows).
+	Flows []OVSFlows `json:"flows,omitempty"`
+	// Traces are ofproto/trace runs of the server's packets (read-only:
+	// nothing is sent).
+	Traces []OVSTrace `json:"traces,omitempty"`
+}
+
+// OVSPort is an Open vSwitch port.
+type OVSPort struct {
+	Name string `json:"name"`
+	// Tag is the port's VLAN tag (the Open vSwitch agent's local VLAN), nil
+	// when it has none; 4095 is the agent's dead VLAN.
+	Tag *int `json:"tag,omitempty"`
+	// NetUUID is the network the agent noted in other_config.
+	NetUUID string `json:"net_uuid,omitempty"`
+}
+
+// OVSFlows is one bridge's flows as dumped, or why they could not be.
+type OVSFlows struct {
+	Bridge string    `json:"bridge"`
+	Flows  []OVSFlow `json:"flows,omitempty"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// OVSFlow is one OpenFlow flow (statistics left out).
+type OVSFlow struct {
+	Table    int    `json:"table"`
+	Priority int    `json:"priority"`
+	Match    string `json:"match,omitempty"`
+	Actions  string `json:"actions"`
+	// Cookie is the agent's mark on its flows, one per bridge.
+	Cookie string `json:"cookie,omitempty"`
+}
+
+// OVSTrace is one packet traced through the bridges with ofproto/trace.
+type OVSTrace struct {
+	// Label says which packet, for a person ("ping from the DHCP port").
+	Label string `json:"label"`
+	// Port is the Neutron port whose VIF the packet is for.
+	Port string `json:"port,omitempty"`
+	// Bridge and Flow are what was traced (the packet as it enters).
+	Bridge string `json:"bridge"`
+	Flow   string `json:"flow"`
+	// Actions are the final datapath actions ("drop" when dropped).
+	Actions string `json:"actions,omitempty"`
+	Dropped bool   `json:"dropped,omitempty"`
+	// Drop is the flow that dropped the packet.
+	Drop *OVSTraceStep `json:"drop,omitempty"`
+	// Steps are the tables the packet went through, in order.
+	Steps []OVSTraceStep `json:"steps,omitempty"`
+	// Error is why the trace could not run or be read.
+	Error string `json:"error,omitempty"`
+}
+
+// OVSTraceStep is one table of a trace: the flow that matched, and its
+// actions.
+type OVSTraceStep struct {
+	Bridge string `json:"bridge"`
+	Table  int    `json:"table"`
+	// Rule is the flow's match and priority as the trace prints it, or
+	// "No match." for a table miss.
+	Rule    string   `json:"rule"`
+	Cookie  string   `json:"cookie,omitempty"`
+	Actions []string `json:"actions,omitempty"`
 }
 
 // OVSBridge is an Open vSwitch bridge with its ports' names.
@@ -167,6 +236,10 @@ type OVSInterface struct {
 	Error    string `json:"error,omitempty"`
 	RemoteIP string `json:"remote_ip,omitempty"`
 	LocalIP  string `json:"local_ip,omitempty"`
+	// IfaceID and AttachedMAC are the external_ids the agents and Nova's
+	// os-vif set: the Neutron port's ID and MAC.
+	IfaceID     string `json:"iface_id,omitempty"`
+	AttachedMAC string `json:"attached_mac,omitempty"`
 }
 
 // NovaConf holds the [serial_console] options of nova.conf as set (empty
