@@ -69,7 +69,7 @@ e2e-ovn: build
 	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
 	lab/down.sh
 
-test: lint unit fuzz e2e e2e-ovs e2e-ovn
+test: lint unit fuzz e2e-ovn e2e e2e-ovs
 
 bench:
 	bench/run.sh
