@@ -85,7 +85,7 @@ network on the hosts that serve it.`,
 	Fix:           "Find why the agent unbound the port (port admin state, binding, the agent's log); restart the Open vSwitch agent on the host to have it bind the port again.",
 	Needs:         []string{snapshot.SourceHosts},
 	Hop:           HopHosts,
-	NotApplicable: withoutOVS,
+	NotApplicable: withoutOVSAgent,
 	Causes:        []*Rule{portAdminDown, portBindingFailed, agentL2Down},
 	Check: func(in *Input) []Finding {
 		if in.Snapshot.Server == nil {
@@ -135,7 +135,7 @@ The dead VLAN (4095) is host/ovs-dead-vlan's.`,
 	Fix:           "Restart the Open vSwitch agent on the host: it re-tags the ports of each network; correct an interface's external_ids (ovs-vsctl set Interface DEV external_ids:iface-id=PORT external_ids:attached-mac=MAC) first.",
 	Needs:         []string{snapshot.SourceHosts},
 	Hop:           HopHosts,
-	NotApplicable: withoutOVS,
+	NotApplicable: withoutOVSAgent,
 	Causes:        []*Rule{agentL2Down},
 	Check: func(in *Input) []Finding {
 		if in.Snapshot.Server == nil {
@@ -318,7 +318,7 @@ The way out is required only when another host has a port on the network.`,
 	Fix:           "Restart the Open vSwitch agent on the host: it reinstalls br-tun's flows for each network it has ports of.",
 	Needs:         []string{snapshot.SourceHosts, snapshot.SourceProviderFields},
 	Hop:           HopHosts,
-	NotApplicable: withoutOVS,
+	NotApplicable: withoutOVSAgent,
 	Causes:        []*Rule{agentL2Down, hostOVSDeadVLAN, hostOVSTagMismatch},
 	Check: func(in *Input) []Finding {
 		s := in.Snapshot
@@ -412,7 +412,7 @@ yet (said as not checked).`,
 	Fix:           "Fix what the dropping flow stands for (a security group rule, br-tun's VNI translation, a port's VLAN); restart the Open vSwitch agent when its flows are incomplete.",
 	Needs:         []string{snapshot.SourceHosts},
 	Hop:           HopHosts,
-	NotApplicable: withoutOVS,
+	NotApplicable: withoutOVSAgent,
 	Causes: []*Rule{portAdminDown, portBindingFailed, sgIcmpIngressMissing, sgIngressMissing, agentL2Down,
 		hostDeviceDown, hostVIFDetached, hostOVSDeadVLAN, hostOVSTagMismatch, hostOVSFlowMissing, hostOVSPortError},
 	Check: func(in *Input) []Finding {
@@ -455,4 +455,14 @@ yet (said as not checked).`,
 		}
 		return out
 	},
+}
+
+// withoutOVSAgent: local VLAN tags, br-tun and its flows are the Open
+// vSwitch agent's. On ML2/OVN, ovn-controller programs br-int alone (no
+// tags, no br-tun), and the ovn/ rules check it.
+func withoutOVSAgent(s *snapshot.Snapshot) string {
+	if isOVN(s) {
+		return "the cloud runs ML2/OVN: ovn-controller programs br-int without local VLAN tags or br-tun (the ovn/ rules check OVN itself)"
+	}
+	return withoutOVS(s)
 }
