@@ -37,6 +37,18 @@ var exampleFirst = map[string]string{
 	"ovs-dead-vlan":          "host/ovs-dead-vlan",
 	"ovs-vni-flow-deleted":   "host/ovs-flow-missing",
 	"l2pop-fdb-deleted":      "host/l2pop-entry-missing",
+	// The OVN lab (make examples on LAB_L2=ovn).
+	"ovn-healthy":                "",
+	"ovn-ovn-controller-stopped": "ovn/chassis-down",
+	"ovn-northd-stopped":         "ovn/nb-cfg-lag",
+	"ovn-lsp-deleted":            "ovn/lsp-missing",
+	"ovn-gateway-chassis-bogus":  "ovn/gateway-chassis-missing",
+	"ovn-acl-icmp-deleted":       "ovn/acl-mismatch",
+	"ovn-ovn-metadata-stopped":   "agent/metadata-down",
+	"ovn-encap-ip-changed":       "ovn/encap-mismatch",
+	"ovn-dhcp-options-removed":   "ovn/dhcp-options-missing",
+	"ovn-vif-down":               "host/device-down",
+	"ovn-vif-mtu":                "host/mtu-too-small",
 }
 
 // exampleSays is what the first finding must say where its rule alone does

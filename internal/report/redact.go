@@ -355,6 +355,17 @@ func (m *masker) maskAddr(tok string) string {
 		// host:port, as in a URL.
 		ap, perr := netip.ParseAddrPort(core)
 		if perr != nil {
+			// IPv4 among colon-separated words, as OVSDB writes its
+			// remotes ("tcp:192.0.2.10:6642", "ptcp:6641:192.0.2.10").
+			if strings.Contains(core, ".") && !strings.Contains(core, "::") && strings.Count(core, ":") > 0 {
+				parts := strings.Split(tok, ":")
+				for i, part := range parts {
+					if strings.Count(part, ".") >= 3 {
+						parts[i] = m.maskAddr(part)
+					}
+				}
+				return strings.Join(parts, ":")
+			}
 			return tok
 		}
 		a, port = ap.Addr(), fmt.Sprintf(":%d", ap.Port())
