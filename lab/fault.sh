@@ -258,8 +258,11 @@ router_gateway_heal() {
     api PUT "$NEUTRON_URL/v2.0/routers/$ROUTER" "$(jq -nc --arg n "$PUBLIC_NET" '{router:{external_gateway_info:{network_id:$n}}}')" >/dev/null
   fi
   restore_fip
-  wait_until 60 "router1's ports ACTIVE" router_ports_active
+  # On OVN the new gateway port goes ACTIVE only once its chassisredirect
+  # binding is claimed and Neutron's OVSDB monitor catches the event: once
+  # it took over 60 s while the floating IP already answered.
   wait_until 60 "vm1's floating IP to answer" fip_answers
+  wait_until 150 "router1's ports ACTIVE" router_ports_active
 }
 
 dhcp_disabled_active() { as_demo; [ "$(api GET "$NEUTRON_URL/v2.0/subnets/$SUBNET" | jq -r .subnet.enable_dhcp)" = false ]; }
