@@ -45,6 +45,7 @@ fuzz:
 # seeds it and runs the end-to-end suite against it.
 e2e: build
 	scripts/prometheus-tools.sh
+	lab/down.sh
 	LAB_L2=linuxbridge lab/up.sh
 	lab/seed.sh
 	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
