@@ -41,7 +41,8 @@ unit: browser
 fuzz:
 	scripts/fuzz.sh
 
-# e2e brings the Linux bridge lab up (installing OpenStack on first use),
+# e2e brings a fresh Linux bridge lab up (lab/down.sh first; OpenStack is
+# installed on first use),
 # seeds it and runs the end-to-end suite against it.
 e2e: build
 	scripts/prometheus-tools.sh
