@@ -91,67 +91,42 @@ func ovnChassisHost(in *Input) *snapshot.Host {
 	return h
 }
 
-func (db *ovnDB) lsp(name string) *snapshot.OVNSwitchPort {
-	for i := range db.nb.SwitchPorts {
-		if db.nb.SwitchPorts[i].Name == name {
-			return &db.nb.SwitchPorts[i]
+// first returns the first row that match accepts, or nil.
+func first[T any](rows []T, match func(*T) bool) *T {
+	for i := range rows {
+		if match(&rows[i]) {
+			return &rows[i]
 		}
 	}
 	return nil
+}
+
+func (db *ovnDB) lsp(name string) *snapshot.OVNSwitchPort {
+	return first(db.nb.SwitchPorts, func(p *snapshot.OVNSwitchPort) bool { return p.Name == name })
 }
 
 func (db *ovnDB) chassisByUUID(u string) *snapshot.OVNChassis {
-	for i := range db.sb.Chassis {
-		if db.sb.Chassis[i].UUID == u {
-			return &db.sb.Chassis[i]
-		}
-	}
-	return nil
+	return first(db.sb.Chassis, func(c *snapshot.OVNChassis) bool { return c.UUID == u })
 }
 
 func (db *ovnDB) chassisByName(n string) *snapshot.OVNChassis {
-	for i := range db.sb.Chassis {
-		if db.sb.Chassis[i].Name == n {
-			return &db.sb.Chassis[i]
-		}
-	}
-	return nil
+	return first(db.sb.Chassis, func(c *snapshot.OVNChassis) bool { return c.Name == n })
 }
 
 func (db *ovnDB) chassisOfHost(host string) *snapshot.OVNChassis {
-	for i := range db.sb.Chassis {
-		if db.sb.Chassis[i].Hostname == host {
-			return &db.sb.Chassis[i]
-		}
-	}
-	return nil
+	return first(db.sb.Chassis, func(c *snapshot.OVNChassis) bool { return c.Hostname == host })
 }
 
 func (db *ovnDB) binding(logicalPort string) *snapshot.OVNPortBinding {
-	for i := range db.sb.PortBindings {
-		if db.sb.PortBindings[i].LogicalPort == logicalPort {
-			return &db.sb.PortBindings[i]
-		}
-	}
-	return nil
+	return first(db.sb.PortBindings, func(b *snapshot.OVNPortBinding) bool { return b.LogicalPort == logicalPort })
 }
 
 func (db *ovnDB) router(id string) *snapshot.OVNRouter {
-	for i := range db.nb.Routers {
-		if db.nb.Routers[i].Name == "neutron-"+id {
-			return &db.nb.Routers[i]
-		}
-	}
-	return nil
+	return first(db.nb.Routers, func(r *snapshot.OVNRouter) bool { return r.Name == "neutron-"+id })
 }
 
 func (db *ovnDB) routerPort(uuid string) *snapshot.OVNRouterPort {
-	for i := range db.nb.RouterPorts {
-		if db.nb.RouterPorts[i].UUID == uuid {
-			return &db.nb.RouterPorts[i]
-		}
-	}
-	return nil
+	return first(db.nb.RouterPorts, func(p *snapshot.OVNRouterPort) bool { return p.UUID == uuid })
 }
 
 // dbSyncFix is Neutron's own repair of NB from its database: the read-only
