@@ -467,7 +467,7 @@ metadata_proxy_shared_secret = $METADATA_SECRET
 EOF
 }
 
-# Per-host copies for cmp1 (a compute node: linuxbridge agent + nova-compute).
+# Per-host copies for a compute node (cmp1, cmp2: L2 agent + nova-compute).
 write_compute_host_configs() {
   local h=$1 d=$HOSTS_DIR/$1
   mkdir -p "$d/etc/nova" "$d/etc/neutron" "$d/var/lib/nova" "$d/var/lib/neutron" "$d/log/nova" "$d/log/neutron"
@@ -514,8 +514,7 @@ write_host_files() { # HOST: /etc/hosts and /etc/resolv.conf of the lab host
   put "$d/etc/hosts" <<EOF
 127.0.0.1 localhost
 ::1 localhost ip6-localhost ip6-loopback
-${HOST_IP[ctl]} ctl
-${HOST_IP[cmp1]} cmp1
+$(for h in "${LAB_HOSTS[@]}"; do echo "${HOST_IP[$h]} $h"; done)
 EOF
   # No resolver outside the lab: a lookup that misses /etc/hosts goes to the
   # host's own loopback, where nothing answers.

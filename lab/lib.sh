@@ -16,12 +16,14 @@ HOSTS_DIR=$RUN/hosts
 SAFE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH=$SAFE_PATH:$PATH
 
-# The lab's hosts: name, management/underlay address, netns.
-LAB_HOSTS=(ctl cmp1)
+# The lab's hosts (LAB_HOSTS, set below with the flavour): name,
+# management/underlay address, netns. The hosts' mgmt0 devices meet on a
+# bridge in a namespace of its own, the wire.
 CTL_IP=192.0.2.10
 MGMT_PREFIX=24
-declare -A HOST_IP=([ctl]=192.0.2.10 [cmp1]=192.0.2.11)
+declare -A HOST_IP=([ctl]=192.0.2.10 [cmp1]=192.0.2.11 [cmp2]=192.0.2.12)
 NS_PREFIX=hb-
+WIRE_NS=hb-wire
 KEYSTONE_URL=http://$CTL_IP:5000
 NOVA_URL=http://$CTL_IP:8774
 NEUTRON_URL=http://$CTL_IP:9696
@@ -37,6 +39,13 @@ PUBLIC_GW=172.24.4.1
 if [ -z "${LAB_L2:-}" ] && [ -f "$RUN/l2" ]; then LAB_L2=$(cat "$RUN/l2"); fi
 LAB_L2=${LAB_L2:-linuxbridge}
 case "$LAB_L2" in linuxbridge|ovs|ovn) ;; *) echo "LAB_L2 must be linuxbridge, ovs or ovn" >&2; exit 2 ;; esac
+# ctl: controller, network node and a compute; cmp1: a compute with vm3.
+# cmp2, with the ML2 agents only: a compute with no instance, so that
+# l2population leaves it without tunnels and forwarding entries, which is
+# healthy and must read so (ML2/OVN tunnels to every chassis: no cmp2 there).
+LAB_HOSTS=(ctl cmp1)
+[ "$LAB_L2" = ovn ] || LAB_HOSTS+=(cmp2)
+COMPUTE_HOSTS=("${LAB_HOSTS[@]:1}")
 if [ "$LAB_L2" = ovn ]; then
   L2_AGENT='' L2_AGENT_TYPE='' L2_INI=''
 elif [ "$LAB_L2" = ovs ]; then
@@ -254,7 +263,8 @@ expected_agents() {
   if [ "$LAB_L2" = ovn ]; then
     printf '%s\n' "cmp1/OVN Controller agent" "cmp1/OVN Metadata agent" "ctl/OVN Controller Gateway agent" "ctl/OVN Metadata agent"
   else
-    printf '%s\n' "cmp1/$L2_AGENT_TYPE" "ctl/DHCP agent" "ctl/L3 agent" "ctl/$L2_AGENT_TYPE" "ctl/Metadata agent"
+    printf '%s\n' "ctl/DHCP agent" "ctl/L3 agent" "ctl/$L2_AGENT_TYPE" "ctl/Metadata agent"
+    for h in "${COMPUTE_HOSTS[@]}"; do echo "$h/$L2_AGENT_TYPE"; done
   fi | LC_ALL=C sort | paste -sd, -
 }
 # agents_ok: every expected agent alive.
@@ -263,14 +273,16 @@ agents_ok() {
   a=$(API_QUIET=1 api GET "$NEUTRON_URL/v2.0/agents") || return 1
   [ "$(jq -r '[.agents[] | select(.alive and .admin_state_up) | "\(.host)/\(.agent_type)"] | sort | join(",")' <<<"$a")" = "$(expected_agents)" ]
 }
-# services_ok: conductor, scheduler and both nova-computes up.
+# hosts_csv: the lab's hosts, sorted, comma-separated (as SQL's GROUP_CONCAT).
+hosts_csv() { printf '%s\n' "${LAB_HOSTS[@]}" | LC_ALL=C sort | paste -sd, -; }
+# services_ok: conductor, scheduler and every nova-compute up.
 services_ok() {
-  local s
+  local s want
   s=$(API_QUIET=1 api GET "$NOVA_URL/v2.1/os-services") || return 1
-  [ "$(jq '[.services[] | select(.state=="up" and .status=="enabled") | "\(.host)/\(.binary)"] | sort | join(",")' <<<"$s")" = \
-    '"cmp1/nova-compute,ctl/nova-compute,ctl/nova-conductor,ctl/nova-scheduler"' ]
+  want=$({ printf '%s/nova-compute\n' "${LAB_HOSTS[@]}"; echo ctl/nova-conductor; echo ctl/nova-scheduler; } | LC_ALL=C sort | paste -sd, -)
+  [ "$(jq -r '[.services[] | select(.state=="up" and .status=="enabled") | "\(.host)/\(.binary)"] | sort | join(",")' <<<"$s")" = "$want" ]
 }
-mapped_ok() { [ "$(sql "SELECT GROUP_CONCAT(host ORDER BY host) FROM nova_api.host_mappings")" = "cmp1,ctl" ]; }
+mapped_ok() { [ "$(sql "SELECT GROUP_CONCAT(host ORDER BY host) FROM nova_api.host_mappings")" = "$(hosts_csv)" ]; }
 lab_healthy() { agents_ok && services_ok && mapped_ok; }
 
 # group_alive PGID: a live (non-zombie) process is in process group PGID.
@@ -350,7 +362,7 @@ sql() { mariadb --socket="$MYSQL_SOCK" -uroot -N -B -e "$1"; }
 # veth whose peer lives outside the lab's namespaces (e.g. the host's).
 check_isolation() {
   local h ns
-  for h in "${LAB_HOSTS[@]}"; do
+  for h in "${LAB_HOSTS[@]}" wire; do
     ns=$(ns_of "$h")
     ns_exists "$ns" || continue
     if [ -n "$(ip -n "$ns" route show default)" ] || [ -n "$(ip -n "$ns" -6 route show default)" ]; then

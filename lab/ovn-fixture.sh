@@ -11,7 +11,7 @@ set -euo pipefail
 export SCRIPT_NAME=ovn-fixture.sh
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: lab/ovn-fixture.sh SCENARIO [DIR]" >&2; exit 2; }
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then echo "usage: lab/ovn-fixture.sh SCENARIO [DIR]" >&2; exit 2; fi
 need_root
 [ "$LAB_L2" = ovn ] || die "the running lab is $LAB_L2, not ovn"
 case "$1" in *[!a-z0-9-]*|"") die "scenario must be [a-z0-9-]+" ;; esac

@@ -5,7 +5,7 @@
 #   internal/openstack/testdata/lab/SCENARIO/        API bodies as admin (project admin)
 #   (with LAB_L2=ovs or ovn, the directories are named ovs-SCENARIO, ovn-SCENARIO)
 #   internal/openstack/testdata/lab/SCENARIO/demo/   the same calls as demo (403s included)
-#   internal/host/testdata/lab/SCENARIO/HOST/        host command outputs of ctl and cmp1
+#   internal/host/testdata/lab/SCENARIO/HOST/        host command outputs of each lab host
 #
 # Each directory has an index.json: a list of {key: "METHOD path?query",
 # method, url, path, status, file, ...} (host: {cmd, file, exit}). SCENARIO
@@ -174,7 +174,7 @@ host_pids() { # HOST: PIDs of the processes of a lab host (its netns, and on ctl
   local ns
   for ns in $(ip netns list | awk '{print $1}'); do
     case "$1:$ns" in
-      ctl:hb-ctl|ctl:qdhcp-*|ctl:qrouter-*|cmp1:hb-cmp1) ip netns pids "$ns" ;;
+      ctl:hb-ctl|ctl:qdhcp-*|ctl:qrouter-*|cmp1:hb-cmp1|cmp2:hb-cmp2) ip netns pids "$ns" ;;
     esac
   done | sort -un
 }

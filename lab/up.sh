@@ -7,15 +7,17 @@
 #           DHCP, L3 and metadata agents, nova api/conductor/scheduler/
 #           serialproxy/compute (FakeDriver); br-ex 172.24.4.1/24 = physnet1
 #   hb-cmp1 (compute node): linuxbridge agent + nova-compute (FakeDriver)
+#   hb-cmp2 (compute node, idle: no instance): the same, except with OVN
 #
 # LAB_L2=ovs swaps the Linux bridge agent for the Open vSwitch agent; LAB_L2=ovn
 # has no ML2 agents at all: OVN's NB and SB databases and ovn-northd on ctl,
 # ovn-controller and neutron-ovn-metadata-agent on both hosts (ctl is the
 # gateway chassis), Open vSwitch on the userspace datapath, geneve tunnels.
 #
-# joined by a veth pair, the underlay 192.0.2.0/24 (ctl .10, cmp1 .11) that
-# carries the management traffic and the VXLAN tunnels. Nothing is linked to
-# the machine's own network namespace and no namespace has a route out.
+# joined by the underlay 192.0.2.0/24 (ctl .10, cmp1 .11, cmp2 .12), a bridge
+# in namespace hb-wire that carries the management traffic and the tunnels.
+# Nothing is linked to the machine's own network namespace and no namespace
+# has a route out.
 #
 # Idempotent: running services are left alone. Run as root. Usage: lab/up.sh
 set -euo pipefail
@@ -153,7 +155,7 @@ EOF
 }
 write_client_files
 
-# ---- 3. namespaces: the two hosts and the wire between them --------------------
+# ---- 3. namespaces: the hosts and the wire between them ------------------------
 setup_netns() {
   local h ns
   for h in "${LAB_HOSTS[@]}"; do
@@ -161,14 +163,19 @@ setup_netns() {
     ns_exists "$ns" || ip netns add "$ns"
     ip -n "$ns" link set lo up
   done
-  if ! ip -n hb-ctl link show mgmt0 >/dev/null 2>&1 || ! ip -n hb-cmp1 link show mgmt0 >/dev/null 2>&1; then
-    ip -n hb-ctl link del mgmt0 2>/dev/null || true
-    ip -n hb-cmp1 link del mgmt0 2>/dev/null || true
-    # Both ends are created directly in the lab namespaces.
-    ip link add mgmt0 netns hb-ctl type veth peer name mgmt0 netns hb-cmp1
-  fi
+  # The wire: a bridge with no address, each host's mgmt0 patched into it
+  # by a veth whose two ends are created directly in the lab namespaces.
+  ns_exists "$WIRE_NS" || ip netns add "$WIRE_NS"
+  ip -n "$WIRE_NS" link show sw0 >/dev/null 2>&1 || ip -n "$WIRE_NS" link add sw0 type bridge
+  ip -n "$WIRE_NS" link set sw0 up
   for h in "${LAB_HOSTS[@]}"; do
     ns=$(ns_of "$h")
+    if ! ip -n "$ns" link show mgmt0 >/dev/null 2>&1 || ! ip -n "$WIRE_NS" link show "$h" >/dev/null 2>&1; then
+      ip -n "$ns" link del mgmt0 2>/dev/null || true
+      ip -n "$WIRE_NS" link del "$h" 2>/dev/null || true
+      ip link add mgmt0 netns "$ns" type veth peer name "$h" netns "$WIRE_NS"
+    fi
+    ip -n "$WIRE_NS" link set "$h" master sw0 up
     ip -n "$ns" link set mgmt0 up
     # With OVS the underlay address sits on the OVS bridge br-phy (userspace
     # VXLAN needs it there); see start_ovs.
@@ -316,7 +323,7 @@ done
 setup_netns
 write_infra_configs
 write_ctl_api_configs
-write_compute_host_configs cmp1
+for h in "${COMPUTE_HOSTS[@]}"; do write_compute_host_configs "$h"; done
 if [ "$LAB_L2" != linuxbridge ]; then
   mkdir -p /etc/openvswitch /run/openvswitch /var/log/openvswitch
   for h in "${LAB_HOSTS[@]}"; do mkdir -p "$HOSTS_DIR/$h/ovs/etc" "$HOSTS_DIR/$h/ovs/run" "$HOSTS_DIR/$h/ovs/log"; done
@@ -554,10 +561,10 @@ WAIT_HINT="agents log to run/hosts/<host>/log/neutron/; check with: lab/on.sh ct
 mark "neutron agents alive"
 
 WAIT_HINT="see run/hosts/*/log/nova/nova-compute.log" \
-  wait_until 150 "nova-conductor, nova-scheduler and nova-compute on ctl and cmp1 up" alive_and services_ok ||
+  wait_until 150 "nova-conductor, nova-scheduler and nova-compute on ${LAB_HOSTS[*]} up" alive_and services_ok ||
   die "nova services not up: $(api GET "$NOVA_URL/v2.1/os-services" | jq -c '[.services[] | {host,binary,state}]')"
-compute_nodes_ok() { [ "$(sql "SELECT GROUP_CONCAT(host ORDER BY host) FROM nova.compute_nodes WHERE deleted=0")" = "cmp1,ctl" ]; }
-wait_until 60 "compute nodes of ctl and cmp1 recorded" compute_nodes_ok || die "compute nodes missing"
+compute_nodes_ok() { [ "$(sql "SELECT GROUP_CONCAT(host ORDER BY host) FROM nova.compute_nodes WHERE deleted=0")" = "$(hosts_csv)" ]; }
+wait_until 60 "compute nodes of ${LAB_HOSTS[*]} recorded" compute_nodes_ok || die "compute nodes missing"
 if ! mapped_ok; then
   run_as nova nova-manage cell_v2 discover_hosts --verbose >>"$CTL_LOG/nova/discover-hosts.log" 2>&1 ||
     die "discover_hosts failed, see $CTL_LOG/nova/discover-hosts.log"
@@ -570,7 +577,7 @@ mark "ALL HEALTHY"
 cat <<EOF
 
 hoofbeat lab is up ($(elapsed) s).
-  hosts:        ctl (hb-ctl, $CTL_IP), cmp1 (hb-cmp1, ${HOST_IP[cmp1]})
+  hosts:        $(for h in "${LAB_HOSTS[@]}"; do printf '%s (%s, %s) ' "$h" "$(ns_of "$h")" "${HOST_IP[$h]}"; done)
   credentials:  $RUN/openrc-admin, $RUN/openrc-demo, $RUN/clouds.yaml (clouds lab-admin, lab-demo)
   run a command on a host:  lab/on.sh ctl openstack --os-cloud lab-admin server list
   next:         lab/seed.sh
