@@ -40,3 +40,22 @@ func TestRouterOrID(t *testing.T) {
 		t.Errorf("hidden: %q", got)
 	}
 }
+
+// TestOVNCheck: an OVN rule's check runs only with the databases, and
+// says why not without them.
+func TestOVNCheck(t *testing.T) {
+	var got *ovnDB
+	check := ovnCheck(func(in *Input, db *ovnDB) []Finding {
+		got = db
+		return []Finding{{Summary: "ran"}}
+	})
+	in := &Input{Snapshot: &snapshot.Snapshot{Hosts: []snapshot.Host{{Name: "ctl"}}}}
+	if fs := check(in); fs != nil || got != nil || len(in.unchecked) != 1 {
+		t.Errorf("without OVN: %v, db %v, unchecked %q", fs, got, in.unchecked)
+	}
+	nb, sb := &snapshot.OVNNorthbound{}, &snapshot.OVNSouthbound{}
+	in = &Input{Snapshot: &snapshot.Snapshot{Hosts: []snapshot.Host{{Name: "ctl", OVN: &snapshot.OVN{NB: nb, SB: sb}}}}}
+	if fs := check(in); len(fs) != 1 || got == nil || got.host != "ctl" || got.nb != nb || got.sb != sb {
+		t.Errorf("with OVN: %v, db %+v", fs, got)
+	}
+}
