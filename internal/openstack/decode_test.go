@@ -37,3 +37,14 @@ func TestAppendSnapshots(t *testing.T) {
 		t.Errorf("empty listing: %#v, want nil", got)
 	}
 }
+
+// TestUnseen: each ID a filtered listing asked for and did not return is a
+// forbidden gap naming it; one it returned is none.
+func TestUnseen(t *testing.T) {
+	k := &collection{snap: &snapshot.Snapshot{Routers: []snapshot.Router{{ID: "r1"}}}}
+	unseen(k, snapshot.SourceRouters, []string{"r1", "r2"}, k.snap.Router, "router %s is not visible to this project")
+	want := snapshot.Gap{Source: snapshot.SourceRouters, Kind: snapshot.GapForbidden, Subject: "r2", Reason: "router r2 is not visible to this project"}
+	if len(k.snap.Gaps) != 1 || k.snap.Gaps[0] != want {
+		t.Errorf("gaps %+v, want [%+v]", k.snap.Gaps, want)
+	}
+}
