@@ -59,3 +59,14 @@ func TestOVNCheck(t *testing.T) {
 		t.Errorf("with OVN: %v, db %+v", fs, got)
 	}
 }
+
+// TestListOrNone: evidence lists are comma-separated, "none" when empty.
+func TestListOrNone(t *testing.T) {
+	name := func(l snapshot.Link) string { return l.Name }
+	if got := listOrNone([]snapshot.Link{{Name: "lo"}, {Name: "qr-1a2b"}}, name); got != "lo, qr-1a2b" {
+		t.Errorf("got %q", got)
+	}
+	if got := listOrNone(nil, name); got != "none" {
+		t.Errorf("empty: %q", got)
+	}
+}

@@ -1089,14 +1089,7 @@ func gatewayBFDDown(s *snapshot.Snapshot, chassis []string) []string {
 }
 
 func natList(ns []snapshot.OVNNAT) string {
-	if len(ns) == 0 {
-		return "none"
-	}
-	var out []string
-	for _, n := range ns {
-		out = append(out, fmt.Sprintf("%s %s↔%s", n.Type, n.ExternalIP, n.LogicalIP))
-	}
-	return strings.Join(out, ", ")
+	return listOrNone(ns, func(n snapshot.OVNNAT) string { return fmt.Sprintf("%s %s↔%s", n.Type, n.ExternalIP, n.LogicalIP) })
 }
 
 var ovnMetadataMissing = &Rule{
@@ -1160,14 +1153,7 @@ and for an haproxy whose command line names the network.`,
 }
 
 func namespaceNames(h *snapshot.Host) string {
-	var out []string
-	for _, n := range h.Namespaces {
-		out = append(out, n.Name)
-	}
-	if len(out) == 0 {
-		return "none"
-	}
-	return strings.Join(out, ", ")
+	return listOrNone(h.Namespaces, func(n snapshot.Namespace) string { return n.Name })
 }
 
 var ovnTraceDrop = &Rule{
