@@ -10,6 +10,7 @@ import (
 	"github.com/hoofbeat/hoofbeat/internal/report"
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // AuditOptions holds "hoofbeat audit"'s flags and dependencies.
@@ -20,14 +21,51 @@ type AuditOptions struct {
 	HostChecks hostFlags
 	Cloud      cloudFlags
 
+	auditScope
+	ruleFlags
+	Output string
+}
+
+// auditScope is which servers an audit reads, as audit and exporter take it.
+type auditScope struct {
 	Project     string
 	AllProjects bool
 	Name        string
 	Status      string
 	Host        string
-	Output      string
-	Excludes    []string
-	Config      string
+}
+
+func (s *auditScope) register(fl *pflag.FlagSet) {
+	fl.StringVar(&s.Project, "project", "", "audit this project's servers, by ID (default: the credentials' project; another one needs admin)")
+	fl.BoolVar(&s.AllProjects, "all-projects", false, "audit every project's servers (admin)")
+	fl.StringVar(&s.Name, "name", "", "only servers whose name matches this regular expression")
+	fl.StringVar(&s.Status, "status", "", "only servers in this status (ACTIVE, ERROR, SHUTOFF…)")
+	fl.StringVar(&s.Host, "host", "", "only servers on this compute host")
+}
+
+// auditRequest checks the scope and rule flags and fills the request's
+// Inventory, Filter and Rules from them; the verb adds the rest.
+func auditRequest(s auditScope, r ruleFlags, getenv func(string) string) (pipeline.AuditRequest, error) {
+	if s.AllProjects && s.Project != "" {
+		return pipeline.AuditRequest{}, usageError("--project and --all-projects are exclusive")
+	}
+	req := pipeline.AuditRequest{
+		Inventory: openstack.InventoryOptions{Project: s.Project, AllProjects: s.AllProjects},
+		Filter:    pipeline.AuditFilter{Status: s.Status, Host: s.Host},
+	}
+	if s.Name != "" {
+		re, err := regexp.Compile(s.Name)
+		if err != nil {
+			return pipeline.AuditRequest{}, usageError("--name %q is not a regular expression: %v", s.Name, err)
+		}
+		req.Filter.Name = re
+	}
+	opt, err := r.options(getenv)
+	if err != nil {
+		return pipeline.AuditRequest{}, err
+	}
+	req.Rules = opt
+	return req, nil
 }
 
 func connectInventory(ctx context.Context, o openstack.Options) (pipeline.Inventorier, error) {
@@ -75,17 +113,9 @@ error, 3 the cloud could not be reached or authentication failed.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&o.HostChecks.Enabled, "hosts", false, "also check every host serving an audited server, each once: this machine directly, others with --ssh")
 	fl.DurationVar(&o.Cloud.Timeout, "timeout", openstack.DefaultTimeout, "deadline for each API request")
-	fl.StringVar(&o.Project, "project", "", "audit this project's servers, by ID (default: the credentials' project; another one needs admin)")
-	fl.BoolVar(&o.AllProjects, "all-projects", false, "audit every project's servers (admin)")
-	fl.StringVar(&o.Name, "name", "", "only servers whose name matches this regular expression")
-	fl.StringVar(&o.Status, "status", "", "only servers in this status (ACTIVE, ERROR, SHUTOFF…)")
-	fl.StringVar(&o.Host, "host", "", "only servers on this compute host")
+	o.auditScope.register(fl)
 	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text, json, markdown or html (a grid of servers by hop)")
-	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
-	_ = cmd.RegisterFlagCompletionFunc("exclude", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return completeRules(toComplete)
-	})
-	configFlag(fl, &o.Config)
+	o.ruleFlags.register(cmd)
 	return cmd
 }
 
@@ -93,37 +123,19 @@ func auditRun(cmd *cobra.Command, o *AuditOptions) error {
 	if err := checkOutput(o.Output); err != nil {
 		return err
 	}
-	if o.AllProjects && o.Project != "" {
-		return usageError("--project and --all-projects are exclusive")
-	}
 	if o.HostChecks.Probe {
 		return usageError("--probe pings one server's addresses: use it with hoofbeat diagnose")
 	}
-	var filter pipeline.AuditFilter
-	if o.Name != "" {
-		re, err := regexp.Compile(o.Name)
-		if err != nil {
-			return usageError("--name %q is not a regular expression: %v", o.Name, err)
-		}
-		filter.Name = re
-	}
-	filter.Status, filter.Host = o.Status, o.Host
-	opt, err := ruleOptions(o.Config, o.Excludes, o.IO.Getenv)
+	req, err := auditRequest(o.auditScope, o.ruleFlags, o.IO.Getenv)
 	if err != nil {
 		return err
 	}
 	ctx := cmd.Context()
-	from, err := o.Connect(ctx, o.Cloud.options(cmd, o.IO))
-	if err != nil {
+	if req.From, err = o.Connect(ctx, o.Cloud.options(cmd, o.IO)); err != nil {
 		return cloudError(err)
 	}
 	p := newProgress(o.IO, o.Cloud.Debug)
-	req := pipeline.AuditRequest{
-		From:      from,
-		Inventory: openstack.InventoryOptions{Project: o.Project, AllProjects: o.AllProjects, Progress: p.report()},
-		Filter:    filter,
-		Rules:     opt,
-	}
+	req.Inventory.Progress = p.report()
 	if o.HostChecks.Enabled {
 		req.Hosts = &pipeline.HostCheck{Reach: o.HostChecks.reach, Fanout: o.HostChecks.fanout(p)}
 	}

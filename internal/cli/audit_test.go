@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -194,6 +195,39 @@ func TestAuditUsage(t *testing.T) {
 		code, _, errOut := run(t, nil, args...)
 		if code != ExitUsage || strings.Count(strings.TrimSpace(errOut), "\n") > 1 {
 			t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
+
+// TestAuditRequest: the scope and rule flags audit and exporter share
+// become the request's inventory options, filter and rules.
+func TestAuditRequest(t *testing.T) {
+	none := func(string) string { return "" }
+	req, err := auditRequest(auditScope{Project: "p1", Name: "^web-", Status: "ACTIVE", Host: "cmp1"},
+		ruleFlags{Excludes: []string{"floating-ip/none"}}, none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Inventory.Project != "p1" || req.Inventory.AllProjects || req.Filter.Status != "ACTIVE" || req.Filter.Host != "cmp1" ||
+		req.Filter.Name == nil || !req.Filter.Name.MatchString("web-1") || req.Filter.Name.MatchString("db-1") || !req.Rules.Exclude["floating-ip/none"] {
+		t.Errorf("request %+v", req)
+	}
+	if req, err := auditRequest(auditScope{AllProjects: true}, ruleFlags{}, none); err != nil || !req.Inventory.AllProjects || req.Filter.Name != nil {
+		t.Errorf("--all-projects: %+v, %v", req, err)
+	}
+	for name, c := range map[string]struct {
+		s    auditScope
+		r    ruleFlags
+		want string
+	}{
+		"exclusive":       {auditScope{Project: "p1", AllProjects: true}, ruleFlags{}, "exclusive"},
+		"bad name":        {auditScope{Name: "("}, ruleFlags{}, "not a regular expression"},
+		"unknown exclude": {auditScope{}, ruleFlags{Excludes: []string{"no/such"}}, "no rule named"},
+	} {
+		_, err := auditRequest(c.s, c.r, none)
+		var ee *ExitError
+		if !errors.As(err, &ee) || ee.Code != ExitUsage || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want a usage error with %q", name, err, c.want)
 		}
 	}
 }

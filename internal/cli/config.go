@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/hoofbeat/hoofbeat/internal/config"
@@ -30,4 +31,24 @@ func ruleOptions(path string, excludes []string, getenv func(string) string) (ru
 		opt.Exclude[name] = true
 	}
 	return opt, nil
+}
+
+// ruleFlags are --exclude and --config, which every verb that evaluates
+// the whole catalogue takes alike.
+type ruleFlags struct {
+	Excludes []string
+	Config   string
+}
+
+func (f *ruleFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
+	_ = cmd.RegisterFlagCompletionFunc("exclude", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return completeRules(toComplete)
+	})
+	configFlag(fl, &f.Config)
+}
+
+func (f *ruleFlags) options(getenv func(string) string) (rule.Options, error) {
+	return ruleOptions(f.Config, f.Excludes, getenv)
 }

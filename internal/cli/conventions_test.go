@@ -126,8 +126,11 @@ func TestCompletion(t *testing.T) {
 	if got := complete("explain", "net"); strings.Join(got, " ") != strings.Join(network, " ") {
 		t.Errorf("explain net completes %q, want %q", got, network)
 	}
-	if got := complete("diagnose", "vm1", "--exclude", "floating-ip/n"); strings.Join(got, " ") != "floating-ip/none" {
-		t.Errorf("--exclude floating-ip/n completes %q", got)
+	// Every verb taking --exclude completes it alike (ruleFlags).
+	for _, verb := range [][]string{{"diagnose", "vm1"}, {"audit"}, {"exporter"}, {"diff", "a", "b"}} {
+		if got := complete(append(verb, "--exclude", "floating-ip/n")...); strings.Join(got, " ") != "floating-ip/none" {
+			t.Errorf("%s --exclude floating-ip/n completes %q", verb[0], got)
+		}
 	}
 }
 

@@ -25,14 +25,13 @@ type DiagnoseOptions struct {
 	// HostChecks are --hosts and how to reach the hosts (see host.go).
 	HostChecks hostFlags
 
-	Server   string
-	Cloud    cloudFlags
-	Checks   []string
-	Froms    []string
-	Output   string
-	Excludes []string
-	// Config is --config: the configuration file.
-	Config string
+	Server string
+	Cloud  cloudFlags
+	Checks []string
+	Froms  []string
+	Output string
+	// ruleFlags are --exclude and --config.
+	ruleFlags
 	// ConsoleLines is --console-lines: the tail of the console log to read.
 	ConsoleLines int
 	// FromFile is the snapshot file a --from names (from.go): diagnose
@@ -213,11 +212,7 @@ exits 0 once no error finding is left.`,
 	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text, json, markdown (an incident report for a ticket) or html (one self-contained page)")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print only the verdict line (and errors); the exit status is the same")
 	fl.BoolVar(&o.Redact, "redact", false, "mask project IDs and names, the user, IP addresses and host names in the report, consistently, to share it outside the team")
-	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
-	_ = cmd.RegisterFlagCompletionFunc("exclude", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return completeRules(toComplete)
-	})
-	configFlag(fl, &o.Config)
+	o.ruleFlags.register(cmd)
 	watchFlags(fl, o)
 	fl.IntVar(&o.ConsoleLines, "console-lines", openstack.DefaultConsoleLines, fmt.Sprintf("lines of the guest's console log to read (0 to skip it, at most %d)", snapshot.MaxConsoleLines))
 	return cmd
@@ -251,7 +246,7 @@ func diagnoseRun(cmd *cobra.Command, o *DiagnoseOptions) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	opt, err := ruleOptions(o.Config, o.Excludes, o.IO.Getenv)
+	opt, err := o.ruleFlags.options(o.IO.Getenv)
 	if err != nil {
 		return err
 	}

@@ -18,10 +18,9 @@ import (
 
 // DiffOptions holds "hoofbeat diff"'s flags.
 type DiffOptions struct {
-	IO       *IOStreams
-	Output   string
-	Excludes []string
-	Config   string
+	IO     *IOStreams
+	Output string
+	ruleFlags
 }
 
 // NewCmdDiff builds "hoofbeat diff OLD NEW".
@@ -58,11 +57,7 @@ error (a file that cannot be read).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
-	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
-	_ = cmd.RegisterFlagCompletionFunc("exclude", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return completeRules(toComplete)
-	})
-	configFlag(fl, &o.Config)
+	o.ruleFlags.register(cmd)
 	return cmd
 }
 
@@ -70,7 +65,7 @@ func diffRun(o *DiffOptions, oldPath, newPath string) error {
 	if o.Output != "text" && o.Output != "json" {
 		return usageError("--output %q: want text or json", o.Output)
 	}
-	opt, err := ruleOptions(o.Config, o.Excludes, o.IO.Getenv)
+	opt, err := o.ruleFlags.options(o.IO.Getenv)
 	if err != nil {
 		return err
 	}

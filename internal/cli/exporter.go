@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"regexp"
 	"sync"
 	"time"
 
@@ -20,16 +19,11 @@ type ExporterOptions struct {
 	Connect func(ctx context.Context, o openstack.Options) (pipeline.Inventorier, error)
 	Cloud   cloudFlags
 
-	Listen      string
-	Interval    time.Duration
-	ServerCap   int
-	Project     string
-	AllProjects bool
-	Name        string
-	Status      string
-	Host        string
-	Excludes    []string
-	Config      string
+	auditScope
+	ruleFlags
+	Listen    string
+	Interval  time.Duration
+	ServerCap int
 }
 
 // NewCmdExporter builds "hoofbeat exporter". connect may be nil for the
@@ -75,13 +69,8 @@ or Ctrl-C stops it cleanly (exit 143 or 130).`,
 	fl.DurationVar(&o.Interval, "interval", 5*time.Minute, "time between the starts of two audits")
 	fl.IntVar(&o.ServerCap, "server-cap", exporter.DefaultServerCap, "at most this many hoofbeat_audit_server_error series")
 	fl.DurationVar(&o.Cloud.Timeout, "timeout", openstack.DefaultTimeout, "deadline for each API request")
-	fl.StringVar(&o.Project, "project", "", "audit this project's servers, by ID (default: the credentials' project)")
-	fl.BoolVar(&o.AllProjects, "all-projects", false, "audit every project's servers (admin)")
-	fl.StringVar(&o.Name, "name", "", "only servers whose name matches this regular expression")
-	fl.StringVar(&o.Status, "status", "", "only servers in this status")
-	fl.StringVar(&o.Host, "host", "", "only servers on this compute host")
-	fl.StringArrayVar(&o.Excludes, "exclude", nil, "a rule not to run, by name (repeatable)")
-	configFlag(fl, &o.Config)
+	o.auditScope.register(fl)
+	o.ruleFlags.register(cmd)
 	return cmd
 }
 
@@ -95,19 +84,7 @@ func exporterRun(cmd *cobra.Command, o *ExporterOptions) error {
 	if o.ServerCap < 1 {
 		return usageError("--server-cap %d: want at least 1", o.ServerCap)
 	}
-	if o.AllProjects && o.Project != "" {
-		return usageError("--project and --all-projects are exclusive")
-	}
-	var filter pipeline.AuditFilter
-	if o.Name != "" {
-		re, err := regexp.Compile(o.Name)
-		if err != nil {
-			return usageError("--name %q is not a regular expression: %v", o.Name, err)
-		}
-		filter.Name = re
-	}
-	filter.Status, filter.Host = o.Status, o.Host
-	opt, err := ruleOptions(o.Config, o.Excludes, o.IO.Getenv)
+	req, err := auditRequest(o.auditScope, o.ruleFlags, o.IO.Getenv)
 	if err != nil {
 		return err
 	}
@@ -135,8 +112,9 @@ func exporterRun(cmd *cobra.Command, o *ExporterOptions) error {
 				}
 				from = c
 			}
-			return pipeline.Audit(ctx, pipeline.AuditRequest{From: from, Filter: filter, Rules: opt,
-				Inventory: openstack.InventoryOptions{Project: o.Project, AllProjects: o.AllProjects}})
+			r := req
+			r.From = from
+			return pipeline.Audit(ctx, r)
 		},
 	})
 	logf("listening on %s", l.Addr())

@@ -100,6 +100,8 @@ func TestExporterUsage(t *testing.T) {
 		{"exporter", "--listen", "127.0.0.1:0", "--interval", "10ms"},
 		{"exporter", "--listen", "127.0.0.1:0", "--server-cap", "0"},
 		{"exporter", "--listen", "127.0.0.1:0", "--name", "("},
+		{"exporter", "--listen", "127.0.0.1:0", "--project", "x", "--all-projects"},
+		{"exporter", "--listen", "127.0.0.1:0", "--exclude", "no/such"},
 		{"exporter", "--listen", "256.0.0.1:99999"},
 	} {
 		code, _, errOut := run(t, nil, args...)

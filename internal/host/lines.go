@@ -3,6 +3,8 @@ package host
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"strings"
 )
 
 // maxLine bounds the memory a single line of command output may take.
@@ -22,4 +24,28 @@ func lines(b []byte) *bufio.Scanner {
 		return adv, tok, err
 	})
 	return sc
+}
+
+// rows reads output of one record a line, split into fields; blank lines
+// are skipped and an error names the tool and the line it was found on.
+func rows[T any](b []byte, tool string, parse func(f []string, line string) (T, error)) ([]T, error) {
+	var out []T
+	sc := lines(b)
+	n := 0
+	for sc.Scan() {
+		n++
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		v, err := parse(f, sc.Text())
+		if err != nil {
+			return nil, fmt.Errorf("read %s: line %d: %w", tool, n, err)
+		}
+		out = append(out, v)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", tool, err)
+	}
+	return out, nil
 }

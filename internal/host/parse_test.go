@@ -284,3 +284,34 @@ func TestEvidenceProcesses(t *testing.T) {
 		t.Errorf("qemu: %s", q)
 	}
 }
+
+// TestRowsNameTheLine: the line-per-record parsers (ps, ss) skip blank
+// lines and name the tool and the line of what they refuse.
+func TestRowsNameTheLine(t *testing.T) {
+	ctl, err := os.ReadFile(filepath.Join("testdata", "ps", "ctl.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParsePS(ctl)
+	if err != nil || len(want) == 0 {
+		t.Fatalf("%d processes, %v", len(want), err)
+	}
+	got, err := ParsePS(append([]byte("\n  \n"), ctl...))
+	if err != nil || len(got) != len(want) {
+		t.Errorf("blank lines first: %d processes, %v; want %d", len(got), err, len(want))
+	}
+	for _, c := range []struct {
+		parse func([]byte) error
+		in    string
+		want  string
+	}{
+		{func(b []byte) error { _, err := ParsePS(b); return err }, "\n1 root init\nx root sh\n", `read ps: line 3: pid "x"`},
+		{func(b []byte) error { _, err := ParsePS(b); return err }, "1 root\n", `read ps: line 1: want pid, user and command, got "1 root"`},
+		{func(b []byte) error { _, err := ParseSS(b); return err }, "LISTEN 0 128\n", `read ss: line 1: "LISTEN 0 128"`},
+		{func(b []byte) error { _, err := ParseSS(b); return err }, "\nLISTEN 0 128 0.0.0.0:x 0.0.0.0:*\n", `read ss: line 2: address "0.0.0.0:x": bad port`},
+	} {
+		if err := c.parse([]byte(c.in)); err == nil || err.Error() != c.want {
+			t.Errorf("%q: %v, want %s", c.in, err, c.want)
+		}
+	}
+}

@@ -15,28 +15,16 @@ var PSArgs = []string{"ps", "-e", "-ww", "-o", "pid=,user=,args="}
 
 // ParsePS reads `ps -e -ww -o pid=,user=,args=`.
 func ParsePS(b []byte) ([]snapshot.Process, error) {
-	var out []snapshot.Process
-	sc := lines(b)
-	n := 0
-	for sc.Scan() {
-		n++
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
+	return rows(b, "ps", func(f []string, line string) (snapshot.Process, error) {
 		if len(f) < 3 {
-			return nil, fmt.Errorf("read ps: line %d: want pid, user and command, got %q", n, sc.Text())
+			return snapshot.Process{}, fmt.Errorf("want pid, user and command, got %q", line)
 		}
 		pid, err := strconv.Atoi(f[0])
 		if err != nil {
-			return nil, fmt.Errorf("read ps: line %d: pid %q", n, f[0])
+			return snapshot.Process{}, fmt.Errorf("pid %q", f[0])
 		}
-		out = append(out, snapshot.Process{PID: pid, User: f[1], Args: strings.Join(f[2:], " ")})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read ps: %w", err)
-	}
-	return out, nil
+		return snapshot.Process{PID: pid, User: f[1], Args: strings.Join(f[2:], " ")}, nil
+	})
 }
 
 // evidenceProgram names the programs the host rules read about (dnsmasq per
@@ -75,21 +63,13 @@ var ssUser = regexp.MustCompile(`\("([^"]*)",pid=(\d+)`)
 // ParseSS reads `ss -H -lntp`: the listening TCP sockets with their
 // processes (the processes are only shown to root).
 func ParseSS(b []byte) ([]snapshot.Listener, error) {
-	var out []snapshot.Listener
-	sc := lines(b)
-	n := 0
-	for sc.Scan() {
-		n++
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
+	return rows(b, "ss", func(f []string, line string) (snapshot.Listener, error) {
 		if len(f) < 5 {
-			return nil, fmt.Errorf("read ss: line %d: %q", n, sc.Text())
+			return snapshot.Listener{}, fmt.Errorf("%q", line)
 		}
 		addr, port, err := splitHostPort(f[3])
 		if err != nil {
-			return nil, fmt.Errorf("read ss: line %d: %w", n, err)
+			return snapshot.Listener{}, err
 		}
 		l := snapshot.Listener{Addr: addr, Port: port}
 		if len(f) > 5 {
@@ -103,12 +83,8 @@ func ParseSS(b []byte) ([]snapshot.Listener, error) {
 				}
 			}
 		}
-		out = append(out, l)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read ss: %w", err)
-	}
-	return out, nil
+		return l, nil
+	})
 }
 
 // splitHostPort reads ss's local address: 0.0.0.0:22, [::]:22, *:5672,

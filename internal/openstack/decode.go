@@ -45,6 +45,20 @@ type novaServer struct {
 	Updated string `json:"updated"`
 }
 
+// decoded is an API type that converts to its snapshot form S.
+type decoded[T, S any] interface {
+	*T
+	toSnapshot() S
+}
+
+// appendSnapshots appends each item's snapshot form to dst.
+func appendSnapshots[T, S any, P decoded[T, S]](dst []S, items []T) []S {
+	for i := range items {
+		dst = append(dst, P(&items[i]).toSnapshot())
+	}
+	return dst
+}
+
 // hostHidden reports whether OS-EXT-SRV-ATTR:host was left out (non-admin).
 func (s *novaServer) hostHidden() bool { return s.Host == nil }
 

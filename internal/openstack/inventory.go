@@ -111,36 +111,12 @@ func (c *Client) Inventory(ctx context.Context, o InventoryOptions) (*Inventory,
 	agents := k.agents()
 	fs := []*fetch{
 		listServers,
-		listing(k, snapshot.SourcePorts, "ports", "ports", "the ports are hidden", func(ps []neutronPort) {
-			for i := range ps {
-				k.snap.Ports = append(k.snap.Ports, ps[i].toSnapshot())
-			}
-		}),
-		listing(k, snapshot.SourceNetworks, "networks", "networks", "the networks are hidden", func(ns []neutronNetwork) {
-			for i := range ns {
-				k.snap.Networks = append(k.snap.Networks, ns[i].toSnapshot())
-			}
-		}),
-		listing(k, snapshot.SourceSubnets, "subnets", "subnets", "the subnets are hidden", func(ss []neutronSubnet) {
-			for i := range ss {
-				k.snap.Subnets = append(k.snap.Subnets, ss[i].toSnapshot())
-			}
-		}),
-		listing(k, snapshot.SourceSecurityGroups, "security-groups", "security_groups", "the security groups are hidden", func(gs []neutronSecurityGroup) {
-			for i := range gs {
-				k.snap.SecurityGroups = append(k.snap.SecurityGroups, gs[i].toSnapshot())
-			}
-		}),
-		listing(k, snapshot.SourceRouters, "routers", "routers", "the routers are hidden", func(rs []neutronRouter) {
-			for i := range rs {
-				k.snap.Routers = append(k.snap.Routers, rs[i].toSnapshot())
-			}
-		}),
-		listing(k, snapshot.SourceFloatingIPs, "floatingips", "floatingips", "the floating IPs are hidden", func(fs []neutronFloatingIP) {
-			for i := range fs {
-				k.snap.FloatingIPs = append(k.snap.FloatingIPs, fs[i].toSnapshot())
-			}
-		}),
+		listing[neutronPort](k, snapshot.SourcePorts, "ports", "ports", "the ports are hidden", &k.snap.Ports),
+		listing[neutronNetwork](k, snapshot.SourceNetworks, "networks", "networks", "the networks are hidden", &k.snap.Networks),
+		listing[neutronSubnet](k, snapshot.SourceSubnets, "subnets", "subnets", "the subnets are hidden", &k.snap.Subnets),
+		listing[neutronSecurityGroup](k, snapshot.SourceSecurityGroups, "security-groups", "security_groups", "the security groups are hidden", &k.snap.SecurityGroups),
+		listing[neutronRouter](k, snapshot.SourceRouters, "routers", "routers", "the routers are hidden", &k.snap.Routers),
+		listing[neutronFloatingIP](k, snapshot.SourceFloatingIPs, "floatingips", "floatingips", "the floating IPs are hidden", &k.snap.FloatingIPs),
 		agents,
 	}
 	k.round(ctx, fs...)
@@ -181,9 +157,7 @@ func (c *Client) Inventory(ctx context.Context, o InventoryOptions) (*Inventory,
 		round2 = append(round2, get(src, func(ctx context.Context) ([]neutronIPAvailability, error) {
 			return listPages[neutronIPAvailability](ctx, c.network, u, "network_ip_availabilities", auditMaxPages)
 		}, func(as []neutronIPAvailability) {
-			for i := range as {
-				k.snap.IPAvailability = append(k.snap.IPAvailability, as[i].toSnapshot())
-			}
+			k.snap.IPAvailability = appendSnapshots(k.snap.IPAvailability, as)
 		}))
 	}
 	k.round(ctx, round2...)
@@ -207,12 +181,12 @@ func (c *Client) Inventory(ctx context.Context, o InventoryOptions) (*Inventory,
 	return inv, nil
 }
 
-// listing lists a whole Neutron collection, page by page.
-func listing[T any](k *collection, name, path, key, hidden string, keep func([]T)) *fetch {
+// listing lists a whole Neutron collection, page by page, into dst.
+func listing[T, S any, P decoded[T, S]](k *collection, name, path, key, hidden string, dst *[]S) *fetch {
 	u := k.c.networkURL(path, url.Values{"limit": {strconv.Itoa(auditPageSize)}})
 	return get(source{name: name, hidden: hidden, list: true}, func(ctx context.Context) ([]T, error) {
 		return listPages[T](ctx, k.c.network, u, key, auditMaxPages)
-	}, keep)
+	}, func(items []T) { *dst = appendSnapshots[T, S, P](*dst, items) })
 }
 
 // hosting asks one agent what it hosts (agents/ID/dhcp-networks or
@@ -221,15 +195,12 @@ func listing[T any](k *collection, name, path, key, hidden string, keep func([]T
 func (inv *Inventory) hosting(k *collection, agentID, sub, key, name string) *fetch {
 	src := source{name: name, hidden: "what the agents host is hidden"}
 	u := k.c.networkURL("agents/"+url.PathEscape(agentID)+"/"+sub, url.Values{"limit": {strconv.Itoa(auditPageSize)}})
-	return get(src, func(ctx context.Context) ([]struct {
+	type hosted struct {
 		ID string `json:"id"`
-	}, error) {
-		return listPages[struct {
-			ID string `json:"id"`
-		}](ctx, k.c.network, u, key, auditMaxPages)
-	}, func(items []struct {
-		ID string `json:"id"`
-	}) {
+	}
+	return get(src, func(ctx context.Context) ([]hosted, error) {
+		return listPages[hosted](ctx, k.c.network, u, key, auditMaxPages)
+	}, func(items []hosted) {
 		for _, it := range items {
 			if sub == "dhcp-networks" {
 				k.snap.DHCPAgents[it.ID] = append(k.snap.DHCPAgents[it.ID], agentID)

@@ -302,6 +302,16 @@ func (k *collection) routersAndGroups(ctx context.Context, haveNetPorts, haveGro
 	k.settle(fs...)
 }
 
+// unseen records as hidden each of the IDs a listing was filtered by that
+// it did not show: Neutron leaves out what the project may not see.
+func unseen[T any](k *collection, source string, ids []string, find func(id string) *T, format string) {
+	for _, id := range ids {
+		if find(id) == nil {
+			k.addGap(snapshot.Gap{Source: source, Kind: snapshot.GapForbidden, Subject: id, Reason: fmt.Sprintf(format, id)})
+		}
+	}
+}
+
 // agents lists every agent: the hosting lists name agents by ID only.
 func (k *collection) agents() *fetch {
 	src := source{name: snapshot.SourceAgents, hidden: "agents are hidden", list: true}
@@ -313,10 +323,7 @@ func (k *collection) agents() *fetch {
 			k.agentsForbidden = true
 			return
 		}
-		k.snap.Agents = []snapshot.Agent{}
-		for i := range agents {
-			k.snap.Agents = append(k.snap.Agents, agents[i].toSnapshot())
-		}
+		k.snap.Agents = appendSnapshots([]snapshot.Agent{}, agents)
 	})
 	f.failed = func(err error) {
 		k.gap(src, err)
@@ -334,9 +341,7 @@ func (k *collection) agents() *fetch {
 func (k *collection) ports(serverID string) *fetch {
 	src := source{name: snapshot.SourcePorts, subject: serverID, hidden: "the server's ports are hidden", list: true}
 	f := get(src, list[neutronPort](k.c, "ports", url.Values{"device_id": {serverID}}, "ports"), func(ports []neutronPort) {
-		for i := range ports {
-			k.snap.Ports = append(k.snap.Ports, ports[i].toSnapshot())
-		}
+		k.snap.Ports = appendSnapshots(k.snap.Ports, ports)
 	})
 	f.failed = func(err error) {
 		k.gap(src, err)
@@ -368,24 +373,15 @@ func (k *collection) securityGroups(ids []string) *fetch {
 	}
 	src := source{name: snapshot.SourceSecurityGroups, hidden: "the port's security groups are hidden", list: true}
 	return get(src, list[neutronSecurityGroup](k.c, "security-groups", url.Values{"id": ids}, "security_groups"), func(sgs []neutronSecurityGroup) {
-		for i := range sgs {
-			k.snap.SecurityGroups = append(k.snap.SecurityGroups, sgs[i].toSnapshot())
-		}
-		for _, id := range ids {
-			if k.snap.SecurityGroup(id) == nil {
-				k.addGap(snapshot.Gap{Source: snapshot.SourceSecurityGroups, Kind: snapshot.GapForbidden, Subject: id,
-					Reason: fmt.Sprintf("security group %s of the server's port is not visible to this project", id)})
-			}
-		}
+		k.snap.SecurityGroups = appendSnapshots(k.snap.SecurityGroups, sgs)
+		unseen(k, snapshot.SourceSecurityGroups, ids, k.snap.SecurityGroup, "security group %s of the server's port is not visible to this project")
 	})
 }
 
 func (k *collection) subnets(netIDs []string) *fetch {
 	src := source{name: snapshot.SourceSubnets, hidden: "the subnets are hidden", list: true}
 	return get(src, list[neutronSubnet](k.c, "subnets", url.Values{"network_id": netIDs}, "subnets"), func(subnets []neutronSubnet) {
-		for i := range subnets {
-			k.snap.Subnets = append(k.snap.Subnets, subnets[i].toSnapshot())
-		}
+		k.snap.Subnets = appendSnapshots(k.snap.Subnets, subnets)
 	})
 }
 
@@ -407,12 +403,7 @@ func (k *collection) networks(ids []string) *fetch {
 				k.addGap(g)
 			}
 		}
-		for _, id := range ids {
-			if k.snap.Network(id) == nil {
-				k.addGap(snapshot.Gap{Source: snapshot.SourceNetworks, Kind: snapshot.GapForbidden, Subject: id,
-					Reason: fmt.Sprintf("network %s of the server's port is not visible to this project", id)})
-			}
-		}
+		unseen(k, snapshot.SourceNetworks, ids, k.snap.Network, "network %s of the server's port is not visible to this project")
 	})
 	f.failed = func(err error) {
 		k.gap(src, err)
@@ -426,10 +417,7 @@ func (k *collection) networkPorts(netIDs []string) *fetch {
 	src := source{name: snapshot.SourceNetworkPorts, hidden: "the DHCP and router ports are hidden", list: true}
 	q := url.Values{"network_id": netIDs, "device_owner": networkPortOwners}
 	return get(src, list[neutronPort](k.c, "ports", q, "ports"), func(ports []neutronPort) {
-		k.snap.NetworkPorts = []snapshot.Port{}
-		for i := range ports {
-			k.snap.NetworkPorts = append(k.snap.NetworkPorts, ports[i].toSnapshot())
-		}
+		k.snap.NetworkPorts = appendSnapshots([]snapshot.Port{}, ports)
 		if k.c.cloud.Admin || k.c.projectID == "" {
 			return
 		}
@@ -448,9 +436,7 @@ func (k *collection) networkPorts(netIDs []string) *fetch {
 func (k *collection) floatingIPs(portIDs []string) *fetch {
 	src := source{name: snapshot.SourceFloatingIPs, hidden: "the floating IPs are hidden", list: true}
 	return get(src, list[neutronFloatingIP](k.c, "floatingips", url.Values{"port_id": portIDs}, "floatingips"), func(fips []neutronFloatingIP) {
-		for i := range fips {
-			k.snap.FloatingIPs = append(k.snap.FloatingIPs, fips[i].toSnapshot())
-		}
+		k.snap.FloatingIPs = appendSnapshots(k.snap.FloatingIPs, fips)
 	})
 }
 
@@ -513,15 +499,8 @@ func (k *collection) routers(ids []string) *fetch {
 	}
 	src := source{name: snapshot.SourceRouters, hidden: "the routers are hidden", list: true}
 	return get(src, list[neutronRouter](k.c, "routers", url.Values{"id": ids}, "routers"), func(routers []neutronRouter) {
-		for i := range routers {
-			k.snap.Routers = append(k.snap.Routers, routers[i].toSnapshot())
-		}
-		for _, id := range ids {
-			if k.snap.Router(id) == nil {
-				k.addGap(snapshot.Gap{Source: snapshot.SourceRouters, Kind: snapshot.GapForbidden, Subject: id,
-					Reason: fmt.Sprintf("router %s, attached to the server's network, is not visible to this project", id)})
-			}
-		}
+		k.snap.Routers = appendSnapshots(k.snap.Routers, routers)
+		unseen(k, snapshot.SourceRouters, ids, k.snap.Router, "router %s, attached to the server's network, is not visible to this project")
 	})
 }
 

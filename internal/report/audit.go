@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -439,15 +438,7 @@ func AuditJSON(w io.Writer, r *AuditReport) error {
 	for _, sk := range v.Skips {
 		d.Skipped = append(d.Skipped, auditDocSkip(sk))
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return writeDoc(w, d)
 }
 
 // AuditMarkdown writes the audit as a report to paste into a ticket: the

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -80,15 +78,7 @@ func HostsJSON(w io.Writer, r *HostsReport) error {
 	d := toJSON(v)
 	probe := r.Probe
 	d.Probe = &probe
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return writeDoc(w, d)
 }
 
 type jsonHost struct {

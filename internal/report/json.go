@@ -118,13 +118,17 @@ type jsonSummary struct {
 	Verdict         string  `json:"verdict"`
 }
 
-func writeJSON(w io.Writer, v *view) error {
+func writeJSON(w io.Writer, v *view) error { return writeDoc(w, toJSON(v)) }
+
+// writeDoc writes one JSON document of this package, two-space indented,
+// whole or not at all: it is encoded first, then written.
+func writeDoc(w io.Writer, doc any) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	// Evidence quotes console and log lines; keep <, > and & readable.
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(toJSON(v)); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return err
 	}
 	_, err := w.Write(buf.Bytes())

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/shell"
@@ -124,6 +125,20 @@ func dhcpNetworks(in *Input) []*snapshot.Network {
 		}
 	}
 	return out
+}
+
+// dhcpHosts yields each of dhcpNetworks with each host whose DHCP agent
+// serves it.
+func dhcpHosts(in *Input) iter.Seq2[*snapshot.Network, string] {
+	return func(yield func(*snapshot.Network, string) bool) {
+		for _, n := range dhcpNetworks(in) {
+			for _, host := range topology.DHCPHosts(in.Snapshot, n.ID) {
+				if !yield(n, host) {
+					return
+				}
+			}
+		}
+	}
 }
 
 var agentDHCPNotHosting = &Rule{
@@ -484,10 +499,7 @@ in the DHCP agent's configuration.`,
 					in.uncheck("L3 agents of router %s are unknown: %s", shortID(at.ID), gapReason(s.Gap(snapshot.SourceL3Agents)))
 					continue
 				}
-				name := shortID(at.ID)
-				if at.Router != nil {
-					name = routerLabel(at.Router)
-				}
+				name := routerOrID(at)
 				for _, h := range at.Hostings {
 					if h.Agent == nil || !agentUp(h.Agent) || (h.HAState != "" && h.HAState != "active") {
 						continue // agent/l3-down's business

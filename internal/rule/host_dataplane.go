@@ -202,13 +202,6 @@ func nsHas(h *snapshot.Host, ns, dev string) bool {
 	return n != nil && linkNamed(n.Links, dev) != nil
 }
 
-func routerOrID(l topology.RouterLeg) string {
-	if l.Router != nil {
-		return routerLabel(l.Router)
-	}
-	return shortID(l.ID)
-}
-
 // gatewayDevice is the qg- device of a router's namespace that carries one
 // of the gateway's addresses, or "".
 func gatewayDevice(h *snapshot.Host, ns string, gw *snapshot.ExternalGateway) string {

@@ -56,18 +56,13 @@ Under ML2/OVN there are no such namespaces: the rule does not apply.`,
 			}
 			out = append(out, f)
 		}
-		for _, n := range dhcpNetworks(in) {
-			for _, host := range topology.DHCPHosts(s, n.ID) {
-				miss(host, "qdhcp-"+n.ID, "the DHCP agent there serves network "+n.Name+" from it, so no lease is handed out from this host",
-					"neutron-dhcp-agent", []string{fmt.Sprintf("network %s (%s) is hosted by the DHCP agent on %s", n.Name, n.ID, host)})
-			}
+		for n, host := range dhcpHosts(in) {
+			miss(host, "qdhcp-"+n.ID, "the DHCP agent there serves network "+n.Name+" from it, so no lease is handed out from this host",
+				"neutron-dhcp-agent", []string{fmt.Sprintf("network %s (%s) is hosted by the DHCP agent on %s", n.Name, n.ID, host)})
 		}
 		for _, at := range in.View().Routers {
 			for _, host := range at.L3Hosts() {
-				name := shortID(at.ID)
-				if at.Router != nil {
-					name = routerLabel(at.Router)
-				}
+				name := routerOrID(at)
 				miss(host, "qrouter-"+at.ID, "router "+name+" is scheduled there but does not exist: nothing routes the server's subnet",
 					"neutron-l3-agent", []string{fmt.Sprintf("router %s (%s) is hosted by the L3 agent on %s", name, at.ID, host)})
 			}
@@ -140,10 +135,7 @@ ports on the server's subnets and its external gateway.`,
 				if len(problems) == 0 {
 					continue
 				}
-				name := shortID(at.ID)
-				if at.Router != nil {
-					name = routerLabel(at.Router)
-				}
+				name := routerOrID(at)
 				f := Finding{Subject: Subject{Kind: "router", ID: at.ID, Name: name}, Host: host, Devices: []DeviceRef{{Host: host, NS: ns.Name, Name: dev}},
 					Summary:  fmt.Sprintf("router %s's namespace on host %s: %s", name, host, strings.Join(problems, "; ")),
 					Evidence: append([]string{fmt.Sprintf("devices in %s on %s: %s", ns.Name, host, nsDevices(ns))}, evidence...),
@@ -195,40 +187,38 @@ compares them with the network's DHCP ports bound to that host.`,
 			return nil
 		}
 		var out []Finding
-		for _, n := range dhcpNetworks(in) {
-			for _, host := range topology.DHCPHosts(s, n.ID) {
-				ns := readableNamespace(in, host, "qdhcp-"+n.ID)
-				if ns == nil {
-					continue
-				}
-				var problems, evidence []string
-				for _, p := range dhcpPortsOn(s, n.ID, host) {
-					want := expectedAddrs(s, &p)
-					l := linkNamed(ns.Links, deviceName("tap", p.ID))
-					if l == nil {
-						l = linkNamed(ns.Links, deviceName("ns-", p.ID))
-					}
-					if l == nil {
-						problems = append(problems, fmt.Sprintf("no device %s or %s for DHCP port %s (%s)", deviceName("tap", p.ID), deviceName("ns-", p.ID), shortID(p.ID), strings.Join(want, ", ")))
-						continue
-					}
-					if m := missingAddrs(l, want); len(m) > 0 {
-						problems = append(problems, fmt.Sprintf("%s lacks %s", l.Name, strings.Join(m, ", ")))
-						evidence = append(evidence, linkLine(l))
-					}
-				}
-				if len(problems) == 0 {
-					continue
-				}
-				out = append(out, Finding{Subject: networkSubject(n), Host: host, Devices: []DeviceRef{{Host: host, NS: ns.Name}},
-					Summary:  fmt.Sprintf("network %s's DHCP namespace on host %s: %s", n.Name, host, strings.Join(problems, "; ")),
-					Evidence: append([]string{fmt.Sprintf("devices in %s on %s: %s", ns.Name, host, nsDevices(ns))}, evidence...),
-					Remediation: cmds(
-						onHost(cmd("systemctl", "restart", "neutron-dhcp-agent"), host),
-					),
-					Verify: cmds(onHost(cmd("ip", "-n", ns.Name, "-br", "addr"), host)),
-				})
+		for n, host := range dhcpHosts(in) {
+			ns := readableNamespace(in, host, "qdhcp-"+n.ID)
+			if ns == nil {
+				continue
 			}
+			var problems, evidence []string
+			for _, p := range dhcpPortsOn(s, n.ID, host) {
+				want := expectedAddrs(s, &p)
+				l := linkNamed(ns.Links, deviceName("tap", p.ID))
+				if l == nil {
+					l = linkNamed(ns.Links, deviceName("ns-", p.ID))
+				}
+				if l == nil {
+					problems = append(problems, fmt.Sprintf("no device %s or %s for DHCP port %s (%s)", deviceName("tap", p.ID), deviceName("ns-", p.ID), shortID(p.ID), strings.Join(want, ", ")))
+					continue
+				}
+				if m := missingAddrs(l, want); len(m) > 0 {
+					problems = append(problems, fmt.Sprintf("%s lacks %s", l.Name, strings.Join(m, ", ")))
+					evidence = append(evidence, linkLine(l))
+				}
+			}
+			if len(problems) == 0 {
+				continue
+			}
+			out = append(out, Finding{Subject: networkSubject(n), Host: host, Devices: []DeviceRef{{Host: host, NS: ns.Name}},
+				Summary:  fmt.Sprintf("network %s's DHCP namespace on host %s: %s", n.Name, host, strings.Join(problems, "; ")),
+				Evidence: append([]string{fmt.Sprintf("devices in %s on %s: %s", ns.Name, host, nsDevices(ns))}, evidence...),
+				Remediation: cmds(
+					onHost(cmd("systemctl", "restart", "neutron-dhcp-agent"), host),
+				),
+				Verify: cmds(onHost(cmd("ip", "-n", ns.Name, "-br", "addr"), host)),
+			})
 		}
 		return out
 	},
@@ -269,35 +259,33 @@ dnsmasq whose arguments name the network's directory.`,
 			return nil
 		}
 		var out []Finding
-		for _, n := range dhcpNetworks(in) {
-			for _, host := range topology.DHCPHosts(s, n.ID) {
-				h := reachedNamed(in, host)
-				if h == nil || !partOK(in, h, "processes", h.ProcessesError) {
-					continue
-				}
-				if len(dnsmasqFor(h, n.ID)) > 0 {
-					continue
-				}
-				var others []string
-				for _, p := range h.Processes {
-					if strings.HasPrefix(p.Args, "dnsmasq") || strings.Contains(p.Args, "/dnsmasq ") {
-						others = append(others, fmt.Sprintf("pid %d", p.PID))
-					}
-				}
-				ev := []string{fmt.Sprintf("no process on %s has dnsmasq with /var/lib/neutron/dhcp/%s/ in its arguments", host, n.ID)}
-				if len(others) > 0 {
-					ev = append(ev, "other dnsmasq processes: "+strings.Join(others, ", "))
-				}
-				out = append(out, Finding{Subject: networkSubject(n), Host: host, Devices: []DeviceRef{{Host: host, NS: "qdhcp-" + n.ID}},
-					Summary:  fmt.Sprintf("dnsmasq is not running for network %s on host %s: no DHCP answers from there", n.Name, host),
-					Evidence: ev,
-					Remediation: cmds(
-						onHost(cmd("systemctl", "restart", "neutron-dhcp-agent"), host+": it restarts dnsmasq"),
-						onHost(cmd("grep", "-i", "dnsmasq", "/var/log/neutron/neutron-dhcp-agent.log").Pipe("tail"), host+": why it stopped"),
-					),
-					Verify: cmds(onHost(cmd("pgrep", "-af", "dnsmasq.*"+n.ID), host)),
-				})
+		for n, host := range dhcpHosts(in) {
+			h := reachedNamed(in, host)
+			if h == nil || !partOK(in, h, "processes", h.ProcessesError) {
+				continue
 			}
+			if len(dnsmasqFor(h, n.ID)) > 0 {
+				continue
+			}
+			var others []string
+			for _, p := range h.Processes {
+				if strings.HasPrefix(p.Args, "dnsmasq") || strings.Contains(p.Args, "/dnsmasq ") {
+					others = append(others, fmt.Sprintf("pid %d", p.PID))
+				}
+			}
+			ev := []string{fmt.Sprintf("no process on %s has dnsmasq with /var/lib/neutron/dhcp/%s/ in its arguments", host, n.ID)}
+			if len(others) > 0 {
+				ev = append(ev, "other dnsmasq processes: "+strings.Join(others, ", "))
+			}
+			out = append(out, Finding{Subject: networkSubject(n), Host: host, Devices: []DeviceRef{{Host: host, NS: "qdhcp-" + n.ID}},
+				Summary:  fmt.Sprintf("dnsmasq is not running for network %s on host %s: no DHCP answers from there", n.Name, host),
+				Evidence: ev,
+				Remediation: cmds(
+					onHost(cmd("systemctl", "restart", "neutron-dhcp-agent"), host+": it restarts dnsmasq"),
+					onHost(cmd("grep", "-i", "dnsmasq", "/var/log/neutron/neutron-dhcp-agent.log").Pipe("tail"), host+": why it stopped"),
+				),
+				Verify: cmds(onHost(cmd("pgrep", "-af", "dnsmasq.*"+n.ID), host)),
+			})
 		}
 		return out
 	},
@@ -343,48 +331,46 @@ unless asked.`,
 			return nil
 		}
 		var out []Finding
-		for _, n := range dhcpNetworks(in) {
-			for _, host := range topology.DHCPHosts(s, n.ID) {
-				h := reachedNamed(in, host)
-				if h == nil {
+		for n, host := range dhcpHosts(in) {
+			h := reachedNamed(in, host)
+			if h == nil {
+				continue
+			}
+			if !h.Probed {
+				in.uncheck("host %s: the active probe (ping from qdhcp-%s) is off: run with --probe", host, shortID(n.ID))
+				continue
+			}
+			for _, pr := range h.Probes {
+				if pr.Namespace != "qdhcp-"+n.ID {
 					continue
 				}
-				if !h.Probed {
-					in.uncheck("host %s: the active probe (ping from qdhcp-%s) is off: run with --probe", host, shortID(n.ID))
+				if pr.Error != "" {
+					in.uncheck("host %s: probe of %s from %s failed to run: %s", host, pr.Target, pr.Namespace, pr.Error)
 					continue
 				}
-				for _, pr := range h.Probes {
-					if pr.Namespace != "qdhcp-"+n.ID {
-						continue
-					}
-					if pr.Error != "" {
-						in.uncheck("host %s: probe of %s from %s failed to run: %s", host, pr.Target, pr.Namespace, pr.Error)
-						continue
-					}
-					if pr.Ping {
-						continue
-					}
-					arp := "ARP: unresolved (nothing answers on L2)"
-					next := "the L2 path between the DHCP host and the compute host (tunnels, bridges) or the guest itself"
-					if pr.ARP != "" {
-						arp = "ARP: " + pr.ARP + " (the instance is on the wire)"
-						next = "security groups or the guest's own firewall"
-					}
-					ev := []string{fmt.Sprintf("ping -c 2 %s from %s on %s: no reply", pr.Target, pr.Namespace, host), arp}
-					if pr.Output != "" {
-						ev = append(ev, "ping: "+strings.ReplaceAll(pr.Output, "\n", " / "))
-					}
-					out = append(out, Finding{Subject: Subject{Kind: "server", ID: s.Server.ID, Name: s.Server.Name},
-						Summary:  fmt.Sprintf("server %s (%s) does not answer a ping from its own network's DHCP namespace on %s: look at %s", s.Server.Name, pr.Target, host, next),
-						Evidence: ev,
-						Remediation: cmds(
-							onHost(cmd("ip", "netns", "exec", pr.Namespace, "ping", "-c", "3", pr.Target), host),
-							onHost(cmd("ip", "netns", "exec", pr.Namespace, "ip", "neigh", "show", pr.Target), host),
-							cmd("openstack", "console", "log", "show", s.Server.ID).Comment("did the guest configure its interface?"),
-						),
-						Verify: cmds(onHost(cmd("ip", "netns", "exec", pr.Namespace, "ping", "-c", "3", pr.Target), host)),
-					})
+				if pr.Ping {
+					continue
 				}
+				arp := "ARP: unresolved (nothing answers on L2)"
+				next := "the L2 path between the DHCP host and the compute host (tunnels, bridges) or the guest itself"
+				if pr.ARP != "" {
+					arp = "ARP: " + pr.ARP + " (the instance is on the wire)"
+					next = "security groups or the guest's own firewall"
+				}
+				ev := []string{fmt.Sprintf("ping -c 2 %s from %s on %s: no reply", pr.Target, pr.Namespace, host), arp}
+				if pr.Output != "" {
+					ev = append(ev, "ping: "+strings.ReplaceAll(pr.Output, "\n", " / "))
+				}
+				out = append(out, Finding{Subject: Subject{Kind: "server", ID: s.Server.ID, Name: s.Server.Name},
+					Summary:  fmt.Sprintf("server %s (%s) does not answer a ping from its own network's DHCP namespace on %s: look at %s", s.Server.Name, pr.Target, host, next),
+					Evidence: ev,
+					Remediation: cmds(
+						onHost(cmd("ip", "netns", "exec", pr.Namespace, "ping", "-c", "3", pr.Target), host),
+						onHost(cmd("ip", "netns", "exec", pr.Namespace, "ip", "neigh", "show", pr.Target), host),
+						cmd("openstack", "console", "log", "show", s.Server.ID).Comment("did the guest configure its interface?"),
+					),
+					Verify: cmds(onHost(cmd("ip", "netns", "exec", pr.Namespace, "ping", "-c", "3", pr.Target), host)),
+				})
 			}
 		}
 		return out

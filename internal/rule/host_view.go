@@ -172,16 +172,21 @@ func linkLine(l *snapshot.Link) string {
 	return fmt.Sprintf("%s %s: %s", l.Name, state, addrs)
 }
 
-// nsDevices renders a namespace's devices for evidence.
-func nsDevices(ns *snapshot.Namespace) string {
-	var names []string
-	for _, l := range ns.Links {
-		names = append(names, l.Name)
-	}
-	if len(names) == 0 {
+// listOrNone renders items for evidence, comma-separated, or "none".
+func listOrNone[T any](items []T, text func(T) string) string {
+	if len(items) == 0 {
 		return "none"
 	}
-	return strings.Join(names, ", ")
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = text(it)
+	}
+	return strings.Join(out, ", ")
+}
+
+// nsDevices renders a namespace's devices for evidence.
+func nsDevices(ns *snapshot.Namespace) string {
+	return listOrNone(ns.Links, func(l snapshot.Link) string { return l.Name })
 }
 
 // onHost says on which host to run a command ("HOST: why" adds why).

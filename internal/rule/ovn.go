@@ -91,6 +91,18 @@ func ovnChassisHost(in *Input) *snapshot.Host {
 	return h
 }
 
+// ovnCheck is a Check that reads the OVN databases: without them it finds
+// nothing, ovnDatabases having said why.
+func ovnCheck(check func(in *Input, db *ovnDB) []Finding) func(*Input) []Finding {
+	return func(in *Input) []Finding {
+		db := ovnDatabases(in)
+		if db == nil {
+			return nil
+		}
+		return check(in, db)
+	}
+}
+
 // first returns the first row that match accepts, or nil.
 func first[T any](rows []T, match func(*T) bool) *T {
 	for i := range rows {
@@ -261,12 +273,8 @@ that resolves by itself: run it again before acting on a lag of one alone.`,
 	Hop:           HopHosts,
 	NotApplicable: onlyOnOVN,
 	Causes:        []*Rule{ovnChassisDown},
-	Check: func(in *Input) []Finding {
+	Check: ovnCheck(func(in *Input, db *ovnDB) []Finding {
 		s := in.Snapshot
-		db := ovnDatabases(in)
-		if db == nil {
-			return nil
-		}
 		nbCfg := db.nb.NBCfg
 		if db.sb.NBCfg < nbCfg {
 			return []Finding{{
@@ -306,7 +314,7 @@ that resolves by itself: run it again before acting on a lag of one alone.`,
 			}}
 		}
 		return nil
-	},
+	}),
 }
 
 var ovnLSPMissing = &Rule{
@@ -325,11 +333,7 @@ database and the Northbound database; repair mode recreates what is missing.`,
 	Needs:         []string{snapshot.SourcePorts},
 	Hop:           HopPort,
 	NotApplicable: onlyOnOVN,
-	Check: func(in *Input) []Finding {
-		db := ovnDatabases(in)
-		if db == nil {
-			return nil
-		}
+	Check: ovnCheck(func(in *Input, db *ovnDB) []Finding {
 		var out []Finding
 		for i := range in.Snapshot.Ports {
 			p := &in.Snapshot.Ports[i]
@@ -349,7 +353,7 @@ database and the Northbound database; repair mode recreates what is missing.`,
 			})
 		}
 		return out
-	},
+	}),
 }
 
 // lspFirstAddress splits an LSP addresses (or port_security) entry: the MAC,
@@ -406,12 +410,8 @@ every allowed address pair's IP (empty when port security is disabled).`,
 	Hop:           HopPort,
 	NotApplicable: onlyOnOVN,
 	Causes:        []*Rule{ovnChassisDown, ovnNBCfgLag},
-	Check: func(in *Input) []Finding {
+	Check: ovnCheck(func(in *Input, db *ovnDB) []Finding {
 		s := in.Snapshot
-		db := ovnDatabases(in)
-		if db == nil {
-			return nil
-		}
 		var out []Finding
 		for i := range s.Ports {
 			p := &s.Ports[i]
@@ -469,7 +469,7 @@ every allowed address pair's IP (empty when port security is disabled).`,
 			})
 		}
 		return out
-	},
+	}),
 }
 
 func pairIPs(p *snapshot.Port) []string {
@@ -501,12 +501,8 @@ hoofbeat reads the Port_Binding of each server port and the Chassis it names.`,
 	Hop:           HopPort,
 	NotApplicable: onlyOnOVN,
 	Causes:        []*Rule{ovnChassisDown, ovnNBCfgLag},
-	Check: func(in *Input) []Finding {
+	Check: ovnCheck(func(in *Input, db *ovnDB) []Finding {
 		s := in.Snapshot
-		db := ovnDatabases(in)
-		if db == nil {
-			return nil
-		}
 		if s.Server.Host == "" {
 			in.uncheck("the server's host is hidden: cannot tell which chassis should hold its ports")
 			return nil
@@ -548,7 +544,7 @@ hoofbeat reads the Port_Binding of each server port and the Chassis it names.`,
 			}
 		}
 		return out
-	},
+	}),
 }
 
 var ovnEncapMismatch = &Rule{
@@ -652,12 +648,8 @@ judged.`,
 	Needs:         []string{snapshot.SourcePorts, snapshot.SourceSubnets},
 	Hop:           HopDHCP,
 	NotApplicable: onlyOnOVN,
-	Check: func(in *Input) []Finding {
+	Check: ovnCheck(func(in *Input, db *ovnDB) []Finding {
 		s := in.Snapshot
-		db := ovnDatabases(in)
-		if db == nil {
-			return nil
-		}
 		var out []Finding
 		for _, vp := range in.View().Ports {
 			lsp := db.lsp(vp.ID)
@@ -701,7 +693,7 @@ judged.`,
 			}
 		}
 		return out
-	},
+	}),
 }
 
 // dhcpDiff lists where a DHCP_Options row disagrees with its subnet.
@@ -751,12 +743,8 @@ whose members were not collected may admit is not judged.`,
 	Needs:         []string{snapshot.SourcePorts, snapshot.SourceSecurityGroups},
 	Hop:           HopSecurityGroups,
 	NotApplicable: onlyOnOVN,
-	Check: func(in *Input) []Finding {
+	Check: ovnCheck(func(in *Input, db *ovnDB) []Finding {
 		s := in.Snapshot
-		db := ovnDatabases(in)
-		if db == nil {
-			return nil
-		}
 		var out []Finding
 		for _, sg := range serverGroups(s) {
 			pgName := "pg_" + strings.ReplaceAll(sg.ID, "-", "_")
@@ -834,7 +822,7 @@ whose members were not collected may admit is not judged.`,
 			})
 		}
 		return out
-	},
+	}),
 }
 
 func prefixAll(p string, list []string) []string {
@@ -901,11 +889,7 @@ bfd_status). Chassis that were not checked are not asked.`,
 	Hop:           HopGateway,
 	NotApplicable: onlyOnOVN,
 	Causes:        []*Rule{ovnNBCfgLag},
-	Check: func(in *Input) []Finding {
-		db := ovnDatabases(in)
-		if db == nil {
-			return nil
-		}
+	Check: ovnCheck(func(in *Input, db *ovnDB) []Finding {
 		var out []Finding
 		for _, l := range in.View().Routers {
 			if l.Gateway() == nil {
@@ -994,7 +978,7 @@ bfd_status). Chassis that were not checked are not asked.`,
 			out = append(out, f)
 		}
 		return out
-	},
+	}),
 }
 
 var ovnNATMissing = &Rule{
@@ -1014,12 +998,8 @@ router's subnets (when SNAT is enabled) and the server's floating IPs.`,
 	Needs:         []string{snapshot.SourcePorts, snapshot.SourceRouters, snapshot.SourceFloatingIPs},
 	Hop:           HopFloatingIP,
 	NotApplicable: onlyOnOVN,
-	Check: func(in *Input) []Finding {
+	Check: ovnCheck(func(in *Input, db *ovnDB) []Finding {
 		s := in.Snapshot
-		db := ovnDatabases(in)
-		if db == nil {
-			return nil
-		}
 		nats := func(lr *snapshot.OVNRouter) []snapshot.OVNNAT {
 			var out []snapshot.OVNNAT
 			for _, n := range db.nb.NATs {
@@ -1083,7 +1063,7 @@ router's subnets (when SNAT is enabled) and the server's floating IPs.`,
 			out = append(out, f)
 		}
 		return out
-	},
+	}),
 }
 
 // gatewayBFDDown lists, on the checked hosts that are among a gateway
@@ -1109,14 +1089,7 @@ func gatewayBFDDown(s *snapshot.Snapshot, chassis []string) []string {
 }
 
 func natList(ns []snapshot.OVNNAT) string {
-	if len(ns) == 0 {
-		return "none"
-	}
-	var out []string
-	for _, n := range ns {
-		out = append(out, fmt.Sprintf("%s %s↔%s", n.Type, n.ExternalIP, n.LogicalIP))
-	}
-	return strings.Join(out, ", ")
+	return listOrNone(ns, func(n snapshot.OVNNAT) string { return fmt.Sprintf("%s %s↔%s", n.Type, n.ExternalIP, n.LogicalIP) })
 }
 
 var ovnMetadataMissing = &Rule{
@@ -1180,14 +1153,7 @@ and for an haproxy whose command line names the network.`,
 }
 
 func namespaceNames(h *snapshot.Host) string {
-	var out []string
-	for _, n := range h.Namespaces {
-		out = append(out, n.Name)
-	}
-	if len(out) == 0 {
-		return "none"
-	}
-	return strings.Join(out, ", ")
+	return listOrNone(h.Namespaces, func(n snapshot.Namespace) string { return n.Name })
 }
 
 var ovnTraceDrop = &Rule{
@@ -1217,12 +1183,8 @@ here.`,
 	Hop:           HopOVN,
 	NotApplicable: onlyOnOVN,
 	Causes:        []*Rule{ovnACLMismatch, sgIcmpIngressMissing, sgIngressMissing, ovnLSPMissing, ovnLSPDown, ovnNBCfgLag},
-	Check: func(in *Input) []Finding {
+	Check: ovnCheck(func(in *Input, db *ovnDB) []Finding {
 		s := in.Snapshot
-		db := ovnDatabases(in)
-		if db == nil {
-			return nil
-		}
 		h := hostNamed(s, db.host)
 		var out []Finding
 		for _, t := range h.OVN.Traces {
@@ -1246,7 +1208,7 @@ here.`,
 			})
 		}
 		return out
-	},
+	}),
 }
 
 // pipelineName shortens ovn-trace's pipeline header: ingress(dp="private", …).

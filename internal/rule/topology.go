@@ -9,6 +9,7 @@ import (
 
 	"github.com/hoofbeat/hoofbeat/internal/shell"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/topology"
 )
 
 // Derived views of a snapshot shared by the rules: the server's networks
@@ -61,6 +62,15 @@ func routerLabel(r *snapshot.Router) string {
 		return r.Name
 	}
 	return shortID(r.ID)
+}
+
+// routerOrID names a leg's router, by its short ID when the router
+// itself is hidden.
+func routerOrID(l topology.RouterLeg) string {
+	if l.Router != nil {
+		return routerLabel(l.Router)
+	}
+	return shortID(l.ID)
 }
 
 func agentLabel(a *snapshot.Agent) string {
