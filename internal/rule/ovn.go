@@ -36,9 +36,19 @@ type ovnDB struct {
 // why they could not be (never found, or failed on their host) as not
 // checked; nil then.
 func ovnDatabases(in *Input) *ovnDB {
+	db, why := locateOVN(in.Snapshot)
+	if db == nil {
+		in.uncheck("%s", why)
+	}
+	return db
+}
+
+// locateOVN finds the checked host whose OVN databases were read, or says
+// why there is none.
+func locateOVN(s *snapshot.Snapshot) (*ovnDB, string) {
 	var names []string
-	for i := range in.Snapshot.Hosts {
-		h := &in.Snapshot.Hosts[i]
+	for i := range s.Hosts {
+		h := &s.Hosts[i]
 		switch {
 		case h.Unreachable != "":
 			names = append(names, h.Name+": unreachable")
@@ -53,20 +63,17 @@ func ovnDatabases(in *Input) *ovnDB {
 			continue
 		}
 		if h.OVN.NBError != "" {
-			in.uncheck("host %s: could not read the OVN Northbound database: %s", h.Name, h.OVN.NBError)
-			return nil
+			return nil, fmt.Sprintf("host %s: could not read the OVN Northbound database: %s", h.Name, h.OVN.NBError)
 		}
 		if h.OVN.NB == nil {
 			continue
 		}
 		if h.OVN.SB == nil {
-			in.uncheck("host %s: could not read the OVN Southbound database: %s", h.Name, or(h.OVN.SBError, "not read"))
-			return nil
+			return nil, fmt.Sprintf("host %s: could not read the OVN Southbound database: %s", h.Name, or(h.OVN.SBError, "not read"))
 		}
-		return &ovnDB{host: h.Name, nb: h.OVN.NB, sb: h.OVN.SB}
+		return &ovnDB{host: h.Name, nb: h.OVN.NB, sb: h.OVN.SB}, ""
 	}
-	in.uncheck("the OVN databases were not found on the hosts checked (%s): hoofbeat reads them where their sockets (/run/ovn/ovnnb_db.sock, ovnsb_db.sock) are", strings.Join(names, "; "))
-	return nil
+	return nil, fmt.Sprintf("the OVN databases were not found on the hosts checked (%s): hoofbeat reads them where their sockets (/run/ovn/ovnnb_db.sock, ovnsb_db.sock) are", strings.Join(names, "; "))
 }
 
 // ovnChassisHost returns the server's host as checked, with its OVN

@@ -124,6 +124,34 @@ func ovnCases() []ruleCase {
 				evidence: []string{"cannot connect"}, fix: []string{"systemctl restart ovn-controller"}}},
 		},
 		{
+			// What Neutron answers when OVN's "up" event beat the port's
+			// binding (seen on the OVN lab): DOWN, with OVN's rows all up.
+			name:   "OVN: Neutron left the port DOWN while OVN has it up",
+			mutate: ovn(func(s *snapshot.Snapshot) { vmPort(s).Status = "DOWN" }),
+			first:  "port/down",
+			want: []expect{{rule: "port/down", severity: Error, summary: []string{"yet OVN has it up on chassis", "Neutron missed OVN's \"up\" event"},
+				evidence: []string{"Logical_Switch_Port " + portVM + ": up=true", "Port_Binding " + portVM + ": chassis"},
+				fix:      []string{"openstack server reboot --hard " + srvID + "   # re-plugs the VIF"}}},
+			absent: []string{"ovn/lsp-down", "ovn/binding-wrong-chassis", "agent/l2-down"},
+		},
+		{
+			name: "OVN: port DOWN and its Logical_Switch_Port not up",
+			mutate: ovn(func(s *snapshot.Snapshot) {
+				vmPort(s).Status = "DOWN"
+				ovnOf(s).NB.SwitchPorts[slices.IndexFunc(ovnOf(s).NB.SwitchPorts, func(p snapshot.OVNSwitchPort) bool { return p.Name == portVM })].Up = new(bool)
+			}),
+			first: "ovn/lsp-down",
+			want: []expect{{rule: "port/down", severity: Info, summary: []string{"OVN has not reported it up", "it follows from ovn/lsp-down"},
+				fix: []string{"hoofbeat explain ovn/lsp-down"}}},
+		},
+		{
+			name:   "OVN: port DOWN, no host checked",
+			mutate: ovn(func(s *snapshot.Snapshot) { vmPort(s).Status = "DOWN"; s.Hosts = nil }),
+			first:  "port/down",
+			want: []expect{{rule: "port/down", severity: Error, summary: []string{"OVN has not reported it up"},
+				fix: []string{"ovs-vsctl --columns=name,external_ids find Interface external_ids:iface-id=" + portVM, "journalctl -u ovn-controller"}}},
+		},
+		{
 			name:   "OVN: ovn-controller not connected to SB",
 			mutate: ovn(func(s *snapshot.Snapshot) { ovnOf(s).Connection = "not connected" }),
 			first:  "ovn/chassis-down",

@@ -242,7 +242,15 @@ hoofbeat reads each port's status when the server is ACTIVE. The finding is
 left out when a cause is already reported: the port is admin-down
 (port/admin-down), its network is admin-down (network/admin-down), its binding
 failed (port/binding-failed), or the L2 agent on its host is dead
-(agent/l2-down) — each of those findings is the one to act on.`,
+(agent/l2-down) — each of those findings is the one to act on.
+
+On ML2/OVN there is no L2 agent: ovn-controller claims the port on its
+chassis, OVN marks its Logical_Switch_Port up, and Neutron sets the port
+ACTIVE on that "up" event and on nothing else. When OVN's databases were read
+(--hosts) and the port is up there and bound on the server's host, the
+finding says that Neutron missed the event: its status is stale, nothing in
+Neutron retries, and the fix is to re-plug the VIF so that OVN sends the
+event again. Otherwise the ovn/ findings about the port name the cause.`,
 	Fix:    "Check the L2 agent on the port's host and its log for the tap device; restart the agent, or hard-reboot the server to re-plug the VIF.",
 	Causes: []*Rule{ovnLSPMissing, ovnBindingWrongChassis, ovnLSPDown},
 	Needs:  []string{snapshot.SourcePorts},
@@ -273,6 +281,10 @@ failed (port/binding-failed), or the L2 agent on its host is dead
 			host := p.BindingHostID
 			if host == "" {
 				host = srv.Host
+			}
+			if isOVN(s) {
+				out = append(out, ovnPortDown(s, p, host))
+				continue
 			}
 			agentsSeen := s.Gap(snapshot.SourceAgents) == nil && host != ""
 			if _, down := l2Down(s, host); agentsSeen && down {
@@ -313,6 +325,56 @@ failed (port/binding-failed), or the L2 agent on its host is dead
 		}
 		return out
 	},
+}
+
+// ovnPortDown is port/down on ML2/OVN, where no L2 agent wires the port.
+func ovnPortDown(s *snapshot.Snapshot, p *snapshot.Port, host string) Finding {
+	srv := s.Server
+	f := Finding{
+		Subject:  portSubject(p),
+		Evidence: []string{"status: " + p.Status, "admin_state_up: true", "server status: ACTIVE"},
+		Verify:   cmds(cmd("openstack", "port", "show", p.ID, "-c", "status")),
+	}
+	replug := cmd("openstack", "server", "reboot", "--hard", srv.ID)
+	db, _ := locateOVN(s)
+	if db != nil {
+		lsp, pb := db.lsp(p.ID), db.binding(p.ID)
+		var ch *snapshot.OVNChassis
+		if pb != nil && pb.Chassis != "" {
+			ch = db.chassisByUUID(pb.Chassis)
+		}
+		if lsp != nil && isTrue(lsp.Up) && (lsp.Enabled == nil || *lsp.Enabled) && ch != nil && (host == "" || ch.Hostname == host) {
+			f.Summary = fmt.Sprintf("%s is %s while server %s is ACTIVE, yet OVN has it up on chassis %s: Neutron missed OVN's \"up\" event and nothing in Neutron retries", portLabel(p), p.Status, srv.Name, ch.Name)
+			f.Evidence = append(f.Evidence,
+				fmt.Sprintf("Logical_Switch_Port %s: up=true enabled=%s", lsp.Name, optBool(lsp.Enabled)),
+				fmt.Sprintf("Port_Binding %s: chassis %s (host %s), up=%s", pb.LogicalPort, ch.Name, ch.Hostname, optBool(pb.Up)))
+			f.Remediation = cmds(
+				note("the data plane may well pass: the status is what Nova and orchestration wait on (network-vif-plugged)"),
+				replug.Comment("re-plugs the VIF: OVN reports the port down, then up again, and Neutron follows"),
+			)
+			return f
+		}
+	}
+	f.Summary = fmt.Sprintf("%s is %s while server %s is ACTIVE: OVN has not reported it up (no ovn-controller claimed it, or Neutron missed the event)", portLabel(p), p.Status, srv.Name)
+	if p.BindingHostID != "" {
+		f.Evidence = append(f.Evidence, "binding:host_id: "+p.BindingHostID)
+	}
+	on := "on the server's host"
+	if host != "" {
+		on = "on host " + host
+	}
+	sb := cmd("ovn-sbctl", "--columns=logical_port,chassis,up", "find", "Port_Binding", "logical_port="+p.ID)
+	if db != nil {
+		sb = onHost(sb, db.host)
+	}
+	f.Remediation = cmds(
+		cmd("ovs-vsctl", "--columns=name,external_ids", "find", "Interface", "external_ids:iface-id="+p.ID).Comment(on+": the VIF must be on br-int with the port's ID"),
+		cmd("ovn-appctl", "-t", "ovn-controller", "connection-status").Comment(on),
+		sb,
+		cmd("journalctl", "-u", "ovn-controller", "--since", "-1h").Pipe("grep", "-F", "-e", p.ID).Comment(on),
+		replug.Comment("if the VIF is missing, or OVN has the port up: re-plugs it"),
+	)
+	return f
 }
 
 var portNoFixedIP = &Rule{
