@@ -272,6 +272,7 @@ var faults = []struct {
 	{name: "ovn-metadata-stopped", server: "vm3", rule: "agent/metadata-down", l2: ovn},
 	{name: "encap-ip-changed", server: "vm3", rule: "ovn/encap-mismatch", l2: ovn},
 	{name: "dhcp-options-removed", server: "vm1", rule: "ovn/dhcp-options-missing", l2: ovn},
+	{name: "neutron-status-stale", server: "vm1", rule: "port/down", l2: ovn},
 	// Open vSwitch's own state and l2population's forwarding entries.
 	{name: "ovs-dead-vlan", server: "vm1", rule: "host/ovs-dead-vlan", l2: []string{"ovs"}},
 	{name: "ovs-vni-flow-deleted", server: "vm3", rule: "host/ovs-flow-missing", l2: []string{"ovs"}},

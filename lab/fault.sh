@@ -45,6 +45,7 @@ FAULTS=(
   "ovn-metadata-stopped|stop neutron-ovn-metadata-agent on cmp1 (waits until the API reports it dead) (LAB_L2=ovn only)"
   "encap-ip-changed|cmp1's external_ids:ovn-encap-ip set to 192.0.2.99, an address cmp1 does not have (LAB_L2=ovn only)"
   "dhcp-options-removed|remove private-subnet's DHCP_Options row from NB; healed by neutron-ovn-db-sync-util repair (LAB_L2=ovn only)"
+  "neutron-status-stale|vm1's port status DOWN in Neutron's database while OVN has it up, as Neutron leaves a port that missed OVN's up event; healed by re-plugging the VIF on br-int (LAB_L2=ovn only)"
   "ovs-dead-vlan|on ctl: vm1's VIF port given tag 4095, the agent's dead VLAN (LAB_L2=ovs only)"
   "ovs-vni-flow-deleted|on cmp1: br-tun's flow translating private's VNI to its local VLAN deleted; healed by restarting the agent (LAB_L2=ovs only)"
   "l2pop-fdb-deleted|on cmp1: the forwarding entries to ctl's VTEP deleted from private's vxlan device (linuxbridge only)"
@@ -52,7 +53,7 @@ FAULTS=(
 # Faults of the ML2 agents and their namespaces, devices and logs: ML2/OVN has
 # none of them (no DHCP/L3/L2 agents, no qdhcp-/qrouter- namespaces).
 NOT_ON_OVN=" dhcp-agent-stopped dnsmasq-killed qr-device-deleted vxlan-blocked ovs-tunnel-deleted agent-log-error vif-detached dhcp-device-down qg-down "
-OVN_ONLY=" ovn-controller-stopped northd-stopped lsp-deleted gateway-chassis-bogus acl-icmp-deleted ovn-metadata-stopped encap-ip-changed dhcp-options-removed "
+OVN_ONLY=" ovn-controller-stopped northd-stopped lsp-deleted gateway-chassis-bogus acl-icmp-deleted ovn-metadata-stopped encap-ip-changed dhcp-options-removed neutron-status-stale "
 AUDIT_LOG=${LAB_AUDIT_LOG:-$HOSTS_DIR/ctl/audit.log}
 L3_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-l3-agent.log
 DHCP_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-dhcp-agent.log
@@ -690,6 +691,28 @@ lsp_deleted_heal() {
   wait_ovn_synced
   wait_until 60 "vm1's port ACTIVE" vm1_port_active
   wait_until 60 "vm2 to ping vm1" vm2_pings_vm1_ovn
+}
+
+# Neutron (Zed) sets an OVN port ACTIVE only on OVN's "up" event; one it
+# misses (the race router-gateway's heal works around) leaves the port DOWN
+# for good. The database write stands in for the missed event; the heal is
+# what hoofbeat's fix does, a re-plug, done at the level OVN sees: the VIF's
+# iface-id removed (OVN says down) and set again (OVN says up).
+neutron_status_stale_active() { on_ovn && vm1_lsp_up && port_status_is DOWN; }
+neutron_status_stale_inject() {
+  sql "UPDATE neutron.ports SET status='DOWN' WHERE id='$VM1_PORT'"
+  wait_until 10 "vm1's port DOWN in the API" port_status_is DOWN
+}
+vm1_lsp_down() { ! vm1_lsp_up; }
+neutron_status_stale_heal() {
+  if ! vm1_port_active; then
+    ovs ctl remove Interface "$(vm1_tap)" external_ids iface-id
+    wait_until 30 "vm1's Logical_Switch_Port down" vm1_lsp_down
+    ovs ctl set Interface "$(vm1_tap)" "external_ids:iface-id=$VM1_PORT"
+  fi
+  wait_until 30 "vm1's Logical_Switch_Port up" vm1_lsp_up
+  wait_until 60 "vm1's port ACTIVE" vm1_port_active
+  wait_until 30 "vm2 to ping vm1" vm2_pings_vm1_ovn
 }
 
 GW_CHASSIS_SAVED=$FDIR/gateway-chassis

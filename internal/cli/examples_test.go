@@ -47,6 +47,7 @@ var exampleFirst = map[string]string{
 	"ovn-ovn-metadata-stopped":   "agent/metadata-down",
 	"ovn-encap-ip-changed":       "ovn/encap-mismatch",
 	"ovn-dhcp-options-removed":   "ovn/dhcp-options-missing",
+	"ovn-neutron-status-stale":   "port/down",
 	"ovn-vif-down":               "host/device-down",
 	"ovn-vif-mtu":                "host/mtu-too-small",
 }
@@ -54,11 +55,12 @@ var exampleFirst = map[string]string{
 // exampleSays is what the first finding must say where its rule alone does
 // not pin the fault down (ovs-port-error also means interfaces in error).
 var exampleSays = map[string]string{
-	"ovs-tunnel-deleted": "Open vSwitch on host cmp1: no tunnel port to peer 192.0.2.10",
-	"vxlan-blocked":      "192.0.2.10",
-	"vif-down":           "(the VIF of port vm1-port",
-	"dhcp-device-down":   "(the DHCP port",
-	"qg-down":            "router router1's gateway) is administratively down",
+	"ovs-tunnel-deleted":       "Open vSwitch on host cmp1: no tunnel port to peer 192.0.2.10",
+	"vxlan-blocked":            "192.0.2.10",
+	"ovn-neutron-status-stale": "Neutron missed OVN's \"up\" event",
+	"vif-down":                 "(the VIF of port vm1-port",
+	"dhcp-device-down":         "(the DHCP port",
+	"qg-down":                  "router router1's gateway) is administratively down",
 }
 
 // TestExamples: diagnose --from on every example snapshot, offline, gives
