@@ -29,9 +29,12 @@ LAB_PASSWORD=hoofbeat
 # The modules the small guest needs that the cloud kernel does not build in:
 # virtio-pci and virtio-net (with their dependencies, resolved below).
 SMALL_MODULES=(virtio_pci virtio_net)
-DEBIAN_PACKAGES=systemd-sysv,udev,kmod,linux-image-cloud-amd64,initramfs-tools,cloud-init,ifupdown,isc-dhcp-client,iproute2,netbase,iputils-ping,procps,ca-certificates
+DEBIAN_PACKAGES=systemd-sysv,udev,kmod,linux-image-cloud-amd64,initramfs-tools,cloud-init,ifupdown,isc-dhcp-client,openssh-server,iproute2,netbase,iputils-ping,procps,ca-certificates
 
 usage() { echo "usage: lab/guest-image.sh small|debian|all" >&2; exit 2; }
+# A build that fails or is interrupted leaves no half-built folder behind.
+tmp=''
+trap '[ -z "$tmp" ] || rm -rf "$tmp"' EXIT
 [ $# = 1 ] || usage
 case "$1" in small | debian | all) ;; *) usage ;; esac
 
@@ -46,12 +49,16 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# candidate PKG: the version apt would install now (the cache key).
-candidate() { apt-cache policy "$1" | awk '/Candidate:/ {print $2}'; }
+# candidates PKG...: "PKG=VERSION" for each, the versions apt would install
+# now (the cache key), in one apt-cache call.
+candidates() {
+  apt-cache policy "$@" | awk '/^[^ ]/ {p=$1; sub(/:$/, "", p)} /Candidate:/ {print p "=" $2}'
+}
 
-# inputs_hash WORDS...: hash of this script, lab/guest/ and WORDS.
+# inputs_hash GUEST WORDS...: hash of this script, lab/guest/GUEST/ and WORDS.
 inputs_hash() {
-  { cat "$0"; find "$GUEST_SRC" -type f | LC_ALL=C sort | xargs cat; printf '%s\n' "$@"; } |
+  local g=$1; shift
+  { cat "$0"; find "$GUEST_SRC/$g" -type f | LC_ALL=C sort | xargs cat; printf '%s\n' "$@"; } |
     sha256sum | cut -c1-16
 }
 
@@ -69,6 +76,7 @@ finish() { # NAME HASH TMPDIR
   date -u +%FT%TZ >"$3/complete"
   rm -rf "$dir"
   mv "$3" "$dir"
+  tmp=''
   ln -sfn "$1-$2" "$GUEST_CACHE/$1"
   # Older builds of the same guest are stale: their inputs changed.
   find "$GUEST_CACHE" -maxdepth 1 -name "$1-*" ! -name "$1-$2" -exec rm -rf {} +
@@ -115,10 +123,10 @@ mod_deps() {
 
 build_small() {
   ensure_packages cpio kmod
-  local kpkg hash tmp
+  local kpkg hash
   kpkg=$(deb_of linux-image-cloud-amd64)
-  [ -n "$(candidate "$kpkg")" ] || die "apt knows no $kpkg (apt-get update?)"
-  hash=$(inputs_hash small "$kpkg=$(candidate "$kpkg")" "busybox-static=$(candidate busybox-static)")
+  [ -n "$kpkg" ] || die "apt knows no linux-image-cloud-amd64 (apt-get update?)"
+  hash=$(inputs_hash small "$(candidates "$kpkg" busybox-static)")
   cached small "$hash" && return 0
   local t0=$SECONDS
   mkdir -p "$GUEST_CACHE"
@@ -161,10 +169,11 @@ build_small() {
 
 build_debian() {
   ensure_packages mmdebstrap e2fsprogs
-  local hash tmp ver p
-  ver=()
-  for p in ${DEBIAN_PACKAGES//,/ }; do ver+=("$p=$(candidate "$(deb_of "$p")")"); done
-  hash=$(inputs_hash debian "${ver[@]}")
+  local hash
+  # The versions of the packages named (and of the kernel the metapackage
+  # pulls in); their dependencies follow them.
+  # shellcheck disable=SC2086 # the list, split at its commas
+  hash=$(inputs_hash debian "$(candidates ${DEBIAN_PACKAGES//,/ } "$(deb_of linux-image-cloud-amd64)")")
   cached debian "$hash" && return 0
   local t0=$SECONDS
   mkdir -p "$GUEST_CACHE"

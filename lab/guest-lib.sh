@@ -140,7 +140,7 @@ gboot() {
     args+=(-drive "file=$img/disk.raw,format=raw,if=virtio" -snapshot
       -append "root=/dev/vda rw console=ttyS0")
   else
-    args+=(-append "console=ttyS0 quiet")
+    args+=(-append "console=ttyS0")
   fi
   python3 -c 'import time; print("%.3f" % time.time())'
   ip netns exec "$GNS" qemu-system-x86_64 "${args[@]}" -pidfile "$GUEST_RUN/qemu.pid" >"$GUEST_RUN/qemu.log" 2>&1 &

@@ -93,10 +93,14 @@ if [ "$guest" = small ]; then
 else
   marks=("lease=ci-info: \| [a-z0-9]+ +\| True \| +[0-9.]+ +\| 255"
     "network-state=Reached target .*network-online\.target"
-    "login-prompt=$GUEST_NAME login: ")
+    "login-prompt=$GUEST_NAME login: "
+    "cloud-init-done=Cloud-init v\. \S+ finished")
   md_asked='"GET /openstack/latest/meta_data.json HTTP'
 fi
-[ -n "$userdata" ] && marks=("login-prompt=$GUEST_NAME login: ")
+if [ -n "$userdata" ]; then
+  marks=("login-prompt=$GUEST_NAME login: ")
+  [ "$guest" = debian ] && marks+=("cloud-init-done=Cloud-init v\. \S+ finished")
+fi
 
 declare -A times=()
 fail=0
@@ -135,7 +139,7 @@ for run in $(seq "$runs"); do
 done
 
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{a[NR]=$1} END {print a[1], a[int((NR+1)/2)]}'; }
-for name in lease network-state login-prompt login; do
+for name in lease network-state login-prompt cloud-init-done login; do
   [ -n "${times[$name]:-}" ] || continue
   read -r mn md < <(median <<<"${times[$name]}")
   log "$guest $accel $name: min $mn s, median $md s over $runs run(s)"

@@ -3,9 +3,9 @@
 
 Reads a qemu serial console (a unix socket) and prints, for each NAME, the
 seconds from START (a time.time() taken just before qemu started) to the
-first console line matching REGEX: "mark NAME SECONDS". With --login, once
-the last mark is seen, logs in on the getty as an operator would (user at
-"login:", password at "Password:") and runs `id -u`, printing "login ok"
+first console output matching REGEX, in whatever order they come: "mark NAME
+SECONDS". With --login, once every mark is seen, logs in on the getty as an
+operator would (user at "login:", password at "Password:") and runs `id -u`, printing "login ok"
 when the shell answers. Exits 1 on TIMEOUT (seconds from START) with the
 marks not seen."""
 import re
@@ -34,7 +34,8 @@ def main():
                 print("no console socket", sock_path)
                 return 1
             time.sleep(0.05)
-    buf = ""
+    buf = ""  # what the login steps have not consumed yet
+    seen = ""  # everything, for the marks
     step = "marks"
     while True:
         left = deadline - time.time()
@@ -52,14 +53,12 @@ def main():
             if not data:
                 print("console closed")
                 return 1
-        buf += data.decode("utf-8", "replace").replace("\r", "")
-        while marks:
-            m = marks[0][1].search(buf)
-            if not m:
-                break
-            print("mark %s %.1f" % (marks[0][0], time.time() - start), flush=True)
-            buf = buf[m.end():]
-            marks.pop(0)
+        text = data.decode("utf-8", "replace").replace("\r", "")
+        buf += text
+        seen += text
+        for mark in [m for m in marks if m[1].search(seen)]:
+            print("mark %s %.1f" % (mark[0], time.time() - start), flush=True)
+            marks.remove(mark)
         if marks:
             continue
         if not login:
