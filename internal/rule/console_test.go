@@ -34,6 +34,11 @@ func TestConsoleFixtures(t *testing.T) {
 		// Real captures: lab/guest-test.sh --record, healthy and with faults
 		// injected through user-data.
 		{file: "lab-small-ok.txt"},
+		{file: "lab-debian-12-ok.txt"},
+		{file: "lab-debian-12-runcmd-failed.txt", want: []expect{
+			{rule: "instance/cloud-init-failed", severity: Warning,
+				evidence: []string{"Failed to run module scripts-user", "Running module scripts-user (<module 'cloudinit.config.cc_scripts_user'"}},
+		}},
 		{file: "lab-small-interface-down.txt", want: []expect{
 			{rule: "instance/guest-network-config", severity: Warning, summary: []string{"did not bring up eth0"},
 				evidence: []string{"if-info: eth0,down,,,,"}, fix: []string{"ip link set eth0 up"}},
