@@ -121,8 +121,8 @@ gnet_down() {
 # GUEST_RUN/console.log. Prints the time.time() just before qemu starts.
 gboot() {
   local img=$GUEST_CACHE/$1 accel=$2 cpu=max args
-  # TCG emulates the newest CPU it can; KVM passes the host's through.
-  [ "$accel" = kvm ] && cpu=host
+  # TCG emulates the newest CPU it can; under KVM the model the probe chose.
+  [ "$accel" = kvm ] && cpu=${GUEST_KVM_CPU:-host}
   [ -f "$img/complete" ] || die "no $1 guest image: run lab/guest-image.sh $1"
   rm -f "$GUEST_RUN/console.log" "$GUEST_RUN/console.sock"
   args=(-name "$GUEST_NAME" -machine q35 -accel "$accel" -cpu "$cpu" -m 512 -smp 1 -nodefaults -no-user-config
