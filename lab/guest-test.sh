@@ -59,6 +59,15 @@ if [ -z "$timeout" ]; then
 fi
 [[ "$timeout" =~ ^[1-9][0-9]*$ ]] || usage
 
+# qemu and dnsmasq (the binary alone, no service), on first use.
+missing=()
+command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
 "$LAB_DIR/guest-image.sh" "$guest"
 trap gnet_down EXIT
 
