@@ -86,7 +86,7 @@ demo: build
 	lab/fault.sh heal icmp-ingress; [ $$status -le 1 ]
 
 # ---- the lab (lab/README.md): a real OpenStack Zed in network namespaces ----
-.PHONY: lab lab-down seed record examples
+.PHONY: lab lab-down seed record examples guests
 
 # lab: install (first time) and start the two-host lab, wait until healthy.
 lab:
@@ -102,6 +102,12 @@ seed: lab
 # (inject, record, heal), into internal/{openstack,host}/testdata/lab/.
 record: seed
 	lab/record.sh --all
+
+# guests: build (or reuse) the small guest image and boot it under qemu,
+# without the lab, in its own namespace hbg-test: lease, metadata, getty
+# login (lab/guest-test.sh; --guest debian for the cloud-init guest).
+guests:
+	lab/guest-test.sh
 
 # examples: re-collect examples/snapshots/ (one per fault, and healthy) by
 # running the e2e suite, which then also writes what "hoofbeat collect"

@@ -31,6 +31,23 @@ func TestConsoleFixtures(t *testing.T) {
 		{file: "cirros-0.6-ok.txt"},
 		{file: "ubuntu-22.04-ok.txt"},
 		{file: "debian-12-dhclient-ok.txt"},
+		// Real captures: lab/guest-test.sh --record, healthy and with faults
+		// injected through user-data.
+		{file: "lab-small-ok.txt"},
+		{file: "lab-debian-12-ok.txt"},
+		{file: "lab-debian-12-runcmd-failed.txt", want: []expect{
+			{rule: "instance/cloud-init-failed", severity: Warning,
+				evidence: []string{"Failed to run module scripts-user", "Running module scripts-user (<module 'cloudinit.config.cc_scripts_user'"}},
+		}},
+		{file: "lab-small-interface-down.txt", want: []expect{
+			{rule: "instance/guest-network-config", severity: Warning, summary: []string{"did not bring up eth0"},
+				evidence: []string{"if-info: eth0,down,,,,"}, fix: []string{"ip link set eth0 up"}},
+		}},
+		{file: "lab-small-wrong-gateway.txt", want: []expect{
+			{rule: "instance/guest-network-config", severity: Warning, summary: []string{"has no default route"},
+				evidence: []string{"ip-route:10.0.0.12/30 dev eth0", "ip: RTNETLINK answers: Network is unreachable", "no default route among the guest's routes"},
+				fix:      []string{"ip route replace default via 10.0.0.1 dev eth0"}},
+		}},
 		{file: "cirros-0.4-no-lease.txt", want: []expect{
 			{rule: "instance/dhcp-failed", severity: Error, summary: []string{"got no DHCP lease (udhcpc, cirros)"},
 				evidence: []string{"console line 17/60: No lease, failing", "console line 18/60: WARN: /etc/rc3.d/S40-network failed", "console line 53/60: if-info: eth0,up,,8,"},

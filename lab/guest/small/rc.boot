@@ -1,0 +1,71 @@
+#!/bin/sh
+# rc.boot: the small guest's boot, run once by busybox init (inittab
+# sysinit). The lines it prints follow CirrOS 0.6 (udhcpc's own lease
+# lines, cirros-query's metadata lines, cirros-status's "=== network info
+# ===" block), so a console log from this guest reads like a CirrOS one.
+# The cloud kernel builds virtio-net as a module: load it and its
+# dependencies, in the order the image build recorded.
+while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done </etc/modules.order
+ip link set lo up
+hostname small
+MD=http://169.254.169.254
+up() { cut -d' ' -f1 /proc/uptime; }
+# GET PATH [OUT]: busybox-static's wget segfaults with -T, so timeout bounds it.
+get() { timeout 3 wget -q -O "${2:--}" "$MD/$1" 2>/dev/null; }
+
+printf 'Starting network: '
+ip link set eth0 up
+udhcpc -i eth0 -n -T 2 -t 5 -O staticroutes -O mtu -s /etc/udhcpc/default.script 2>&1 && echo OK ||
+  echo "WARN: /etc/rc3.d/S40-network failed"
+
+# Metadata as cirros-query asks for it: 20 tries of the instance ID.
+iid=
+i=1
+echo "checking $MD/latest/meta-data/instance-id"
+while [ "$i" -le 20 ]; do
+  if iid=$(get latest/meta-data/instance-id) && [ -n "$iid" ]; then
+    echo "successful after $i/20 tries: up $(up). iid=$iid"
+    break
+  fi
+  echo "failed $i/20: up $(up). request failed"
+  iid=
+  i=$((i + 1))
+  sleep 1
+done
+if [ -n "$iid" ]; then
+  name=$(get latest/meta-data/hostname)
+  name=${name%%.*}
+  [ -n "$name" ] && hostname "$name"
+  # User-data that is a shell script runs, as CirrOS runs it: the way the
+  # lab injects faults into the guest.
+  if get latest/user-data /run/user-data &&
+    [ "$(head -c 2 /run/user-data)" = '#!' ]; then
+    echo "running user-data"
+    chmod 0700 /run/user-data
+    /run/user-data 2>&1
+    echo "user-data exited $?"
+  fi
+else
+  echo "failed to read iid from metadata. tried 20"
+fi
+
+echo "=== network info ==="
+for d in /sys/class/net/*; do
+  n=${d##*/}
+  st=down
+  ip -o link show "$n" | grep -q '[<,]UP[,>]' && st=up
+  a=$(ip -o -4 addr show dev "$n" | awk '{print $4; exit}')
+  a6=$(ip -o -6 addr show dev "$n" | awk '{print $4; exit}')
+  echo "if-info: $n,$st,${a%/*},${a#*/},$a6,"
+done
+ip -4 route show | sed 's/^/ip-route:/'
+ip -6 route show | sed 's/^/ip-route6:/'
+echo "=== hbg network state ==="
+ip addr
+ip route
+sed 's/^/resolv.conf: /' /etc/resolv.conf 2>/dev/null
+a=$(ip -o -4 addr show dev eth0 | awk '{print $4; exit}')
+gw=$(ip -4 route show default | awk '{print $3; exit}')
+echo "hbg-network-state: eth0=${a:-none} gw=${gw:-none} iid=${iid:-none} up=$(up)"
+echo
+echo "login as 'root' user. lab password: 'hoofbeat'."
