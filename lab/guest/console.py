@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """console.py SOCKET START TIMEOUT [--login USER:PASSWORD] NAME=REGEX...
 
-Reads a qemu serial console (a unix socket) and prints, for each NAME, the
+Reads a qemu serial console (a unix socket, or tcp:HOST:PORT for the TCP
+serial port Nova's libvirt driver gives a domain) and prints, for each NAME, the
 seconds from START (a time.time() taken just before qemu started) to the
 first console output matching REGEX, in whatever order they come: "mark NAME
 SECONDS". With --login, once every mark is seen, logs in on the getty as an
@@ -26,8 +27,12 @@ def main():
     s = None
     while s is None:
         try:
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(sock_path)
+            if sock_path.startswith("tcp:"):
+                host, port = sock_path[4:].rsplit(":", 1)
+                s = socket.create_connection((host, int(port)), timeout=1)
+            else:
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(sock_path)
         except OSError:
             s = None
             if time.time() > deadline:
