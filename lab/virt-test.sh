@@ -43,8 +43,8 @@
 # then fails, on purpose.
 # --cold empties libvirt's capabilities cache first: libvirtd's first start
 # on a host, when it probes qemu.
-# --keep leaves the host, the daemons and the last domain running for a look
-# (lab/virt-test.sh --down ends them).
+# --keep leaves the host, the daemons and the last domain running for a look,
+# also when a check fails (lab/virt-test.sh --down ends them).
 set -euo pipefail
 export SCRIPT_NAME=virt-test.sh
 # shellcheck source=lib.sh
@@ -139,6 +139,11 @@ root_traces() {
   done
 }
 
+# One run at a time: hbg-virt, its state folder and the serial port are fixed.
+mkdir -p "$VRUN"
+exec 8>>"$VRUN/lock"
+flock -n 8 || die "another lab/virt-test.sh is running (lock $VRUN/lock)"
+
 if [ -n "$down_only" ]; then
   virt_down
   log "hbg-virt stopped and deleted"
@@ -218,7 +223,7 @@ setsid nsenter --net="/run/netns/$VNS" -- \
     for b in "$@"; do mount --bind "${b#*=}" "${b%%=*}"; done
     echo $$ >"$pidf.tmp" && mv "$pidf.tmp" "$pidf"
     exec sleep infinity' holder "$VPIDS/holder.pid" $binds \
-  >"$VRUN/holder.log" 2>&1 </dev/null 3>&- &
+  >"$VRUN/holder.log" 2>&1 </dev/null 3>&- 8>&- &
 disown $! # ended by PID in virt_down; no "Killed" notice from bash
 wait_until 10 "the holder of hbg-virt" test -s "$VPIDS/holder.pid" || die "the holder did not start: $(cat "$VRUN/holder.log")"
 pid_in_ns "$(holder)" "$VNS" || die "the holder is not in $VNS: $(cat "$VRUN/holder.log")"
@@ -231,7 +236,7 @@ mark "virt: host hbg-virt"
 start_daemon() {
   local name=$1; shift
   setsid nsenter -t "$(holder)" --net --mount --uts -- nice -n 15 "$@" \
-    >"$VRUN/$name.out" 2>&1 </dev/null 3>&- &
+    >"$VRUN/$name.out" 2>&1 </dev/null 3>&- 8>&- &
   echo $! >"$VPIDS/$name.pid"
   disown $!
 }
