@@ -35,6 +35,7 @@ func console(t *testing.T, server, input string) (stdout, stderr string, code in
 // port the lab's driver opens for each instance (on ctl for vm1, across the
 // underlay on cmp1 for vm3).
 func TestSerialConsole(t *testing.T) {
+	onceL2(t)
 	for _, server := range []string{"vm1", "vm3"} {
 		out, _, code := console(t, server, "root\r")
 		if code != 0 || !strings.Contains(out, server+" login: ") {
@@ -47,6 +48,7 @@ func TestSerialConsole(t *testing.T) {
 // the proxy on ctl is sent to its own loopback and vm3's console is gone;
 // hoofbeat must fail with one line, not hang or pretend.
 func TestSerialConsoleOnLoopback(t *testing.T) {
+	onceL2(t)
 	lab(t, "fault.sh", "serial-listen-loopback")
 	healed := false
 	heal := func() {

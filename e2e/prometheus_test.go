@@ -161,6 +161,7 @@ var forRE = regexp.MustCompile(`(?m)^(\s+for:) \S+$`)
 // waits for the alert to clear: for the audit (icmp-ingress) and for a
 // host check (serialproxy-stopped).
 func TestPrometheusAlerts(t *testing.T) {
+	onceL2(t)
 	for _, b := range []string{"/usr/bin/prometheus", "/usr/bin/prometheus-node-exporter"} {
 		if _, err := os.Stat(b); err != nil {
 			t.Fatalf("%s is missing: scripts/prometheus-tools.sh installs it (make e2e runs it)", b)
