@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/hoofbeat/hoofbeat/internal/rule"
@@ -69,6 +70,10 @@ func lanes(s *snapshot.Snapshot, findings []findingView) []lane {
 		if ovs {
 			bridge = station{Label: "bridge", Devices: []string{"br-int"}, keys: []rule.DeviceRef{{Host: h.Name, Name: "br-int"}}}
 			tunnel = station{Label: "tunnel", Devices: []string{"br-tun"}, keys: []rule.DeviceRef{{Host: h.Name, Name: "br-tun"}}}
+			if !hasBridge(h.OVS, "br-tun") {
+				// ML2/OVN: no br-tun, its tunnels are ports of br-int.
+				tunnel = tunnelPorts(h)
+			}
 		}
 		var st []station
 		add := func(x station) {
@@ -105,6 +110,20 @@ func lanes(s *snapshot.Snapshot, findings []findingView) []lane {
 		out = append(out, l)
 	}
 	return out
+}
+
+// tunnelPorts is the station of a host's Open vSwitch tunnel interfaces
+// (OVN's geneve ports on br-int), none when it has none.
+func tunnelPorts(h *snapshot.Host) station {
+	st := station{Label: "tunnel"}
+	for _, i := range h.OVS.Interfaces {
+		switch i.Type {
+		case "geneve", "vxlan", "gre", "stt":
+			st.Devices = append(st.Devices, i.Name)
+			st.keys = append(st.keys, rule.DeviceRef{Host: h.Name, Name: i.Name})
+		}
+	}
+	return st
 }
 
 func hasBridge(o *snapshot.OVS, name string) bool {
@@ -216,6 +235,9 @@ func read(x *station, h *snapshot.Host) bool {
 			if h.OVS == nil {
 				return false
 			}
+		case k.NS == "" && h.OVS != nil && slices.ContainsFunc(h.OVS.Interfaces, func(i snapshot.OVSInterface) bool { return i.Name == k.Name }):
+			// An Open vSwitch interface with no kernel device (a tunnel port
+			// on the userspace datapath): read with Open vSwitch.
 		case k.NS == "":
 			if h.LinksError != "" || linkIn(h.Links, k.Name) == nil {
 				return false

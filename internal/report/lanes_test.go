@@ -20,6 +20,9 @@ func TestLanesText(t *testing.T) {
 			"    ctl (compute, dhcp, l3, metadata): VIF tap9dd0cd83-4e PROBLEM → bridge brq39bde935-51 ok → qdhcp ns-7e27933d-21 ok → qrouter qr-f63546ac-40 ok → gateway qg-903bd831-2b ok → tunnel vxlan-146 ok\n",
 		},
 		"dhcp-device-down": {"qdhcp ns-"},
+		// ML2/OVN has no br-tun: its geneve ports on br-int are the tunnel.
+		"ovn-healthy": {"    ctl (compute, ovn-gateway, metadata): VIF tap", "ok → bridge br-int ok → tunnel ovn-cmp1-0 ok\n"},
+		"ovn-neutron-status-stale": {"ok → bridge br-int ok → tunnel ovn-cmp1-0 ok\n"},
 	} {
 		var b bytes.Buffer
 		if err := Text(&b, exampleReport(t, name), TextOptions{}); err != nil {
@@ -30,6 +33,9 @@ func TestLanesText(t *testing.T) {
 			if !strings.Contains(out, w) {
 				t.Errorf("%s: no %q in\n%s", name, w, out)
 			}
+		}
+		if strings.HasPrefix(name, "ovn-") && strings.Contains(out, "br-tun") {
+			t.Errorf("%s: a br-tun on ML2/OVN:\n%s", name, out)
 		}
 		if name == "dhcp-device-down" && !strings.Contains(out, "PROBLEM → qrouter") {
 			t.Errorf("dhcp-device-down: the qdhcp station is not the problem:\n%s", out)
