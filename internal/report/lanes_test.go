@@ -34,7 +34,7 @@ func TestLanesText(t *testing.T) {
 				t.Errorf("%s: no %q in\n%s", name, w, out)
 			}
 		}
-		if strings.HasPrefix(name, "ovn-") && strings.Contains(out, "br-tun") {
+		if strings.HasPrefix(name, "ovn-") && strings.Contains(out, "tunnel br-tun") {
 			t.Errorf("%s: a br-tun on ML2/OVN:\n%s", name, out)
 		}
 		if name == "dhcp-device-down" && !strings.Contains(out, "PROBLEM → qrouter") {
