@@ -21,7 +21,7 @@ func TestLanesText(t *testing.T) {
 		},
 		"dhcp-device-down": {"qdhcp ns-"},
 		// ML2/OVN has no br-tun: its geneve ports on br-int are the tunnel.
-		"ovn-healthy": {"    ctl (compute, ovn-gateway, metadata): VIF tap", "ok → bridge br-int ok → tunnel ovn-cmp1-0 ok\n"},
+		"ovn-healthy":              {"    ctl (compute, ovn-gateway, metadata): VIF tap", "ok → bridge br-int ok → tunnel ovn-cmp1-0 ok\n"},
 		"ovn-neutron-status-stale": {"ok → bridge br-int ok → tunnel ovn-cmp1-0 ok\n"},
 	} {
 		var b bytes.Buffer
