@@ -7,7 +7,7 @@
 #           DHCP, L3 and metadata agents, nova api/conductor/scheduler/
 #           serialproxy/compute (FakeDriver); br-ex 172.24.4.1/24 = physnet1
 #   hb-cmp1 (compute node): linuxbridge agent + nova-compute (FakeDriver)
-#   hb-cmp2 (compute node, idle: no instance): the same, except with OVN
+#   hb-cmp2 (compute node, idle: no instance): the same; not with LAB_L2=ovn
 #
 # LAB_L2=ovs swaps the Linux bridge agent for the Open vSwitch agent; LAB_L2=ovn
 # has no ML2 agents at all: OVN's NB and SB databases and ovn-northd on ctl,
