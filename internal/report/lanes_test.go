@@ -64,3 +64,15 @@ func TestLanesMarkdown(t *testing.T) {
 		t.Errorf("no %q in\n%s", want, b.String())
 	}
 }
+
+// TestOVNDHCPHop: on ML2/OVN no DHCP port is expected; the DHCP hop says
+// who answers instead of "no DHCP port on <network>".
+func TestOVNDHCPHop(t *testing.T) {
+	var b bytes.Buffer
+	if err := Text(&b, exampleReport(t, "ovn-healthy"), TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "no DHCP port: on ML2/OVN, ovn-controller answers DHCP from the subnet's DHCP_Options"; !strings.Contains(b.String(), want) {
+		t.Errorf("no %q in\n%s", want, b.String())
+	}
+}

@@ -558,8 +558,11 @@ func (b *pathBuilder) dhcpHop(vp topology.Port) hopView {
 	for _, sn := range vp.Subnets {
 		dhcpOn = dhcpOn || sn.Subnet == nil || sn.EnableDHCP
 	}
-	if len(vp.Subnets) > 0 && !dhcpOn {
+	switch {
+	case len(vp.Subnets) > 0 && !dhcpOn:
 		absent = "DHCP is disabled on " + strings.Join(subnetNames(vp), ", ")
+	case rule.IsOVN(b.s):
+		absent = "no DHCP port: on ML2/OVN, ovn-controller answers DHCP from the subnet's DHCP_Options"
 	}
 	return b.listHop(rule.HopDHCP, vp.ID, dhcp, text, ", ", absent)
 }

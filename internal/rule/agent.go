@@ -482,7 +482,7 @@ in the DHCP agent's configuration.`,
 			}
 			paths = append(paths, path{host, via})
 		}
-		ovn := isOVN(s)
+		ovn := IsOVN(s)
 		metaType := snapshot.AgentTypeMetadata
 		if ovn {
 			metaType = snapshot.AgentTypeOVNMetadata

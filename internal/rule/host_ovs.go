@@ -461,7 +461,7 @@ yet (said as not checked).`,
 // vSwitch agent's. On ML2/OVN, ovn-controller programs br-int alone (no
 // tags, no br-tun), and the ovn/ rules check it.
 func withoutOVSAgent(s *snapshot.Snapshot) string {
-	if isOVN(s) {
+	if IsOVN(s) {
 		return "the cloud runs ML2/OVN: ovn-controller programs br-int without local VLAN tags or br-tun (the ovn/ rules check OVN itself)"
 	}
 	return withoutOVS(s)

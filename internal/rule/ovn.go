@@ -19,7 +19,7 @@ import (
 // onlyOnOVN makes the OVN rules not applicable where the cloud does not run
 // ML2/OVN.
 func onlyOnOVN(s *snapshot.Snapshot) string {
-	if isOVN(s) {
+	if IsOVN(s) {
 		return ""
 	}
 	return "the cloud does not run ML2/OVN: no OVN agent is registered and no checked host runs an OVN chassis or database"

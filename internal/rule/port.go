@@ -282,7 +282,7 @@ event again. Otherwise the ovn/ findings about the port name the cause.`,
 			if host == "" {
 				host = srv.Host
 			}
-			if isOVN(s) {
+			if IsOVN(s) {
 				out = append(out, ovnPortDown(s, p, host))
 				continue
 			}

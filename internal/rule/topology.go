@@ -162,10 +162,10 @@ var l2AgentTypes = []string{
 	"NIC Switch agent", "MacVTap agent",
 }
 
-// isOVN reports whether the cloud runs ML2/OVN, where DHCP, routing and
+// IsOVN reports whether the cloud runs ML2/OVN, where DHCP, routing and
 // metadata work without DHCP or L3 agents: the visible agents say so, or a
 // checked host runs an OVN chassis or holds the Northbound database.
-func isOVN(s *snapshot.Snapshot) bool {
+func IsOVN(s *snapshot.Snapshot) bool {
 	for _, a := range s.Agents {
 		switch a.AgentType {
 		case agentTypeOVNController, agentTypeOVNGateway, snapshot.AgentTypeOVNMetadata:
@@ -183,7 +183,7 @@ func isOVN(s *snapshot.Snapshot) bool {
 // notOnOVN makes the rules of Neutron's DHCP and L3 agents and of their
 // namespaces not applicable on ML2/OVN.
 func notOnOVN(s *snapshot.Snapshot) string {
-	if isOVN(s) {
+	if IsOVN(s) {
 		return "the cloud runs ML2/OVN: it has no DHCP, L3 or L2 agents and no qdhcp or qrouter namespaces (the ovn/ rules check OVN itself)"
 	}
 	return ""
