@@ -1,12 +1,12 @@
 package diff
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/snapshottest"
 
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
@@ -14,17 +14,7 @@ import (
 
 // example reads a snapshot recorded from the lab (examples/snapshots).
 func example(t *testing.T, name string) *snapshot.Snapshot {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "examples", "snapshots", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s, err := snapshot.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return snapshottest.Example(t, name)
 }
 
 func evaluate(s *snapshot.Snapshot) rule.Result {

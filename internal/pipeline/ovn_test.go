@@ -1,11 +1,11 @@
 package pipeline
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/snapshottest"
 
 	"github.com/hoofbeat/hoofbeat/internal/rule"
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
@@ -14,16 +14,7 @@ import (
 // ovnLab reads a snapshot recorded in the OVN lab (see internal/rule's
 // testdata/ovn), without its hosts: what the API alone says.
 func ovnLab(t *testing.T, name string) *snapshot.Snapshot {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "rule", "testdata", "ovn", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s, err := snapshot.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := snapshottest.OVNLab(t, name)
 	s.Hosts = nil
 	return s
 }

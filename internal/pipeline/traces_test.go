@@ -1,10 +1,10 @@
 package pipeline
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/snapshottest"
 
 	"github.com/hoofbeat/hoofbeat/internal/host"
 	"github.com/hoofbeat/hoofbeat/internal/rule"
@@ -12,17 +12,7 @@ import (
 )
 
 func example(t *testing.T, name string) *snapshot.Snapshot {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "examples", "snapshots", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s, err := snapshot.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return snapshottest.Example(t, name)
 }
 
 // TestTraceTargets: on the Open vSwitch lab (vm3 on cmp1, DHCP and router

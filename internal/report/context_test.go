@@ -3,25 +3,17 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/snapshottest"
+
 	"github.com/hoofbeat/hoofbeat/internal/rule"
-	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
 func exampleReport(t *testing.T, name string) *Report {
 	t.Helper()
-	f, err := os.Open("../../examples/snapshots/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s, err := snapshot.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := snapshottest.Example(t, name)
 	return &Report{Snapshot: s, Result: rule.Evaluate(&rule.Input{Snapshot: s}, rule.Options{}), Tool: "hoofbeat test"}
 }
 

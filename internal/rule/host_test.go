@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/snapshottest"
+
 	"github.com/hoofbeat/hoofbeat/internal/host"
 	"github.com/hoofbeat/hoofbeat/internal/run"
 	"github.com/hoofbeat/hoofbeat/internal/shell"
@@ -511,17 +513,7 @@ func TestOVSAgentHost(t *testing.T) {
 // the healthy OVS hosts give nothing.
 // exampleSnap reads one of examples/snapshots/, recorded in the lab.
 func exampleSnap(t *testing.T, name string) *snapshot.Snapshot {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "examples", "snapshots", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s, err := snapshot.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return snapshottest.Example(t, name)
 }
 
 func TestOVSTunnelDeleted(t *testing.T) {

@@ -1,10 +1,10 @@
 package rule
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/snapshottest"
 
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
@@ -14,17 +14,7 @@ import (
 // checked through the real collector from each chassis' recorded outputs
 // and the lab's own NB and SB served by ovsdb-server (scripts/ovnrecord).
 func ovnLab(t *testing.T, name string) *snapshot.Snapshot {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "ovn", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s, err := snapshot.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return snapshottest.OVNLab(t, name)
 }
 
 // TestOVNLabFaults: each fault injected in the OVN lab is diagnosed with

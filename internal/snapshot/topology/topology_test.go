@@ -1,25 +1,16 @@
 package topology
 
 import (
-	"os"
 	"slices"
 	"testing"
+
+	"github.com/hoofbeat/hoofbeat/internal/snapshot/snapshottest"
 
 	"github.com/hoofbeat/hoofbeat/internal/snapshot"
 )
 
 func example(t *testing.T, name string) *snapshot.Snapshot {
-	t.Helper()
-	f, err := os.Open("../../../examples/snapshots/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s, err := snapshot.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return snapshottest.Example(t, name)
 }
 
 func ip(subnet, addr string) snapshot.FixedIP {
