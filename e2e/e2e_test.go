@@ -27,6 +27,9 @@ var (
 	bin  string
 	// l2 is the running lab's flavour (lab/run/l2): linuxbridge, ovs or ovn.
 	l2 string
+	// guests is what the lab's instances are (lab/run/guest-mode): fake, or
+	// real (vm4, the small guest, booted by Nova's libvirt driver on cmp2).
+	guests string
 	// examples, when set, is where each scenario's snapshot goes (make
 	// examples): what hoofbeat collect saw of it, hosts included.
 	examples = flag.String("examples", "", "write each scenario's snapshot (hoofbeat collect) to this directory")
@@ -45,7 +48,11 @@ func TestMain(m *testing.M) {
 	if b, err := os.ReadFile(filepath.Join(repo, "lab/run/l2")); err == nil && strings.TrimSpace(string(b)) != "" {
 		l2 = strings.TrimSpace(string(b))
 	}
-	fmt.Printf("e2e against the %s lab\n", l2)
+	guests = "fake"
+	if b, err := os.ReadFile(filepath.Join(repo, "lab/run/guest-mode")); err == nil && strings.TrimSpace(string(b)) != "" {
+		guests = strings.TrimSpace(string(b))
+	}
+	fmt.Printf("e2e against the %s lab, %s guests\n", l2, guests)
 	build := exec.Command("go", "build", "-o", bin, "./cmd/hoofbeat")
 	build.Dir, build.Stdout, build.Stderr = repo, os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
@@ -182,6 +189,9 @@ func healthy(t *testing.T, servers ...string) {
 	t.Helper()
 	if len(servers) == 0 {
 		servers = []string{"vm1", "vm2", "vm3"}
+		if guests == "real" {
+			servers = append(servers, "vm4")
+		}
 	}
 	for _, server := range servers {
 		r, code := diagnose(t, "lab-admin", server)
@@ -243,7 +253,8 @@ var (
 // faults lists every lab fault with the rule hoofbeat must name for it.
 // waits names the issue a fault's rule is waiting for; l2, the lab flavours
 // the fault is real in (all when empty); once, that nothing of the fault or
-// of its rule depends on the L2 backend, so one flavour runs it (onceL2).
+// of its rule depends on the L2 backend, so one flavour runs it (onceL2);
+// guest, that it needs a real guest (LAB_GUESTS=real lab/up.sh).
 var faults = []struct {
 	name   string
 	server string
@@ -251,6 +262,7 @@ var faults = []struct {
 	waits  string
 	l2     []string
 	once   bool
+	guest  bool
 }{
 	{name: "icmp-ingress", server: "vm1", rule: "security-group/icmp-ingress-missing"},
 	{name: "egress", server: "vm1", rule: "security-group/egress-missing"},
@@ -290,6 +302,11 @@ var faults = []struct {
 	{name: "ovs-dead-vlan", server: "vm1", rule: "host/ovs-dead-vlan", l2: []string{"ovs"}},
 	{name: "ovs-vni-flow-deleted", server: "vm3", rule: "host/ovs-flow-missing", l2: []string{"ovs"}},
 	{name: "l2pop-fdb-deleted", server: "vm3", rule: "host/l2pop-entry-missing", l2: []string{"linuxbridge"}},
+	// Inside a real guest (issue 15): vm4 rebuilt with a fault, its console
+	// log read through Nova's API, its hypervisor cmp2 over SSH.
+	{name: "guest-interface-down", server: "vm4", rule: "instance/guest-network-config", guest: true},
+	{name: "guest-wrong-gateway", server: "vm4", rule: "instance/guest-network-config", guest: true},
+	{name: "guest-serial-stale-listen", server: "vm4", rule: "host/serial-console-stale-listen", guest: true},
 }
 
 // TestFaults re-checks, after each heal, the server the fault was about
@@ -308,6 +325,9 @@ func TestFaults(t *testing.T) {
 			}
 			if f.once {
 				onceL2(t)
+			}
+			if f.guest && guests != "real" {
+				t.Skipf("%s is inside a real guest: LAB_GUESTS=real lab/up.sh (this lab's guests are %s)", f.name, guests)
 			}
 			healed := false
 			heal := func() {
