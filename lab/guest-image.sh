@@ -103,14 +103,15 @@ deb_of() {
   echo "${dep:-$1}"
 }
 
-# unpack PKG DIR: download PKG (apt-get download, from Debian's mirror) and
-# unpack it into DIR with dpkg-deb: nothing is installed on this machine
-# (busybox-static would replace the lab's busybox package).
+# unpack DIR PKG...: download the PKGs (apt-get download, from Debian's
+# mirror, in one call) and unpack them into DIR with dpkg-deb: nothing is
+# installed on this machine (busybox-static would replace the lab's busybox
+# package).
 unpack() {
-  local d
-  d=$(mktemp -d "$2.deb.XXXXXX")
-  (cd "$d" && apt-get download -q -o APT::Sandbox::User=root "$1" >/dev/null) || die "apt-get download $1 failed"
-  dpkg-deb -x "$d"/*.deb "$2"
+  local d f dir=$1; shift
+  d=$(mktemp -d "$dir.deb.XXXXXX")
+  (cd "$d" && apt-get download -q -o APT::Sandbox::User=root "$@" >/dev/null) || die "apt-get download $* failed"
+  for f in "$d"/*.deb; do dpkg-deb -x "$f" "$dir"; done
   rm -rf "$d"
 }
 
@@ -169,9 +170,9 @@ build_small() {
   mkdir -p "$GUEST_CACHE"
   tmp=$(mktemp -d "$GUEST_CACHE/.small.XXXXXX")
   mkdir "$tmp/k" "$tmp/bb" "$tmp/fw" "$tmp/root"
-  unpack "$kpkg" "$tmp/k"
-  unpack busybox-static "$tmp/bb"
-  for m in "${FW_PACKAGES[@]}"; do unpack "$m" "$tmp/fw"; done
+  unpack "$tmp/k" "$kpkg"
+  unpack "$tmp/bb" busybox-static
+  unpack "$tmp/fw" "${FW_PACKAGES[@]}"
   local kver
   kver=$(basename "$(find "$tmp/k/lib/modules" -mindepth 1 -maxdepth 1 -type d)")
   cp "$tmp/k/boot/vmlinuz-$kver" "$tmp/vmlinuz"
