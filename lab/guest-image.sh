@@ -29,6 +29,19 @@ LAB_PASSWORD=hoofbeat
 # The modules the small guest needs that the cloud kernel does not build in:
 # virtio-pci and virtio-net (with their dependencies, resolved below).
 SMALL_MODULES=(virtio_pci virtio_net)
+# The guest firewall of the hbg.fault= hooks (lab/guest/small/faults.sh):
+# iptables (legacy: ip_tables, the filter table, the udp match) and nftables
+# (netdev ingress). Loaded by rc.boot only when a firewall fault asks.
+FW_MODULES=(iptable_filter xt_tcpudp nf_tables)
+# Debian's packages that hold iptables, nft and every shared library they
+# load (the ELF interpreter's --list must resolve each one inside them).
+FW_PACKAGES=(iptables libxtables12 libip4tc2 libip6tc2 nftables libnftables1 libnftnl11 libmnl0
+  libjansson4 libgmp10 libedit2 libtinfo6 libbsd0 libmd0 libc6)
+# Their files the guest needs; the xtables extensions are dlopen()ed, so
+# no dependency list names them: the ones the faults' rules use.
+FW_FILES=(usr/sbin/xtables-legacy-multi usr/sbin/nft
+  usr/lib/x86_64-linux-gnu/xtables/libxt_standard.so usr/lib/x86_64-linux-gnu/xtables/libipt_icmp.so
+  usr/lib/x86_64-linux-gnu/xtables/libxt_udp.so)
 DEBIAN_PACKAGES=systemd-sysv,udev,kmod,linux-image-cloud-amd64,initramfs-tools,cloud-init,ifupdown,isc-dhcp-client,openssh-server,iproute2,netbase,iputils-ping,procps,ca-certificates
 
 usage() { echo "usage: lab/guest-image.sh small|debian|all" >&2; exit 2; }
@@ -90,14 +103,15 @@ deb_of() {
   echo "${dep:-$1}"
 }
 
-# unpack PKG DIR: download PKG (apt-get download, from Debian's mirror) and
-# unpack it into DIR with dpkg-deb: nothing is installed on this machine
-# (busybox-static would replace the lab's busybox package).
+# unpack DIR PKG...: download the PKGs (apt-get download, from Debian's
+# mirror, in one call) and unpack them into DIR with dpkg-deb: nothing is
+# installed on this machine (busybox-static would replace the lab's busybox
+# package).
 unpack() {
-  local d
-  d=$(mktemp -d "$2.deb.XXXXXX")
-  (cd "$d" && apt-get download -q -o APT::Sandbox::User=root "$1" >/dev/null) || die "apt-get download $1 failed"
-  dpkg-deb -x "$d"/*.deb "$2"
+  local d f dir=$1; shift
+  d=$(mktemp -d "$dir.deb.XXXXXX")
+  (cd "$d" && apt-get download -q -o APT::Sandbox::User=root "$@" >/dev/null) || die "apt-get download $* failed"
+  for f in "$d"/*.deb; do dpkg-deb -x "$f" "$dir"; done
   rm -rf "$d"
 }
 
@@ -121,19 +135,44 @@ mod_deps() {
   printf '%s\n' "${out[@]}"
 }
 
+# elf_closure TREE FILE...: FILE (paths relative to TREE) and every shared
+# object they load, as TREE-relative paths, resolved by TREE's own ELF
+# interpreter (ld.so --list, what ldd runs) against TREE's library folders
+# only; a library found outside TREE (on this machine) is an error: its
+# package is missing from FW_PACKAGES.
+elf_closure() {
+  local t=$1 f p; shift
+  local ld=$t/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+  [ -x "$ld" ] || die "no ELF interpreter in $t (libc6 not unpacked?)"
+  for f in "$@"; do
+    [ -e "$t/$f" ] || die "$f not in the unpacked packages"
+    echo "$f"
+    "$ld" --library-path "$t/lib/x86_64-linux-gnu:$t/usr/lib/x86_64-linux-gnu" --list "$t/$f" |
+      awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' |
+      while read -r p; do
+        case "$p" in
+          "$t"/*) echo "${p#"$t"/}" ;;
+          /lib64/ld-linux-x86-64.so.2) ;;
+          *) die "$f loads $p from this machine: add its package to FW_PACKAGES" ;;
+        esac
+      done
+  done | LC_ALL=C sort -u
+}
+
 build_small() {
   ensure_packages cpio kmod
   local kpkg hash
   kpkg=$(deb_of linux-image-cloud-amd64)
   [ -n "$kpkg" ] || die "apt knows no linux-image-cloud-amd64 (apt-get update?)"
-  hash=$(inputs_hash small "$(candidates "$kpkg" busybox-static)")
+  hash=$(inputs_hash small "$(candidates "$kpkg" busybox-static "${FW_PACKAGES[@]}")")
   cached small "$hash" && return 0
   local t0=$SECONDS
   mkdir -p "$GUEST_CACHE"
   tmp=$(mktemp -d "$GUEST_CACHE/.small.XXXXXX")
-  mkdir "$tmp/k" "$tmp/bb" "$tmp/root"
-  unpack "$kpkg" "$tmp/k"
-  unpack busybox-static "$tmp/bb"
+  mkdir "$tmp/k" "$tmp/bb" "$tmp/fw" "$tmp/root"
+  unpack "$tmp/k" "$kpkg"
+  unpack "$tmp/bb" busybox-static
+  unpack "$tmp/fw" "${FW_PACKAGES[@]}"
   local kver
   kver=$(basename "$(find "$tmp/k/lib/modules" -mindepth 1 -maxdepth 1 -type d)")
   cp "$tmp/k/boot/vmlinuz-$kver" "$tmp/vmlinuz"
@@ -150,9 +189,26 @@ build_small() {
     cp "$tmp/k/lib/modules/$kver/$m" "$r/lib/modules/"
     echo "${m##*/}" >>"$r/etc/modules.order"
   done
+  : >"$r/etc/modules.fw"
+  for m in $(mod_deps "$tmp/k" "$kver" "${FW_MODULES[@]}"); do
+    cp "$tmp/k/lib/modules/$kver/$m" "$r/lib/modules/"
+    echo "${m##*/}" >>"$r/etc/modules.fw"
+  done
+  # iptables and nft with their libraries, at the paths Debian puts them
+  # (the interpreter's default search path finds them without ld.so.cache).
+  local fwfiles
+  fwfiles=$(elf_closure "$tmp/fw" "${FW_FILES[@]}")
+  for m in $fwfiles; do
+    mkdir -p "$r/$(dirname "$m")"
+    cp -L "$tmp/fw/$m" "$r/$m"
+  done
+  ln -s lib "$r/lib64"
+  ln -s x86_64-linux-gnu/ld-linux-x86-64.so.2 "$r/lib/ld-linux-x86-64.so.2"
+  for m in iptables iptables-save iptables-legacy; do ln -s xtables-legacy-multi "$r/usr/sbin/$m"; done
   install -m 0755 "$GUEST_SRC/small/init" "$r/init"
   install -m 0755 "$GUEST_SRC/small/rc.boot" "$r/etc/rc.boot"
   install -m 0755 "$GUEST_SRC/small/default.script" "$r/etc/udhcpc/default.script"
+  install -m 0644 "$GUEST_SRC/small/faults.sh" "$r/etc/hbg-faults.sh"
   install -m 0644 "$GUEST_SRC/small/inittab" "$r/etc/inittab"
   printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
   printf 'root:x:0:\n' >"$r/etc/group"
@@ -162,7 +218,7 @@ build_small() {
   printf 'hoofbeat lab small guest (busybox), kernel %s\n\n' "$kver" >"$r/etc/issue"
   (cd "$r" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) | gzip -9n >"$tmp/initrd.img"
   echo "$kver" >"$tmp/kernel-version"
-  rm -rf "$tmp/k" "$tmp/bb" "$tmp/root"
+  rm -rf "$tmp/k" "$tmp/bb" "$tmp/fw" "$tmp/root"
   finish small "$hash" "$tmp"
   log "built small guest in $((SECONDS - t0)) s: $GUEST_CACHE/small-$hash ($(du -sh "$GUEST_CACHE/small-$hash/initrd.img" | cut -f1) initrd)"
 }

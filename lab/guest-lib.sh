@@ -21,6 +21,15 @@ GUEST_IID="i-0000000c"
 GUEST_UUID=e519d227-1e51-46e8-b75f-28fb6abad752
 GUEST_CACHE=${GUEST_CACHE:-$RUN/guests}
 GUEST_RUN=${GUEST_RUN:-$RUN/guest-boot}
+# The subnet's host route (Neutron subnet host_routes, as the lab's
+# private-subnet has it: 192.168.50.0/24 via 10.0.0.254), sent in option 121.
+GUEST_HOST_ROUTE=192.168.50.0/24,10.0.0.254
+# Extra kernel command-line words (guest-test.sh --cmdline), e.g. the small
+# guest's hbg.fault=NAME, as Nova passes an image's os_command_line.
+GUEST_CMDLINE=${GUEST_CMDLINE:-}
+# Neutron's default dhcp_lease_duration; shorter (dnsmasq's minimum is 2m)
+# to watch renewals.
+GUEST_LEASE=${GUEST_LEASE:-86400s}
 LAB_PASSWORD=hoofbeat
 
 gns() { ip netns exec "$GNS" "$@"; }
@@ -40,17 +49,19 @@ gnet_up() {
   gns ip link set "$GTAP" up
   gmd_tree "$1"
   : >"$GUEST_RUN/leases"
+  : >"$GUEST_RUN/dnsmasq.log"
   # As Neutron's dnsmasq: a static range, the host entry by MAC, the router,
-  # option 121 with the metadata host route via the DHCP port, MTU 1450.
+  # option 121 with the subnet's host routes, then the metadata route via the
+  # DHCP port, then the default route (Neutron's order), MTU 1450.
   # Started with ip netns exec itself, not through gns, so that $! is the
   # server's own PID.
   ip netns exec "$GNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --no-hosts --no-resolv \
     --user=root --group=root --interface="$GTAP" --bind-interfaces --except-interface=lo \
     --pid-file="$GUEST_RUN/dnsmasq.pid" --dhcp-leasefile="$GUEST_RUN/leases" \
-    --dhcp-range=set:subnet0,10.0.0.0,static,255.255.255.0,86400s \
+    --dhcp-range=set:subnet0,10.0.0.0,static,255.255.255.0,"$GUEST_LEASE" \
     --dhcp-host="$GUEST_MAC,$GUEST_IP,$GUEST_NAME" --domain=openstacklocal \
     --dhcp-option=tag:subnet0,option:router,10.0.0.1 \
-    --dhcp-option=tag:subnet0,option:classless-static-route,169.254.169.254/32,10.0.0.2,0.0.0.0/0,10.0.0.1 \
+    --dhcp-option=tag:subnet0,option:classless-static-route,"$GUEST_HOST_ROUTE",169.254.169.254/32,10.0.0.2,0.0.0.0/0,10.0.0.1 \
     --dhcp-option=tag:subnet0,option:dns-server,10.0.0.2 \
     --dhcp-option=tag:subnet0,option:mtu,1450 \
     --log-dhcp --log-facility="$GUEST_RUN/dnsmasq.log" &
@@ -138,9 +149,9 @@ gboot() {
   if [ "$1" = debian ]; then
     # -snapshot: the cached disk stays as built.
     args+=(-drive "file=$img/disk.raw,format=raw,if=virtio" -snapshot
-      -append "root=/dev/vda rw console=ttyS0")
+      -append "root=/dev/vda rw console=ttyS0${GUEST_CMDLINE:+ $GUEST_CMDLINE}")
   else
-    args+=(-append "console=ttyS0")
+    args+=(-append "console=ttyS0${GUEST_CMDLINE:+ $GUEST_CMDLINE}")
   fi
   python3 -c 'import time; print("%.3f" % time.time())'
   ip netns exec "$GNS" qemu-system-x86_64 "${args[@]}" -pidfile "$GUEST_RUN/qemu.pid" >"$GUEST_RUN/qemu.log" 2>&1 &

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lab/guest-test.sh [--guest small|debian] [--runs N] [--accel auto|tcg|kvm]
-#                   [--user-data FILE] [--record FILE] [--timeout SECONDS]
+#                   [--user-data FILE] [--cmdline WORDS] [--record FILE]
+#                   [--timeout SECONDS]
 #
 # Boots a lab guest image (built or reused by lab/guest-image.sh) under qemu,
 # without the lab, in a network namespace of its own (hbg-test, see
@@ -9,7 +10,8 @@
 #     one dnsmasq's lease file holds;
 #   - it fetched its metadata from 169.254.169.254 (the metadata service's
 #     request log);
-#   - the getty on ttyS0 prompts, and root logs in with the lab password.
+#   - the getty on ttyS0 prompts, and root logs in with the lab password;
+#   - (small guest) it answers a ping from the namespace.
 # Each run prints the seconds from qemu's start to the lease, the network
 # state, the login prompt and a logged-in shell; several runs print their
 # minimum and median.
@@ -18,6 +20,12 @@
 #                   for the small guest, #cloud-config for the Debian one):
 #                   the way faults are injected. The checks above are then not
 #                   made: a fault is expected to break them.
+# --cmdline WORDS    add WORDS to the guest's kernel command line (as Nova's
+#                   os_command_line image property would), e.g.
+#                   "hbg.fault=no-host-routes" for the small guest's faults
+#                   (lab/guest/small/faults.sh). With an hbg.fault= word the
+#                   checks are not made either; what the network did (ping,
+#                   ARP, dnsmasq's offers and acks) is printed instead.
 # --record FILE     keep the console log as `openstack console log show`
 #                   returns it (Nova drops ESC and CR) in FILE.
 # --accel auto      (default) a probe boots the small guest under KVM with a
@@ -32,9 +40,9 @@ export SCRIPT_NAME=guest-test.sh
 . "$LAB_DIR/guest-lib.sh"
 need_root
 
-guest=small runs=1 accel=auto userdata='' record='' timeout=''
+guest=small runs=1 accel=auto userdata='' record='' timeout='' cmdline=''
 usage() {
-  echo "usage: lab/guest-test.sh [--guest small|debian] [--runs N] [--accel auto|tcg|kvm] [--user-data FILE] [--record FILE] [--timeout SECONDS]" >&2
+  echo "usage: lab/guest-test.sh [--guest small|debian] [--runs N] [--accel auto|tcg|kvm] [--user-data FILE] [--cmdline WORDS] [--record FILE] [--timeout SECONDS]" >&2
   exit 2
 }
 while [ $# -gt 0 ]; do
@@ -43,6 +51,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=${2:-}; shift 2 ;;
     --accel) accel=${2:-}; shift 2 ;;
     --user-data) userdata=${2:-}; shift 2 ;;
+    --cmdline) cmdline=${2:-}; shift 2 ;;
     --record) record=${2:-}; shift 2 ;;
     --timeout) timeout=${2:-}; shift 2 ;;
     *) usage ;;
@@ -52,6 +61,12 @@ case "$guest" in small | debian) ;; *) usage ;; esac
 case "$accel" in auto | tcg | kvm) ;; *) usage ;; esac
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || usage
 [ -z "$userdata" ] || [ -r "$userdata" ] || die "cannot read $userdata"
+# Words for the kernel, not for a shell: letters, digits and . _ = , : / -
+[[ "$cmdline" =~ ^[A-Za-z0-9._=,:/\ -]*$ ]] || die "--cmdline: only letters, digits, spaces and . _ = , : / - please"
+export GUEST_CMDLINE=$cmdline
+# A fault: the healthy boot's checks do not hold.
+faulty=''
+if [ -n "$userdata" ] || [[ " $cmdline" == *" hbg.fault="* ]]; then faulty=1; fi
 # Under TCG the small guest logs in within seconds, the Debian one (systemd,
 # cloud-init in Python) within a few minutes.
 if [ -z "$timeout" ]; then
@@ -113,10 +128,23 @@ else
     "cloud-init-done=Cloud-init v\. \S+ finished")
   md_asked='"GET /openstack/latest/meta_data.json HTTP'
 fi
-if [ -n "$userdata" ]; then
-  marks=("login-prompt=$GUEST_NAME login: ")
+if [ -n "$faulty" ]; then
+  # Without metadata the guest keeps its image's host name.
+  marks=("login-prompt=[a-z0-9-]+ login: ")
+  # The small guest prints its network state whatever happened (after 20
+  # metadata tries when they fail): how long a fault makes the boot.
+  [ "$guest" = small ] && marks+=("network-state=hbg-network-state: eth0=")
   [ "$guest" = debian ] && marks+=("cloud-init-done=Cloud-init v\. \S+ finished")
 fi
+
+# ping_report: whether the guest answers a ping from the namespace, and
+# what the namespace's neighbour table says of it (an answer to ARP).
+ping_report() {
+  local answered=no neigh
+  gns ping -c 2 -W 1 -q "$GUEST_IP" >/dev/null 2>&1 && answered=yes
+  neigh=$(gns ip neigh show "$GUEST_IP" dev "$GTAP" | head -n1)
+  echo "ping $GUEST_IP: $answered; neighbour: ${neigh:-none}"
+}
 
 declare -A times=()
 fail=0
@@ -131,7 +159,11 @@ for run in $(seq "$runs"); do
   line=$(awk '{printf "%s %s s, ", $(NF-1), $NF}' <<<"$out")
   log "run $run $guest $accel: ${line%, }"
   while read -r _ name secs; do times[$name]+="$secs "; done <<<"$out"
-  if [ -z "$userdata" ]; then
+  pinged=$(ping_report)
+  if [ -n "$faulty" ]; then
+    log "run $run: $pinged; dnsmasq sent $(grep -c 'DHCPOFFER(' "$GUEST_RUN/dnsmasq.log" || true) DHCPOFFER, $(grep -c 'DHCPACK(' "$GUEST_RUN/dnsmasq.log" || true) DHCPACK"
+  fi
+  if [ -z "$faulty" ]; then
     con=$(tr -d '\r' <"$GUEST_RUN/console.log")
     if [ "$guest" = small ]; then
       addr=$(sed -n 's/^hbg-network-state: eth0=\([0-9.]*\)\/.*/\1/p' <<<"$con" | tail -n1)
@@ -144,6 +176,9 @@ for run in $(seq "$runs"); do
     fi
     if ! grep -q "$md_asked" "$GUEST_RUN/metadata.log"; then
       log "FAIL: the guest never asked the metadata service ($GUEST_RUN/metadata.log)"; fail=1
+    fi
+    if [ "$guest" = small ] && [[ "$pinged" != *": yes;"* ]]; then
+      log "FAIL: $pinged"; fail=1
     fi
   fi
   if [ -n "$record" ]; then
@@ -161,8 +196,10 @@ for name in lease network-state login-prompt cloud-init-done login; do
   log "$guest $accel $name: min $mn s, median $md s over $runs run(s)"
 done
 [ "$fail" = 0 ] || die "$guest guest: checks failed"
-if [ -n "$userdata" ]; then
-  log "$guest guest with $userdata: login prompt and login OK (lease and metadata not checked)"
+if [ -n "$faulty" ]; then
+  with=${userdata:+user-data $userdata}
+  [ -z "$cmdline" ] || with+="${with:+, }kernel command line \"$cmdline\""
+  log "$guest guest with $with: login prompt and login OK (lease and metadata not checked)"
 else
   log "$guest guest: lease, metadata, login prompt and login OK"
 fi

@@ -321,16 +321,21 @@ an image built elsewhere); no default route although the guest has an
 address (a subnet without gateway_ip, a static configuration without
 GATEWAY, "SIOCADDRT: Network is unreachable" for a gateway outside the
 netmask); the NIC down (cirros' "if-info: eth0,down", cloud-init's table with
-Up False); or an interface file naming a device the guest does not have
+Up False); an interface file naming a device the guest does not have
 (initscripts' "Device eth0 does not seem to be present", typically an image
-moved from another machine whose udev rules renamed the NIC).
+moved from another machine whose udev rules renamed the NIC); or a host
+route of the subnet (Neutron's host_routes, sent by DHCP in option 121)
+missing from the route table the console shows (cirros' "ip-route:" lines,
+cloud-init's Route IPv4 info), as when the guest's DHCP client ignores
+classless static routes. Without a route table on the console, host routes
+are not checked.
 
 The other causes the guest can hide are not in the console: a restrictive
 firewall in the guest (iptables/nftables/firewalld), a wrong netmask, no
 gratuitous ARP after an address change (arping). The fix prints the
 interface file for the port's address (netmask as a dotted quad, gateway),
 to compare with the guest's.`,
-	Fix:          "Inside the guest: configure the NIC by DHCP (or statically with the port's fixed IP, the subnet's netmask and gateway), bring it up, add the default route, and announce it with arping.",
+	Fix:          "Inside the guest: configure the NIC by DHCP (or statically with the port's fixed IP, the subnet's netmask and gateway), bring it up, add the default route and the subnet's host routes, and announce it with arping.",
 	CauseWording: "the guest confirms",
 	Needs:        []string{snapshot.SourceServer, snapshot.SourceConsoleLog, snapshot.SourcePorts},
 	Check: func(in *Input) []Finding {
@@ -419,6 +424,12 @@ to compare with the guest's.`,
 			out = append(out, f)
 		}
 
+		// A host route of the subnet that the guest's route table lacks:
+		// only when the console shows a table to compare with.
+		if len(sc.routeRows) > 0 {
+			out = append(out, missingHostRoutes(in, sc, iface, base)...)
+		}
+
 		// The NIC down, or configured under a name the guest lacks.
 		if down := append(append([]consoleHit{}, sc.ifDown...), sc.noDevice...); len(down) > 0 {
 			sortHits(down)
@@ -446,6 +457,63 @@ to compare with the guest's.`,
 		}
 		return out
 	},
+}
+
+// missingHostRoutes are the findings for the IPv4 host routes of the
+// server's subnets (Neutron pushes them in DHCP option 121) that no route of
+// the console's tables applies: the same destination via the same next hop.
+// A default destination is the default-route check's.
+func missingHostRoutes(in *Input, sc *consoleScan, iface string, base func(string, []string) Finding) []Finding {
+	srv := in.Snapshot.Server
+	subnets, _ := serverSubnets(in)
+	var out []Finding
+	seen := map[string]bool{}
+	for _, sn := range subnets {
+		for _, hr := range sn.HostRoutes {
+			dest, err1 := netip.ParsePrefix(hr.Destination)
+			hop, err2 := netip.ParseAddr(hr.NextHop)
+			if err1 != nil || err2 != nil || !dest.Addr().Is4() || !hop.Is4() || dest.Bits() == 0 {
+				continue
+			}
+			dest = dest.Masked()
+			key := dest.String() + " " + hop.String()
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if slices.ContainsFunc(sc.routeRows, func(h consoleHit) bool { return h.dest == dest && h.via == hop }) {
+				continue
+			}
+			var other []consoleHit
+			for _, h := range sc.routeRows {
+				if h.dest == dest {
+					other = append(other, h)
+				}
+			}
+			how := "its traffic to " + dest.String() + " takes the default route instead"
+			switch {
+			case len(other) > 0:
+				how = "its route to " + dest.String() + " goes elsewhere"
+			case len(sc.defaultRoute) == 0:
+				how = "it has no route to " + dest.String()
+			}
+			ev := sc.quotes(sc.routes, 6)
+			if len(other) > 0 {
+				ev = sc.quotes(other, 4)
+			}
+			ev = append(ev,
+				fmt.Sprintf("subnet %s host_routes: %s via %s, not among the guest's routes", subnetLabel(sn), dest, hop),
+				"Neutron's DHCP sends host routes in option 121 (classless static routes): a DHCP client that does not ask for it, or a static configuration, leaves them out")
+			f := base(fmt.Sprintf("the guest of %s lacks subnet %s's host route %s via %s: %s", srv.Name, subnetLabel(sn), dest, hop, how), ev)
+			f.Remediation = cmds(
+				cmd("ip", "route", "add", dest.String(), "via", hop.String()).Comment("inside the guest: at once, until the next boot"),
+				note("for good: let the guest's DHCP client apply option 121 (dhclient: request rfc3442-classless-static-routes; udhcpc: -O staticroutes; cloud-init and systemd-networkd apply it), or add the route to its interface configuration"),
+			)
+			f.Verify = cmds(consoleVerify(srv), cmd("ip", "route", "show", dest.String()).Comment("inside the guest: via "+hop.String()+" dev "+iface))
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func portMACs(s *snapshot.Snapshot) string {

@@ -26,14 +26,41 @@ var consoleRules = []string{"instance/dhcp-failed", "instance/metadata-unreachab
 func TestConsoleFixtures(t *testing.T) {
 	cases := []struct {
 		file string
-		want []expect
+		// mutate fits the snapshot to what the guest was served (the lab
+		// subnet's host route), when it matters.
+		mutate func(s *snapshot.Snapshot)
+		want   []expect
 	}{
 		{file: "cirros-0.6-ok.txt"},
 		{file: "ubuntu-22.04-ok.txt"},
 		{file: "debian-12-dhclient-ok.txt"},
 		// Real captures: lab/guest-test.sh --record, healthy and with faults
-		// injected through user-data.
-		{file: "lab-small-ok.txt"},
+		// injected through user-data or the kernel command line (hbg.fault=).
+		{file: "lab-small-ok.txt", mutate: labHostRoute},
+		{file: "lab-small-no-host-routes.txt", mutate: labHostRoute, want: []expect{
+			{rule: "instance/guest-network-config", severity: Warning,
+				summary:  []string{"lacks subnet private-subnet (10.0.0.0/24)'s host route 192.168.50.0/24 via 10.0.0.254: its traffic to 192.168.50.0/24 takes the default route instead"},
+				evidence: []string{"ip-route:default via 10.0.0.1 dev eth0", "ip-route:10.0.0.0/24 dev eth0 scope link  src 10.0.0.12", "host_routes: 192.168.50.0/24 via 10.0.0.254, not among the guest's routes"},
+				fix:      []string{"ip route add 192.168.50.0/24 via 10.0.0.254   # inside the guest"}},
+		}},
+		{file: "lab-small-no-metadata-route.txt", mutate: labHostRoute, want: []expect{
+			{rule: "instance/metadata-unreachable", severity: Warning, summary: []string{"(no answer)"},
+				evidence: []string{"failed 20/20: up", "failed to read iid from metadata. tried 20"}},
+			{rule: "instance/guest-network-config", severity: Warning, summary: []string{"has no default route"},
+				evidence: []string{"ip-route:10.0.0.0/24 dev eth0", "no default route among the guest's routes"}},
+			{rule: "instance/guest-network-config", severity: Warning, summary: []string{"host route 192.168.50.0/24 via 10.0.0.254: it has no route to 192.168.50.0/24"},
+				fix: []string{"ip route add 192.168.50.0/24 via 10.0.0.254"}},
+		}},
+		// The guest's firewall drops pings: nothing on the console.
+		{file: "lab-small-firewall-icmp.txt", mutate: labHostRoute},
+		// Its firewall (nftables, netdev ingress) drops the DHCP offers.
+		{file: "lab-small-firewall-dhcp.txt", mutate: labHostRoute, want: []expect{
+			{rule: "instance/dhcp-failed", severity: Error, summary: []string{"got no DHCP lease (udhcpc, cirros)"},
+				evidence: []string{"udhcpc: no lease, failing", "WARN: /etc/rc3.d/S40-network failed"}},
+			{rule: "instance/metadata-unreachable", severity: Info, summary: []string{"the guest confirms instance/dhcp-failed"}},
+		}},
+		// iptables' INPUT and OUTPUT drops cannot stop the first lease.
+		{file: "lab-small-firewall-dhcp-input.txt", mutate: labHostRoute},
 		{file: "lab-debian-12-ok.txt"},
 		{file: "lab-debian-12-runcmd-failed.txt", want: []expect{
 			{rule: "instance/cloud-init-failed", severity: Warning,
@@ -130,6 +157,9 @@ func TestConsoleFixtures(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			s := healthy()
 			s.ConsoleLog = consoleFixture(tc.file)
+			if tc.mutate != nil {
+				tc.mutate(s)
+			}
 			res := Evaluate(&Input{Snapshot: s}, Options{})
 			for _, w := range tc.want {
 				if err := match(res, w); err != nil {
@@ -150,6 +180,66 @@ func TestConsoleFixtures(t *testing.T) {
 			for _, sk := range res.Skipped {
 				if strings.HasPrefix(sk.Rule, "instance/") {
 					t.Errorf("skipped %s: %s", sk.Rule, sk.Reason)
+				}
+			}
+		})
+	}
+}
+
+// labHostRoute gives the server's subnet the host route the lab's
+// private-subnet has, and lab/guest-test.sh's dnsmasq sends.
+func labHostRoute(s *snapshot.Snapshot) {
+	s.Subnets[0].HostRoutes = []snapshot.HostRoute{{Destination: "192.168.50.0/24", NextHop: "10.0.0.254"}}
+}
+
+// TestConsoleHostRoutes: a subnet host route missing from the route table
+// the console shows, in cirros' ip-route lines and cloud-init's table.
+func TestConsoleHostRoutes(t *testing.T) {
+	routes := func(rs ...snapshot.HostRoute) func(s *snapshot.Snapshot) {
+		return func(s *snapshot.Snapshot) { s.Subnets[0].HostRoutes = rs }
+	}
+	lab := snapshot.HostRoute{Destination: "192.168.50.0/24", NextHop: "10.0.0.254"}
+	cases := []struct {
+		name, file string
+		mutate     func(s *snapshot.Snapshot)
+		want       *expect // nil: no host route finding
+	}{
+		{"not applied", "lab-small-no-host-routes.txt", routes(lab), &expect{rule: "instance/guest-network-config", severity: Warning,
+			summary: []string{"lacks subnet private-subnet (10.0.0.0/24)'s host route 192.168.50.0/24 via 10.0.0.254"},
+			fix:     []string{"ip route add 192.168.50.0/24 via 10.0.0.254", "rfc3442-classless-static-routes"}}},
+		{"applied", "lab-small-ok.txt", routes(lab), nil},
+		{"subnet without host routes", "lab-small-no-host-routes.txt", routes(), nil},
+		// Neutron accepts a destination with host bits; the guest shows it masked.
+		{"destination not masked", "lab-small-ok.txt", routes(snapshot.HostRoute{Destination: "192.168.50.7/24", NextHop: "10.0.0.254"}), nil},
+		{"same destination, other next hop", "lab-small-ok.txt", routes(snapshot.HostRoute{Destination: "169.254.169.254/32", NextHop: "10.0.0.3"}), &expect{rule: "instance/guest-network-config", severity: Warning,
+			summary:  []string{"host route 169.254.169.254/32 via 10.0.0.3: its route to 169.254.169.254/32 goes elsewhere"},
+			evidence: []string{"ip-route:169.254.169.254 via 10.0.0.2 dev eth0"}}},
+		// A default destination is the default-route check's, an IPv6 one
+		// not in these tables.
+		{"default and IPv6 destinations", "lab-small-no-host-routes.txt", routes(snapshot.HostRoute{Destination: "0.0.0.0/0", NextHop: "10.0.0.1"}, snapshot.HostRoute{Destination: "fd00::/64", NextHop: "fd00::1"}), nil},
+		// cloud-init's Route IPv4 info table (the lab's Debian guest).
+		{"cloud-init table, applied", "lab-debian-12-ok.txt", routes(snapshot.HostRoute{Destination: "169.254.169.254/32", NextHop: "10.0.0.2"}), nil},
+		{"cloud-init table, not applied", "lab-debian-12-ok.txt", routes(lab), &expect{rule: "instance/guest-network-config", severity: Warning,
+			summary:  []string{"host route 192.168.50.0/24 via 10.0.0.254: its traffic to 192.168.50.0/24 takes the default route instead"},
+			evidence: []string{"Route IPv4 info"}}},
+		// No route table on the console: nothing to compare with.
+		{"no route table", "debian-12-dhclient-ok.txt", routes(lab), nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := healthy()
+			s.ConsoleLog = consoleFixture(tc.file)
+			tc.mutate(s)
+			res := Evaluate(&Input{Snapshot: s}, Options{})
+			if tc.want != nil {
+				if err := match(res, *tc.want); err != nil {
+					t.Errorf("%v\n%s", err, dump(res))
+				}
+				return
+			}
+			for _, f := range res.Findings {
+				if strings.Contains(f.Summary, "host route") {
+					t.Errorf("%s fired: %s", f.Rule, f.Summary)
 				}
 			}
 		})

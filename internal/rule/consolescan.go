@@ -1,7 +1,9 @@
 package rule
 
 import (
+	"encoding/binary"
 	"fmt"
+	mathbits "math/bits"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -33,6 +35,11 @@ type consoleHit struct {
 	// weak marks a DHCP failure that any lease of the boot answers (a
 	// wait-online timeout can be another interface's).
 	weak bool
+	// dest and via are a route line's destination and next hop (via
+	// invalid for an on-link route); dest invalid when the line is not a
+	// unicast route the guest can use (unreachable, prohibit…).
+	dest netip.Prefix
+	via  netip.Addr
 }
 
 // consoleScan is what the current boot's lines say.
@@ -54,7 +61,10 @@ type consoleScan struct {
 	// Route IPv4 info); defaultRoute those with a default route.
 	routes       []consoleHit
 	defaultRoute []consoleHit
-	routeErr     []consoleHit
+	// routeRows are the routes those tables list, one each, with dest and
+	// via parsed.
+	routeRows []consoleHit
+	routeErr  []consoleHit
 }
 
 type consolePattern struct {
@@ -280,6 +290,8 @@ func scanConsole(log *snapshot.ConsoleLog, macs map[string]bool) *consoleScan {
 				if table == "" {
 					sc.routes = append(sc.routes, h)
 				}
+				h.dest, h.via = ciRoute(cols[1], cols[2], cols[3])
+				sc.routeRows = append(sc.routeRows, h)
 				if cols[1] == "0.0.0.0" && cols[3] == "0.0.0.0" {
 					sc.defaultRoute = append(sc.defaultRoute, h)
 				}
@@ -308,7 +320,9 @@ func scanConsole(log *snapshot.ConsoleLog, macs map[string]bool) *consoleScan {
 		}
 		if m := ciMatch(strings.Contains(text, "ip-route:"), cirrosRoute, text); m != nil {
 			h.source = "cirros"
+			h.dest, h.via = ipRoute(text[strings.Index(text, "ip-route:")+len("ip-route:"):])
 			sc.routes = append(sc.routes, h)
+			sc.routeRows = append(sc.routeRows, h)
 			if m[1] == "default" {
 				sc.defaultRoute = append(sc.defaultRoute, h)
 			}
@@ -327,6 +341,75 @@ func scanConsole(log *snapshot.ConsoleLog, macs map[string]bool) *consoleScan {
 	}
 	closeTable()
 	return sc
+}
+
+// ipRoute parses a line of `ip -4 route show` (busybox's or iproute2's):
+// its destination and gateway. A route of another type than unicast
+// (unreachable, prohibit, blackhole, throw…) carries no traffic: its
+// destination is left invalid.
+func ipRoute(line string) (netip.Prefix, netip.Addr) {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return netip.Prefix{}, netip.Addr{}
+	}
+	if f[0] == "unicast" {
+		f = f[1:]
+	}
+	if len(f) == 0 {
+		return netip.Prefix{}, netip.Addr{}
+	}
+	var dest netip.Prefix
+	switch d := f[0]; {
+	case d == "default":
+		dest = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	case strings.Contains(d, "/"):
+		p, err := netip.ParsePrefix(d)
+		if err != nil {
+			return netip.Prefix{}, netip.Addr{}
+		}
+		dest = p.Masked()
+	default:
+		a, err := netip.ParseAddr(d)
+		if err != nil {
+			// A route type (unreachable…) or something else.
+			return netip.Prefix{}, netip.Addr{}
+		}
+		dest = netip.PrefixFrom(a, a.BitLen())
+	}
+	var via netip.Addr
+	for i := 1; i+1 < len(f); i++ {
+		if f[i] == "via" {
+			via, _ = netip.ParseAddr(f[i+1])
+			break
+		}
+	}
+	return dest, via
+}
+
+// ciRoute parses a row of cloud-init's Route IPv4 info table: destination,
+// gateway (0.0.0.0 for on-link) and dotted-quad genmask.
+func ciRoute(dst, gw, genmask string) (netip.Prefix, netip.Addr) {
+	d, err1 := netip.ParseAddr(dst)
+	m, err2 := netip.ParseAddr(genmask)
+	if err1 != nil || err2 != nil || !d.Is4() || !m.Is4() {
+		return netip.Prefix{}, netip.Addr{}
+	}
+	mb := m.As4()
+	mask := binary.BigEndian.Uint32(mb[:])
+	if inv := ^mask; inv&(inv+1) != 0 {
+		// Not a contiguous netmask.
+		return netip.Prefix{}, netip.Addr{}
+	}
+	bits := mathbits.OnesCount32(mask)
+	p, err := d.Prefix(bits)
+	if err != nil {
+		return netip.Prefix{}, netip.Addr{}
+	}
+	var via netip.Addr
+	if g, err := netip.ParseAddr(gw); err == nil && g.Is4() && !g.IsUnspecified() {
+		via = g
+	}
+	return p, via
 }
 
 // ciMatch matches re only when the line holds the marker the pattern needs

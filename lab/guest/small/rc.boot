@@ -7,6 +7,35 @@
 # dependencies, in the order the image build recorded.
 while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done </etc/modules.order
 ip link set lo up
+# The lab's faults from the kernel command line (hbg.fault=, faults.sh).
+# shellcheck source=faults.sh
+. /etc/hbg-faults.sh
+hbg_faults warn >/run/hbg-faults
+# shellcheck disable=SC2046 # known fault names, one word each
+[ -s /run/hbg-faults ] && set -- $(cat /run/hbg-faults) && echo "hbg: faults from the kernel command line: $*"
+if grep -q '^firewall-' /run/hbg-faults; then
+  while read -r m; do insmod "/lib/modules/$m"; done </etc/modules.fw
+fi
+# A guest firewall that drops DHCP. iptables cannot stop the first lease:
+# udhcpc (as dhclient) sends and receives it on a packet socket, which
+# netfilter's INPUT and OUTPUT never see (firewall-dhcp-input shows it);
+# those rules break only the renewals, sent over a UDP socket. nftables'
+# netdev ingress hook runs before the kernel hands IP packets to packet
+# sockets: there the offers are lost (firewall-dhcp).
+if hbg_fault firewall-dhcp; then
+  nft -f - <<'NFT' 2>&1
+table netdev guestfw {
+  chain ingress {
+    type filter hook ingress device "eth0" priority 0; policy accept;
+    udp sport 67 udp dport 68 drop
+  }
+}
+NFT
+fi
+if hbg_fault firewall-dhcp-input; then
+  iptables -A INPUT -p udp --dport 68 -j DROP 2>&1
+  iptables -A OUTPUT -p udp --dport 67 -j DROP 2>&1
+fi
 hostname small
 MD=http://169.254.169.254
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -17,6 +46,11 @@ printf 'Starting network: '
 ip link set eth0 up
 udhcpc -i eth0 -n -T 2 -t 5 -O staticroutes -O mtu -s /etc/udhcpc/default.script 2>&1 && echo OK ||
   echo "WARN: /etc/rc3.d/S40-network failed"
+# The evidence: the DROP rules' counters after the lease.
+hbg_fault firewall-dhcp-input && iptables -L -v -n -x 2>&1 | sed 's/^/hbg-iptables: /'
+# A guest firewall that drops pings once the guest is up: it still answers
+# ARP, which is what tells it apart from a guest that is not there.
+hbg_fault firewall-icmp && iptables -A INPUT -p icmp --icmp-type echo-request -j DROP 2>&1
 
 # Metadata as cirros-query asks for it: 20 tries of the instance ID.
 iid=
