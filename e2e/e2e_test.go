@@ -132,7 +132,7 @@ func diagnose(t *testing.T, cloud, server string, extra ...string) (report, int)
 // examples are the Linux bridge lab's, plus the faults the Linux bridge lab
 // does not have, from the first flavour that has them (in), and every
 // scenario of the OVN lab as ovn-<scenario>.json.
-func collect(t *testing.T, scenario, server string, in []string) {
+func collect(t *testing.T, scenario, server string, in []string, extra ...string) {
 	t.Helper()
 	if *examples == "" {
 		return
@@ -148,7 +148,7 @@ func collect(t *testing.T, scenario, server string, in []string) {
 		return
 	}
 	out := filepath.Join(*examples, scenario+".json")
-	args := append([]string{"ctl", "env", "OS_CLOUD=lab-admin", bin, "collect", server, "--out", out}, hostArgs...)
+	args := append(append([]string{"ctl", "env", "OS_CLOUD=lab-admin", bin, "collect", server, "--out", out}, hostArgs...), extra...)
 	if b, err := exec.Command(filepath.Join(repo, "lab/on.sh"), args...).CombinedOutput(); err != nil {
 		t.Fatalf("hoofbeat collect %s: %v\n%s", server, err, b)
 	}
@@ -263,6 +263,8 @@ var faults = []struct {
 	l2     []string
 	once   bool
 	guest  bool
+	// probe runs the diagnosis (and its example's collection) with --probe.
+	probe bool
 }{
 	{name: "icmp-ingress", server: "vm1", rule: "security-group/icmp-ingress-missing"},
 	{name: "egress", server: "vm1", rule: "security-group/egress-missing"},
@@ -306,6 +308,11 @@ var faults = []struct {
 	// log read through Nova's API, its hypervisor cmp2 over SSH.
 	{name: "guest-interface-down", server: "vm4", rule: "instance/guest-network-config", guest: true},
 	{name: "guest-wrong-gateway", server: "vm4", rule: "instance/guest-network-config", guest: true},
+	{name: "guest-no-host-routes", server: "vm4", rule: "instance/guest-network-config", guest: true},
+	{name: "guest-no-metadata-route", server: "vm4", rule: "instance/guest-network-config", guest: true},
+	{name: "guest-firewall-dhcp", server: "vm4", rule: "instance/dhcp-failed", guest: true},
+	// A firewall prints nothing on the console: the probe shows it.
+	{name: "guest-firewall-icmp", server: "vm4", rule: "instance/guest-network-config", guest: true, probe: true},
 	{name: "guest-serial-stale-listen", server: "vm4", rule: "host/serial-console-stale-listen", guest: true},
 }
 
@@ -346,7 +353,11 @@ func TestFaults(t *testing.T) {
 			lab(t, "fault.sh", f.name)
 			t.Logf("injected %s in %s", f.name, time.Since(start).Round(time.Millisecond))
 
-			r, code := diagnose(t, "lab-admin", f.server)
+			var extra []string
+			if f.probe {
+				extra = []string{"--probe"}
+			}
+			r, code := diagnose(t, "lab-admin", f.server, extra...)
 			if len(r.Findings) == 0 {
 				t.Fatalf("%s: no findings (exit %d)", f.name, code)
 			}
@@ -365,7 +376,7 @@ func TestFaults(t *testing.T) {
 			if want := len(r.errors()) > 0; want != (code == 1) {
 				t.Errorf("%s: exit %d does not match the error findings %v", f.name, code, r.errors())
 			}
-			collect(t, f.name, f.server, f.l2)
+			collect(t, f.name, f.server, f.l2, extra...)
 
 			heal()
 			if f.server == "vm-broken" {

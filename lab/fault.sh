@@ -54,13 +54,14 @@ FAULTS=(
   "guest-no-host-routes|private-subnet given the host route 192.168.50.0/24 via 10.0.0.254, vm4 rebuilt from image small-no-host-routes (its DHCP client ignores option 121) (LAB_GUESTS=real only)"
   "guest-no-metadata-route|vm4 rebuilt from image small-no-metadata-route: no route to 169.254.169.254 in the guest (LAB_GUESTS=real only)"
   "guest-firewall-icmp|vm4 rebuilt from image small-firewall-icmp: the guest's iptables drops ICMP echo requests (LAB_GUESTS=real only)"
+  "guest-firewall-dhcp|vm4 rebuilt from image small-firewall-dhcp: an nftables ingress hook in the guest drops DHCP's answers (LAB_GUESTS=real only)"
   "guest-serial-stale-listen|vm4 hard-rebooted while cmp2's proxyclient_address was 127.0.0.1, then the address put back and nova-compute restarted: vm4's domain still binds its console to loopback (LAB_GUESTS=real only)"
 )
 # Faults of the ML2 agents and their namespaces, devices and logs: ML2/OVN has
 # none of them (no DHCP/L3/L2 agents, no qdhcp-/qrouter- namespaces).
 NOT_ON_OVN=" dhcp-agent-stopped dnsmasq-killed qr-device-deleted vxlan-blocked ovs-tunnel-deleted agent-log-error vif-detached dhcp-device-down qg-down "
 OVN_ONLY=" ovn-controller-stopped northd-stopped lsp-deleted gateway-chassis-bogus acl-icmp-deleted ovn-metadata-stopped encap-ip-changed dhcp-options-removed neutron-status-stale "
-GUEST_ONLY=" guest-interface-down guest-wrong-gateway guest-no-host-routes guest-no-metadata-route guest-firewall-icmp guest-serial-stale-listen "
+GUEST_ONLY=" guest-interface-down guest-wrong-gateway guest-no-host-routes guest-no-metadata-route guest-firewall-icmp guest-firewall-dhcp guest-serial-stale-listen "
 AUDIT_LOG=${LAB_AUDIT_LOG:-$HOSTS_DIR/ctl/audit.log}
 L3_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-l3-agent.log
 DHCP_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-dhcp-agent.log
@@ -926,7 +927,7 @@ vm4_rebuilding() { as_admin; [ "$(api GET "$NOVA_URL/v2.1/servers/$VM4" | jq -r 
 vm4_pings() { pings vm1 "$VM4_IP"; }
 vm4_silent() { ! vm4_pings; }
 # vm4_healthy: booted from image small, without user-data, network up.
-vm4_healthy() { guest_network_up "$VM4" "$VM4_IP" && ! vm4_console | grep -q '^running user-data' && vm4_pings; }
+vm4_healthy() { guest_network_up "$VM4" "$VM4_IP" && ! console_has "$VM4" '^running user-data' && vm4_pings; }
 guest_heal() {
   vm4_lookup
   vm4_healthy && [ "$(vm4_image)" = small ] && return 0
@@ -935,14 +936,14 @@ guest_heal() {
 }
 vm4_image() { as_admin; api GET "$GLANCE_URL/v2/images/$(api GET "$NOVA_URL/v2.1/servers/$VM4" | jq -r .server.image.id)" | jq -r .name; }
 
-guest_interface_down_active() { vm4_lookup; vm4_console | grep -q '^if-info: eth0,down' && vm4_silent; }
+guest_interface_down_active() { vm4_lookup; console_has "$VM4" '^if-info: eth0,down' && vm4_silent; }
 guest_interface_down_inject() {
   guest_interface_down_active && return 0
   vm4_rebuild small "$LAB_DIR/guest/faults/small-interface-down.sh"
 }
 guest_interface_down_heal() { guest_heal; }
 
-guest_wrong_gateway_active() { vm4_lookup; vm4_console | grep -q "^hbg-network-state: eth0=$VM4_IP/30 "; }
+guest_wrong_gateway_active() { vm4_lookup; console_has "$VM4" "^hbg-network-state: eth0=$VM4_IP/30 "; }
 guest_wrong_gateway_inject() {
   guest_wrong_gateway_active && return 0
   vm4_rebuild small "$LAB_DIR/guest/faults/small-wrong-gateway.sh"
@@ -954,7 +955,7 @@ subnet_host_routes() { as_admin; api GET "$NEUTRON_URL/v2.0/subnets/$SUBNET" | j
 set_host_routes() { as_admin; api PUT "$NEUTRON_URL/v2.0/subnets/$SUBNET" "$(jq -nc --argjson r "$1" '{subnet:{host_routes:$r}}')" >/dev/null; }
 guest_no_host_routes_active() {
   vm4_lookup
-  [ "$(subnet_host_routes)" != '[]' ] && guest_network_up "$VM4" "$VM4_IP" && ! vm4_console | grep -q '^ip-route:192\.168\.50\.0/24 '
+  [ "$(subnet_host_routes)" != '[]' ] && guest_network_up "$VM4" "$VM4_IP" && ! console_has "$VM4" '^ip-route:192\.168\.50\.0/24 '
 }
 guest_no_host_routes_inject() {
   guest_no_host_routes_active && return 0
@@ -966,7 +967,7 @@ guest_no_host_routes_heal() {
   guest_heal
 }
 
-guest_no_metadata_route_active() { vm4_lookup; vm4_console | grep -q '^failed 20/20'; }
+guest_no_metadata_route_active() { vm4_lookup; console_has "$VM4" '^failed 20/20'; }
 guest_no_metadata_route_inject() {
   guest_no_metadata_route_active && return 0
   vm4_rebuild small-no-metadata-route
@@ -982,10 +983,18 @@ guest_firewall_icmp_inject() {
 }
 guest_firewall_icmp_heal() { guest_heal; }
 
+# dnsmasq offers, the guest never sees it: udhcpc gives up.
+guest_firewall_dhcp_active() { vm4_lookup; console_has "$VM4" 'no lease, failing' && [ "$(vm4_image)" = small-firewall-dhcp ]; }
+guest_firewall_dhcp_inject() {
+  guest_firewall_dhcp_active && return 0
+  vm4_rebuild small-firewall-dhcp
+}
+guest_firewall_dhcp_heal() { guest_heal; }
+
 # cmp2's qemu listening for vm4's serial console (Nova's port_range).
 vm4_console_listeners() { onh cmp2 ss -Hltnp 'sport >= :10000 and sport <= :20000' | grep qemu | awk '{print $4}'; }
 guest_serial_stale_listen_active() {
-  [ "$(serial_opt proxyclient_address cmp2)" = "${HOST_IP[cmp2]}" ] && vm4_console_listeners | grep -q '^127\.0\.0\.1:'
+  [ "$(serial_opt proxyclient_address cmp2)" = "${HOST_IP[cmp2]}" ] && vm4_console_listeners | grep '^127\.0\.0\.1:' >/dev/null
 }
 vm4_hard_reboot() {
   as_admin
@@ -1010,7 +1019,7 @@ guest_serial_stale_listen_heal() {
   fi
   guest_serial_stale_listen_active || return 0
   vm4_hard_reboot
-  wait_until 30 "vm4's console on ${HOST_IP[cmp2]}" eval 'vm4_console_listeners | grep -q "^${HOST_IP[cmp2]}:"'
+  wait_until 30 "vm4's console on ${HOST_IP[cmp2]}" eval 'vm4_console_listeners | grep "^${HOST_IP[cmp2]}:" >/dev/null'
 }
 
 # ---- main ----------------------------------------------------------------------

@@ -424,6 +424,10 @@ console_tail() { console_output "$1" | tail -n 15; }
 # guest_network_up SERVER_ID IP: the small guest printed its network state
 # with address IP (lab/guest/small/rc.boot). A domain start truncates the
 # log, so a rebuilt or rebooted guest's old line is gone.
-guest_network_up() { console_output "$1" | grep -q "^hbg-network-state: eth0=$2/"; }
+# (The log is read whole first: grep -q stopping early would fail the
+# pipeline under pipefail.)
+guest_network_up() { local c; c=$(console_output "$1") && grep -q "^hbg-network-state: eth0=$2/" <<<"$c"; }
 # guest_login_prompt SERVER_ID: the getty on ttyS0 prompted.
-guest_login_prompt() { console_output "$1" | grep -q ' login: '; }
+guest_login_prompt() { local c; c=$(console_output "$1") && grep -q ' login: ' <<<"$c"; }
+# console_has SERVER_ID REGEX: the console log has a line matching REGEX.
+console_has() { local c; c=$(console_output "$1") && grep -q -- "$2" <<<"$c"; }
