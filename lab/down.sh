@@ -108,7 +108,7 @@ if [ -d "$HOSTS_DIR" ]; then
   done
 fi
 if [ -z "$keep" ]; then
-  rm -rf "$STATE" "$HOSTS_DIR"/*/var "$HOSTS_DIR"/*/ovs "$HOSTS_DIR"/*/ovn "$RUN/seed" "$RUN/l2" "$RUN/guest-mode"
+  rm -rf "$STATE" "$HOSTS_DIR"/*/var "$HOSTS_DIR"/*/ovs "$HOSTS_DIR"/*/ovn "$RUN/seed" "$RUN/l2" "$RUN/guest-mode" "$RUN/guest-debian"
   # Agent state of the network node that pointed at the wiped resources.
   rm -rf /var/lib/neutron/dhcp /var/lib/neutron/external /var/lib/neutron/ns-metadata-proxy /var/lib/neutron/ha_confs \
     /var/lib/neutron/ovn-metadata-proxy

@@ -55,13 +55,14 @@ FAULTS=(
   "guest-no-metadata-route|vm4 rebuilt from image small-no-metadata-route: no route to 169.254.169.254 in the guest (LAB_GUESTS=real only)"
   "guest-firewall-icmp|vm4 rebuilt from image small-firewall-icmp: the guest's iptables drops ICMP echo requests (LAB_GUESTS=real only)"
   "guest-firewall-dhcp|vm4 rebuilt from image small-firewall-dhcp: an nftables ingress hook in the guest drops DHCP's answers (LAB_GUESTS=real only)"
+  "guest-cloud-init-failed|vm5, the Debian guest with the real cloud-init, booted on cmp2 with user-data whose runcmd exits 3; healed by deleting it (LAB_GUESTS=real LAB_GUEST_DEBIAN=1 only)"
   "guest-serial-stale-listen|vm4 hard-rebooted while cmp2's proxyclient_address was 127.0.0.1, then the address put back and nova-compute restarted: vm4's domain still binds its console to loopback (LAB_GUESTS=real only)"
 )
 # Faults of the ML2 agents and their namespaces, devices and logs: ML2/OVN has
 # none of them (no DHCP/L3/L2 agents, no qdhcp-/qrouter- namespaces).
 NOT_ON_OVN=" dhcp-agent-stopped dnsmasq-killed qr-device-deleted vxlan-blocked ovs-tunnel-deleted agent-log-error vif-detached dhcp-device-down qg-down "
 OVN_ONLY=" ovn-controller-stopped northd-stopped lsp-deleted gateway-chassis-bogus acl-icmp-deleted ovn-metadata-stopped encap-ip-changed dhcp-options-removed neutron-status-stale "
-GUEST_ONLY=" guest-interface-down guest-wrong-gateway guest-no-host-routes guest-no-metadata-route guest-firewall-icmp guest-firewall-dhcp guest-serial-stale-listen "
+GUEST_ONLY=" guest-interface-down guest-wrong-gateway guest-no-host-routes guest-no-metadata-route guest-firewall-icmp guest-firewall-dhcp guest-cloud-init-failed guest-serial-stale-listen "
 AUDIT_LOG=${LAB_AUDIT_LOG:-$HOSTS_DIR/ctl/audit.log}
 L3_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-l3-agent.log
 DHCP_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-dhcp-agent.log
@@ -990,6 +991,43 @@ guest_firewall_dhcp_inject() {
   vm4_rebuild small-firewall-dhcp
 }
 guest_firewall_dhcp_heal() { guest_heal; }
+
+# vm5: the Debian guest (LAB_GUEST_DEBIAN=1 lab/up.sh), created for the
+# fault and deleted by its heal. Under TCG it takes 2-3 minutes to boot
+# and run cloud-init to its end.
+vm5_server() { as_admin; api GET "$NOVA_URL/v2.1/servers/detail?all_tenants=1&name=^vm5\$" | jq -c '.servers[0] // empty'; }
+vm5_id() { vm5_server | jq -r '.id // empty'; }
+vm5_gone() { [ -z "$(vm5_id)" ]; }
+# cloud-init's last line: "Cloud-init v. 22.4.2 finished at ...".
+vm5_finished() { local id; id=$(vm5_id); [ -n "$id" ] && console_has "$id" 'Cloud-init v\. .* finished at'; }
+guest_cloud_init_failed_active() {
+  local id; id=$(vm5_id)
+  [ -n "$id" ] && console_has "$id" 'Failed to run module scripts-user'
+}
+guest_cloud_init_failed_inject() {
+  [ -f "$RUN/guest-debian" ] || die "guest-cloud-init-failed needs the Debian guest: LAB_GUESTS=real LAB_GUEST_DEBIAN=1 lab/up.sh"
+  guest_cloud_init_failed_active && return 0
+  local img fl
+  if vm5_gone; then
+    as_admin
+    img=$(api GET "$GLANCE_URL/v2/images?name=debian" | jq -r '.images[0].id // empty')
+    fl=$(api GET "$NOVA_URL/v2.1/flavors" | jq -r '.flavors[] | select(.name=="m1.small") | .id')
+    [ -n "$img" ] && [ -n "$fl" ] || die "image debian or flavor m1.small missing"
+    TOKEN=$(os_token admin "$ADMIN_PASS" demo)
+    api POST "$NOVA_URL/v2.1/servers" "$(jq -nc --arg i "$img" --arg f "$fl" --arg net "$NET" --arg u "$(base64 -w0 "$LAB_DIR/guest/faults/debian-runcmd-fails.yaml")" \
+      '{server:{name:"vm5",imageRef:$i,flavorRef:$f,networks:[{uuid:$net}],security_groups:[{name:"lab-sg"}],key_name:"lab-key",availability_zone:"nova:cmp2",user_data:$u}}')" >/dev/null
+  fi
+  WAIT_HINT="the console: lab/on.sh ctl openstack --os-cloud lab-admin console log show vm5" \
+    wait_until 420 "vm5 (Debian, TCG) to boot and finish cloud-init" vm5_finished ||
+    die "vm5 did not finish cloud-init; the end of its console: $(console_output "$(vm5_id)" | tail -n 15)"
+}
+guest_cloud_init_failed_heal() {
+  local id; id=$(vm5_id)
+  [ -n "$id" ] || return 0
+  as_admin
+  api DELETE "$NOVA_URL/v2.1/servers/$id" >/dev/null
+  wait_until 120 "vm5 to be deleted" vm5_gone
+}
 
 # cmp2's qemu listening for vm4's serial console (Nova's port_range).
 vm4_console_listeners() { onh cmp2 ss -Hltnp 'sport >= :10000 and sport <= :20000' | grep qemu | awk '{print $4}'; }

@@ -611,7 +611,34 @@ guest_images() {
   rm -f "$RUN/small-root.img"
   log "small guest images in Glance (build $build)"
 }
-[ "$LAB_GUESTS" != real ] || guest_images
+# LAB_GUEST_DEBIAN=1 (with LAB_GUESTS=real): the Debian guest too, with the
+# real cloud-init (lab/guest-image.sh debian: mmdebstrap, 1.5-3.5 minutes
+# cold), for the cloud-init fault (lab/fault.sh guest-cloud-init-failed).
+# Its 2 GiB raw disk goes to Glance as qcow2 (about a quarter of it); its
+# command line roots it on the whole of vda (the disk has no partition).
+# Marked in run/guest-debian for fault.sh and the e2e suite.
+debian_images() {
+  local build kernel ramdisk old
+  "$LAB_DIR/guest-image.sh" debian >>"$RUN/guest-image.log" 2>&1 || die "lab/guest-image.sh debian failed: $(tail -n 5 "$RUN/guest-image.log")"
+  build=$(basename "$(readlink "$GUEST_CACHE/debian")")
+  if [ -z "$(api GET "$GLANCE_URL/v2/images?hbg_build=$build&name=debian" | jq -r '.images[0].id // empty')" ]; then
+    for old in $(api GET "$GLANCE_URL/v2/images?limit=100" | jq -r '.images[] | select(.name | startswith("debian")) | .id'); do
+      api DELETE "$GLANCE_URL/v2/images/$old" >/dev/null
+    done
+    kernel=$(upload_image debian-kernel "$GUEST_CACHE/debian/vmlinuz" "$(jq -nc --arg b "$build" '{disk_format:"aki",container_format:"aki",hbg_build:$b}')")
+    ramdisk=$(upload_image debian-ramdisk "$GUEST_CACHE/debian/initrd.img" "$(jq -nc --arg b "$build" '{disk_format:"ari",container_format:"ari",hbg_build:$b}')")
+    qemu-img convert -O qcow2 "$GUEST_CACHE/debian/disk.raw" "$RUN/debian.qcow2"
+    upload_image debian "$RUN/debian.qcow2" "$(jq -nc --arg b "$build" --arg k "$kernel" --arg r "$ramdisk" \
+      '{disk_format:"qcow2",container_format:"bare",hbg_build:$b,kernel_id:$k,ramdisk_id:$r,os_command_line:"root=/dev/vda rw console=tty0 console=ttyS0"}')" >/dev/null
+    rm -f "$RUN/debian.qcow2"
+    log "Debian guest images in Glance (build $build)"
+  fi
+  : >"$RUN/guest-debian"
+}
+if [ "$LAB_GUESTS" = real ]; then
+  guest_images
+  if [ -n "${LAB_GUEST_DEBIAN:-}" ]; then debian_images; else rm -f "$RUN/guest-debian"; fi
+fi
 
 pub=$(api GET "$NEUTRON_URL/v2.0/networks?name=public" | jq -r '.networks[0].id // empty')
 if [ -z "$pub" ]; then
