@@ -62,7 +62,7 @@ func TestConsoleFixtures(t *testing.T) {
 		// iptables' INPUT and OUTPUT drops cannot stop the first lease.
 		{file: "lab-small-firewall-dhcp-input.txt", mutate: labHostRoute},
 		{file: "lab-debian-12-ok.txt", mutate: labHostRoute},
-		{file: "lab-debian-12-runcmd-failed.txt", want: []expect{
+		{file: "lab-debian-12-runcmd-failed.txt", mutate: labHostRoute, want: []expect{
 			{rule: "instance/cloud-init-failed", severity: Warning,
 				evidence: []string{"Failed to run module scripts-user", "Running module scripts-user (<module 'cloudinit.config.cc_scripts_user'"}},
 		}},
