@@ -4,9 +4,11 @@ package e2e
 
 import (
 	"bytes"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -69,4 +71,82 @@ func TestSerialConsoleOnLoopback(t *testing.T) {
 	if out, _, code := console(t, "vm3", "root\r"); code != 0 || !strings.Contains(out, "vm3 login: ") {
 		t.Errorf("console vm3 after the heal: exit %d, output %q", code, out)
 	}
+}
+
+// syncBuffer is an output buffer the test reads while the command writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRealGuestConsole logs in to vm4's real getty (busybox login on the
+// guest's ttyS0) through the real nova-serialproxy on ctl and the TCP serial
+// device libvirt gives qemu on cmp2, then runs a command in the guest.
+func TestRealGuestConsole(t *testing.T) {
+	if guests != "real" {
+		t.Skipf("needs a real guest: LAB_GUESTS=real lab/up.sh (this lab's guests are %s)", guests)
+	}
+	cmd := exec.Command(filepath.Join(repo, "lab/on.sh"), "ctl", "env", "OS_CLOUD=lab-admin",
+		bin, "console", "vm4", "--timeout", "8s")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		cmd.Wait()
+		t.Logf("hoofbeat console vm4: stdout %q\nstderr %q", out.String(), errOut.String())
+	}()
+	// expect waits for want in the output after offset from; it returns the
+	// offset just past it.
+	expect := func(from int, want string, within time.Duration) int {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for {
+			s := out.String()
+			if i := strings.Index(s[from:], want); i >= 0 {
+				return from + i + len(want)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q from vm4's console within %s; it printed %q", want, within, s[from:])
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	send := func(s string) {
+		t.Helper()
+		if _, err := io.WriteString(stdin, s); err != nil {
+			t.Fatalf("write to hoofbeat console: %v", err)
+		}
+	}
+	send("\r")
+	at := expect(0, "vm4 login: ", 30*time.Second)
+	send("root\r")
+	at = expect(at, "Password: ", 10*time.Second)
+	// login prints its prompt before it turns echo off and flushes the
+	// terminal's input: a password typed at once can be thrown away.
+	time.Sleep(time.Second)
+	send("hoofbeat\r")
+	at = expect(at, "# ", 10*time.Second)
+	send("echo hbg-$((6*7)) $(hostname)\r")
+	expect(at, "hbg-42 vm4", 10*time.Second)
+	send("exit\r")
 }

@@ -27,6 +27,9 @@ var (
 	bin  string
 	// l2 is the running lab's flavour (lab/run/l2): linuxbridge, ovs or ovn.
 	l2 string
+	// guests is what the lab's instances are (lab/run/guest-mode): fake, or
+	// real (vm4, the small guest, booted by Nova's libvirt driver on cmp2).
+	guests string
 	// examples, when set, is where each scenario's snapshot goes (make
 	// examples): what hoofbeat collect saw of it, hosts included.
 	examples = flag.String("examples", "", "write each scenario's snapshot (hoofbeat collect) to this directory")
@@ -45,7 +48,11 @@ func TestMain(m *testing.M) {
 	if b, err := os.ReadFile(filepath.Join(repo, "lab/run/l2")); err == nil && strings.TrimSpace(string(b)) != "" {
 		l2 = strings.TrimSpace(string(b))
 	}
-	fmt.Printf("e2e against the %s lab\n", l2)
+	guests = "fake"
+	if b, err := os.ReadFile(filepath.Join(repo, "lab/run/guest-mode")); err == nil && strings.TrimSpace(string(b)) != "" {
+		guests = strings.TrimSpace(string(b))
+	}
+	fmt.Printf("e2e against the %s lab, %s guests\n", l2, guests)
 	build := exec.Command("go", "build", "-o", bin, "./cmd/hoofbeat")
 	build.Dir, build.Stdout, build.Stderr = repo, os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
@@ -125,7 +132,7 @@ func diagnose(t *testing.T, cloud, server string, extra ...string) (report, int)
 // examples are the Linux bridge lab's, plus the faults the Linux bridge lab
 // does not have, from the first flavour that has them (in), and every
 // scenario of the OVN lab as ovn-<scenario>.json.
-func collect(t *testing.T, scenario, server string, in []string) {
+func collect(t *testing.T, scenario, server string, in []string, extra ...string) {
 	t.Helper()
 	if *examples == "" {
 		return
@@ -141,7 +148,7 @@ func collect(t *testing.T, scenario, server string, in []string) {
 		return
 	}
 	out := filepath.Join(*examples, scenario+".json")
-	args := append([]string{"ctl", "env", "OS_CLOUD=lab-admin", bin, "collect", server, "--out", out}, hostArgs...)
+	args := append(append([]string{"ctl", "env", "OS_CLOUD=lab-admin", bin, "collect", server, "--out", out}, hostArgs...), extra...)
 	if b, err := exec.Command(filepath.Join(repo, "lab/on.sh"), args...).CombinedOutput(); err != nil {
 		t.Fatalf("hoofbeat collect %s: %v\n%s", server, err, b)
 	}
@@ -182,6 +189,9 @@ func healthy(t *testing.T, servers ...string) {
 	t.Helper()
 	if len(servers) == 0 {
 		servers = []string{"vm1", "vm2", "vm3"}
+		if guests == "real" {
+			servers = append(servers, "vm4")
+		}
 	}
 	for _, server := range servers {
 		r, code := diagnose(t, "lab-admin", server)
@@ -243,7 +253,8 @@ var (
 // faults lists every lab fault with the rule hoofbeat must name for it.
 // waits names the issue a fault's rule is waiting for; l2, the lab flavours
 // the fault is real in (all when empty); once, that nothing of the fault or
-// of its rule depends on the L2 backend, so one flavour runs it (onceL2).
+// of its rule depends on the L2 backend, so one flavour runs it (onceL2);
+// guest, that it needs a real guest (LAB_GUESTS=real lab/up.sh).
 var faults = []struct {
 	name   string
 	server string
@@ -251,6 +262,9 @@ var faults = []struct {
 	waits  string
 	l2     []string
 	once   bool
+	guest  bool
+	// probe runs the diagnosis (and its example's collection) with --probe.
+	probe bool
 }{
 	{name: "icmp-ingress", server: "vm1", rule: "security-group/icmp-ingress-missing"},
 	{name: "egress", server: "vm1", rule: "security-group/egress-missing"},
@@ -290,6 +304,16 @@ var faults = []struct {
 	{name: "ovs-dead-vlan", server: "vm1", rule: "host/ovs-dead-vlan", l2: []string{"ovs"}},
 	{name: "ovs-vni-flow-deleted", server: "vm3", rule: "host/ovs-flow-missing", l2: []string{"ovs"}},
 	{name: "l2pop-fdb-deleted", server: "vm3", rule: "host/l2pop-entry-missing", l2: []string{"linuxbridge"}},
+	// Inside a real guest (issue 15): vm4 rebuilt with a fault, its console
+	// log read through Nova's API, its hypervisor cmp2 over SSH.
+	{name: "guest-interface-down", server: "vm4", rule: "instance/guest-network-config", guest: true},
+	{name: "guest-wrong-gateway", server: "vm4", rule: "instance/guest-network-config", guest: true},
+	{name: "guest-no-host-routes", server: "vm4", rule: "instance/guest-network-config", guest: true},
+	{name: "guest-no-metadata-route", server: "vm4", rule: "instance/guest-network-config", guest: true},
+	{name: "guest-firewall-dhcp", server: "vm4", rule: "instance/dhcp-failed", guest: true},
+	// A firewall prints nothing on the console: the probe shows it.
+	{name: "guest-firewall-icmp", server: "vm4", rule: "instance/guest-network-config", guest: true, probe: true},
+	{name: "guest-serial-stale-listen", server: "vm4", rule: "host/serial-console-stale-listen", guest: true},
 }
 
 // TestFaults re-checks, after each heal, the server the fault was about
@@ -309,6 +333,9 @@ func TestFaults(t *testing.T) {
 			if f.once {
 				onceL2(t)
 			}
+			if f.guest && guests != "real" {
+				t.Skipf("%s is inside a real guest: LAB_GUESTS=real lab/up.sh (this lab's guests are %s)", f.name, guests)
+			}
 			healed := false
 			heal := func() {
 				if healed {
@@ -326,7 +353,11 @@ func TestFaults(t *testing.T) {
 			lab(t, "fault.sh", f.name)
 			t.Logf("injected %s in %s", f.name, time.Since(start).Round(time.Millisecond))
 
-			r, code := diagnose(t, "lab-admin", f.server)
+			var extra []string
+			if f.probe {
+				extra = []string{"--probe"}
+			}
+			r, code := diagnose(t, "lab-admin", f.server, extra...)
 			if len(r.Findings) == 0 {
 				t.Fatalf("%s: no findings (exit %d)", f.name, code)
 			}
@@ -345,7 +376,7 @@ func TestFaults(t *testing.T) {
 			if want := len(r.errors()) > 0; want != (code == 1) {
 				t.Errorf("%s: exit %d does not match the error findings %v", f.name, code, r.errors())
 			}
-			collect(t, f.name, f.server, f.l2)
+			collect(t, f.name, f.server, f.l2, extra...)
 
 			heal()
 			if f.server == "vm-broken" {

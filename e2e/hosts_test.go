@@ -13,14 +13,24 @@ import (
 )
 
 // hostArgs are the flags every diagnosis runs with: the host checks, the
-// controller (where hoofbeat runs) checked directly, cmp1 over SSH as an
-// operator would, with a key and a known_hosts made for the suite.
+// controller (where hoofbeat runs) checked directly, the compute hosts with
+// instances (cmp1; and cmp2, vm4's hypervisor, with real guests) over SSH as
+// an operator would, with a key and a known_hosts made for the suite.
 var hostArgs []string
 
-// setupHosts starts an sshd on cmp1's address inside cmp1's namespaces,
-// with a generated host key, and returns how to stop it (by its process
-// group, which only it is in). The sshd listens only on 192.0.2.11, which
-// exists only inside the lab.
+// sshHosts are the lab hosts the suite reaches over SSH, with their addresses.
+func sshHosts() map[string]string {
+	hosts := map[string]string{"cmp1": "192.0.2.11"}
+	if guests == "real" {
+		hosts["cmp2"] = "192.0.2.12"
+	}
+	return hosts
+}
+
+// setupHosts starts an sshd on each of sshHosts' addresses inside that
+// host's namespaces, with a generated host key, and returns how to stop them
+// (by their process groups, which only they are in). Each sshd listens only
+// on its host's underlay address, which exists only inside the lab.
 func setupHosts() (stop func(), err error) {
 	if _, err := os.Stat("/usr/sbin/sshd"); err != nil {
 		return func() {}, fmt.Errorf("no sshd on this machine (apt-get install openssh-server): %w", err)
@@ -38,8 +48,33 @@ func setupHosts() (stop func(), err error) {
 	hostPub, _ := os.ReadFile(filepath.Join(dir, "hostkey.pub"))
 	f := strings.Fields(string(hostPub))
 	os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o600)
-	os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(fmt.Sprintf("cmp1,192.0.2.11 %s %s\n", f[0], f[1])), 0o600)
-	cfg := fmt.Sprintf(`ListenAddress 192.0.2.11
+	var known strings.Builder
+	for host, addr := range sshHosts() {
+		fmt.Fprintf(&known, "%s,%s %s %s\n", host, addr, f[0], f[1])
+	}
+	os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(known.String()), 0o600)
+	var stops []func()
+	stop = func() {
+		for _, s := range stops {
+			s()
+		}
+		os.RemoveAll(dir)
+	}
+	for host, addr := range sshHosts() {
+		s, err := startSSHD(dir, host, addr)
+		if err != nil {
+			stop()
+			return func() {}, err
+		}
+		stops = append(stops, s)
+	}
+	hostArgs = []string{"--hosts", "--ssh", "--ssh-user", "root", "--ssh-identity", filepath.Join(dir, "id"), "--known-hosts", filepath.Join(dir, "known_hosts")}
+	return stop, nil
+}
+
+// startSSHD starts sshd on host, listening on addr, and waits until it does.
+func startSSHD(dir, host, addr string) (stop func(), err error) {
+	cfg := fmt.Sprintf(`ListenAddress %[2]s
 Port 22
 HostKey %[1]s/hostkey
 AuthorizedKeysFile %[1]s/authorized_keys
@@ -49,36 +84,33 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
-`, dir)
-	os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(cfg), 0o600)
-	onCmp1 := filepath.Join(repo, "lab", "on.sh")
-	if out, err := exec.Command(onCmp1, "cmp1", "mkdir", "-p", "/run/sshd").CombinedOutput(); err != nil {
-		return func() { os.RemoveAll(dir) }, fmt.Errorf("prepare cmp1: %v: %s", err, out)
+`, dir, addr)
+	conf := filepath.Join(dir, "sshd_config-"+host)
+	os.WriteFile(conf, []byte(cfg), 0o600)
+	on := filepath.Join(repo, "lab", "on.sh")
+	if out, err := exec.Command(on, host, "mkdir", "-p", "/run/sshd").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("prepare %s: %v: %s", host, err, out)
 	}
-	logf, _ := os.Create(filepath.Join(dir, "sshd.log"))
-	cmd := exec.Command(onCmp1, "cmp1", "/usr/sbin/sshd", "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	logName := filepath.Join(dir, "sshd-"+host+".log")
+	logf, _ := os.Create(logName)
+	cmd := exec.Command(on, host, "/usr/sbin/sshd", "-D", "-e", "-f", conf)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return func() { os.RemoveAll(dir) }, err
+		return nil, err
 	}
 	stop = func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		cmd.Wait()
 		logf.Close()
-		os.RemoveAll(dir)
 	}
-	// Wait until it answers.
 	for i := 0; i < 50; i++ {
-		out, err := exec.Command(onCmp1, "cmp1", "sh", "-c", "ss -ltn | grep -q '192.0.2.11:22 '").CombinedOutput()
-		if err == nil {
-			hostArgs = []string{"--hosts", "--ssh", "--ssh-user", "root", "--ssh-identity", filepath.Join(dir, "id"), "--known-hosts", filepath.Join(dir, "known_hosts")}
+		if exec.Command(on, host, "sh", "-c", "ss -ltn | grep -qF '"+addr+":22 '").Run() == nil {
 			return stop, nil
 		}
-		_ = out
 		time.Sleep(100 * time.Millisecond)
 	}
-	b, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
+	b, _ := os.ReadFile(logName)
 	stop()
-	return func() {}, fmt.Errorf("sshd on cmp1 did not start: %s", b)
+	return nil, fmt.Errorf("sshd on %s did not start: %s", host, b)
 }

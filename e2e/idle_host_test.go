@@ -28,6 +28,9 @@ func TestIdleHostStaysHealthy(t *testing.T) {
 	if l2 == "ovn" {
 		t.Skip("ML2/OVN tunnels to every chassis; the idle compute host exists with the ML2 agents only")
 	}
+	if guests == "real" {
+		t.Skip("with real guests cmp2 is vm4's hypervisor, not idle (the Open vSwitch lab runs this test)")
+	}
 	var agents []struct {
 		Type  string `json:"Agent Type"`
 		Alive bool   `json:"Alive"`

@@ -280,7 +280,7 @@ EOF
   # ---- nova (controller: api, conductor, scheduler, serialproxy; plus a compute)
   nova_conf ctl full | put /etc/nova/nova.conf root:nova 0640
   nova_conf ctl compute | put /etc/nova/nova-cpu.conf root:nova 0640
-  nova_compute_conf | put /etc/nova/nova-compute.conf root:nova 0640
+  nova_compute_conf ctl | put /etc/nova/nova-compute.conf root:nova 0640
 }
 
 # ML2/OVN: no ML2 agents; neutron-server writes OVN's northbound database
@@ -392,7 +392,21 @@ polling_interval = 2
 EOF
 }
 
-nova_compute_conf() {
+nova_compute_conf() { # HOST
+  if libvirt_host "$1"; then
+    cat <<EOF
+[DEFAULT]
+# LAB_GUESTS=real: Nova's libvirt driver, qemu under TCG (a nested KVM guest
+# hangs on these machines), libvirtd and virtlogd run by the lab on this host.
+compute_driver = libvirt.LibvirtDriver
+
+[libvirt]
+virt_type = qemu
+# qemu64: under TCG the host's CPU model buys nothing (lab/virt-test.sh measured both).
+cpu_mode = none
+EOF
+    return 0
+  fi
   cat <<EOF
 [DEFAULT]
 # The lab has no hypervisor: instances exist only in nova-compute's memory.
@@ -504,8 +518,10 @@ EOF
     l2_agent_ini "$h" | put "$d/etc/neutron/plugins/ml2/$L2_INI" root:neutron 0640
   fi
   nova_conf "$h" compute | put "$d/etc/nova/nova.conf" root:nova 0640
-  nova_compute_conf | put "$d/etc/nova/nova-compute.conf" root:nova 0640
-  chown nova:nova "$d/var/lib/nova" "$d/log/nova"
+  nova_compute_conf "$h" | put "$d/etc/nova/nova-compute.conf" root:nova 0640
+  # Nova's instances_path (the libvirt driver's disks and console logs).
+  mkdir -p "$d/var/lib/nova/instances"
+  chown nova:nova "$d/var/lib/nova" "$d/var/lib/nova/instances" "$d/log/nova"
   chown neutron:neutron "$d/var/lib/neutron" "$d/log/neutron"
 }
 

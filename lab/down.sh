@@ -108,10 +108,12 @@ if [ -d "$HOSTS_DIR" ]; then
   done
 fi
 if [ -z "$keep" ]; then
-  rm -rf "$STATE" "$HOSTS_DIR"/*/var "$HOSTS_DIR"/*/ovs "$HOSTS_DIR"/*/ovn "$RUN/seed" "$RUN/l2"
+  rm -rf "$STATE" "$HOSTS_DIR"/*/var "$HOSTS_DIR"/*/ovs "$HOSTS_DIR"/*/ovn "$RUN/seed" "$RUN/l2" "$RUN/guest-mode"
   # Agent state of the network node that pointed at the wiped resources.
   rm -rf /var/lib/neutron/dhcp /var/lib/neutron/external /var/lib/neutron/ns-metadata-proxy /var/lib/neutron/ha_confs \
     /var/lib/neutron/ovn-metadata-proxy
   log "state wiped (secrets kept in run/secrets.env)"
 fi
 mark "down"
+# The mount point up.sh made for the hypervisor's /run/libvirt (LAB_GUESTS=real).
+[ ! -d /run/libvirt ] || rmdir /run/libvirt 2>/dev/null || true

@@ -49,11 +49,19 @@ FAULTS=(
   "ovs-dead-vlan|on ctl: vm1's VIF port given tag 4095, the agent's dead VLAN (LAB_L2=ovs only)"
   "ovs-vni-flow-deleted|on cmp1: br-tun's flow translating private's VNI to its local VLAN deleted; healed by restarting the agent (LAB_L2=ovs only)"
   "l2pop-fdb-deleted|on cmp1: the forwarding entries to ctl's VTEP deleted from private's vxlan device (linuxbridge only)"
+  "guest-interface-down|vm4 rebuilt with user-data that flushes eth0's address and sets it down (LAB_GUESTS=real only)"
+  "guest-wrong-gateway|vm4 rebuilt with user-data that configures its address with a /30 netmask: the gateway lies outside it (LAB_GUESTS=real only)"
+  "guest-no-host-routes|private-subnet given the host route 192.168.50.0/24 via 10.0.0.254, vm4 rebuilt from image small-no-host-routes (its DHCP client ignores option 121) (LAB_GUESTS=real only)"
+  "guest-no-metadata-route|vm4 rebuilt from image small-no-metadata-route: no route to 169.254.169.254 in the guest (LAB_GUESTS=real only)"
+  "guest-firewall-icmp|vm4 rebuilt from image small-firewall-icmp: the guest's iptables drops ICMP echo requests (LAB_GUESTS=real only)"
+  "guest-firewall-dhcp|vm4 rebuilt from image small-firewall-dhcp: an nftables ingress hook in the guest drops DHCP's answers (LAB_GUESTS=real only)"
+  "guest-serial-stale-listen|vm4 hard-rebooted while cmp2's proxyclient_address was 127.0.0.1, then the address put back and nova-compute restarted: vm4's domain still binds its console to loopback (LAB_GUESTS=real only)"
 )
 # Faults of the ML2 agents and their namespaces, devices and logs: ML2/OVN has
 # none of them (no DHCP/L3/L2 agents, no qdhcp-/qrouter- namespaces).
 NOT_ON_OVN=" dhcp-agent-stopped dnsmasq-killed qr-device-deleted vxlan-blocked ovs-tunnel-deleted agent-log-error vif-detached dhcp-device-down qg-down "
 OVN_ONLY=" ovn-controller-stopped northd-stopped lsp-deleted gateway-chassis-bogus acl-icmp-deleted ovn-metadata-stopped encap-ip-changed dhcp-options-removed neutron-status-stale "
+GUEST_ONLY=" guest-interface-down guest-wrong-gateway guest-no-host-routes guest-no-metadata-route guest-firewall-icmp guest-firewall-dhcp guest-serial-stale-listen "
 AUDIT_LOG=${LAB_AUDIT_LOG:-$HOSTS_DIR/ctl/audit.log}
 L3_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-l3-agent.log
 DHCP_LOG=$HOSTS_DIR/ctl/log/neutron/neutron-dhcp-agent.log
@@ -68,6 +76,7 @@ usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 applies() {
   case "$OVN_ONLY" in *" $1 "*) [ "$LAB_L2" = ovn ] || return 1 ;; esac
   case "$NOT_ON_OVN" in *" $1 "*) [ "$LAB_L2" != ovn ] || return 1 ;; esac
+  case "$GUEST_ONLY" in *" $1 "*) [ "$LAB_GUESTS" = real ] || return 1 ;; esac
   return 0
 }
 fault_names() { local f; for f in "${FAULTS[@]}"; do echo "${f%%|*}"; done; }
@@ -420,36 +429,36 @@ ovs_tunnel_deleted_heal() {
   wait_until 60 "cmp1's $L2_AGENT_TYPE alive" agent_alive cmp1 "$L2_AGENT_TYPE"
 }
 
-CMP1_NOVA_CONF=$HOSTS_DIR/cmp1/etc/nova/nova.conf
-serial_opt() { # KEY: its value in cmp1's nova.conf [serial_console]
-  awk -v k="$1" '/^\[/{s=$0} s=="[serial_console]" && $1==k {print $3}' "$CMP1_NOVA_CONF"
+nova_conf_of() { echo "$HOSTS_DIR/$1/etc/nova/nova.conf"; }
+serial_opt() { # KEY [HOST]: its value in HOST's (cmp1's) nova.conf [serial_console]
+  awk -v k="$1" '/^\[/{s=$0} s=="[serial_console]" && $1==k {print $3}' "$(nova_conf_of "${2:-cmp1}")"
 }
 # Zed reads proxyclient_address (the console binds there); `listen` is the
 # legacy option older guides set. The fault sets both to loopback.
 serial_listen_loopback_active() {
   [ "$(serial_opt proxyclient_address)" = 127.0.0.1 ] || [ "$(serial_opt listen)" = 127.0.0.1 ]
 }
-restart_cmp1_compute() {
+restart_compute() { # HOST
   local t
-  stop_svc cmp1 nova-compute
+  stop_svc "$1" nova-compute
   t=$(date +%s)
-  start_nova_compute cmp1
-  wait_until 120 "cmp1's nova-compute to report up after its restart" compute_fresh cmp1 "$t"
+  start_nova_compute "$1"
+  wait_until 120 "$1's nova-compute to report up after its restart" compute_fresh "$1" "$t"
 }
-set_serial() { # ADDRESS: listen and proxyclient_address, in place, keeping everything else
-  local tmp; tmp=$(mktemp)
-  awk -v a="$1" '/^\[/{s=$0} s=="[serial_console]" && ($1=="listen" || $1=="proxyclient_address") {$0=$1 " = " a} {print}' "$CMP1_NOVA_CONF" >"$tmp"
-  cat "$tmp" >"$CMP1_NOVA_CONF"; rm -f "$tmp"
+set_serial() { # ADDRESS [HOST]: listen and proxyclient_address, in place, keeping everything else
+  local tmp conf; tmp=$(mktemp); conf=$(nova_conf_of "${2:-cmp1}")
+  awk -v a="$1" '/^\[/{s=$0} s=="[serial_console]" && ($1=="listen" || $1=="proxyclient_address") {$0=$1 " = " a} {print}' "$conf" >"$tmp"
+  cat "$tmp" >"$conf"; rm -f "$tmp"
 }
 serial_listen_loopback_inject() {
   [ "$(serial_opt proxyclient_address)" = 127.0.0.1 ] && [ "$(serial_opt listen)" = 127.0.0.1 ] && return 0
   set_serial 127.0.0.1
-  restart_cmp1_compute
+  restart_compute cmp1
 }
 serial_listen_loopback_heal() {
   serial_listen_loopback_active || return 0
   set_serial "${HOST_IP[cmp1]}"
-  restart_cmp1_compute
+  restart_compute cmp1
 }
 
 serialproxy_stopped_active() { ! svc_alive ctl nova-serialproxy; }
@@ -880,17 +889,150 @@ l2pop_fdb_deleted_heal() {
   wait_until 30 "vm3 to ping vm1" pings vm3 "$(vm_ip vm1)"
 }
 
+# ---- faults inside a real guest (LAB_GUESTS=real): vm4, the small guest on cmp2
+# Each rebuilds vm4 (same port and address) from a fault image (its kernel
+# command line names an hbg.fault hook, lab/guest/small) or with fault
+# user-data (lab/guest/faults/), and waits for its getty; the heal rebuilds
+# it from image small without user-data. What shows is read for real: the
+# guest's console log through Nova's API, pings from vm1, cmp2's sockets.
+VM4='' VM4_IP=''
+vm4_lookup() {
+  as_admin
+  VM4=$(api GET "$NOVA_URL/v2.1/servers/detail?all_tenants=1&name=^vm4\$" | first_id servers)
+  [ -n "$VM4" ] || die "no vm4: run lab/seed.sh (with LAB_GUESTS=real lab/up.sh)"
+  VM4_IP=$(api GET "$NEUTRON_URL/v2.0/ports?device_id=$VM4" | jq -r '.ports[0].fixed_ips[0].ip_address')
+}
+vm4_console() { as_admin; console_output "$VM4"; }
+vm4_ready() { # ACTIVE, no task, its getty prompted
+  as_admin
+  [ "$(api GET "$NOVA_URL/v2.1/servers/$VM4" | jq -r '"\(.server.status) \(.server."OS-EXT-STS:task_state")"')" = "ACTIVE null" ] &&
+    guest_login_prompt "$VM4"
+}
+# vm4_rebuild IMAGE_NAME [USER_DATA_FILE]: rebuild vm4 and wait for its getty.
+vm4_rebuild() {
+  local img ud=null
+  as_admin
+  img=$(api GET "$GLANCE_URL/v2/images?name=$1" | jq -r '.images[0].id // empty')
+  [ -n "$img" ] || die "no image $1: run LAB_GUESTS=real lab/up.sh"
+  [ -z "${2:-}" ] || ud=$(base64 -w0 "$2" | jq -R .)
+  # user_data on rebuild needs compute API 2.57.
+  API_MICROVERSION=2.57 api POST "$NOVA_URL/v2.1/servers/$VM4/action" \
+    "$(jq -nc --arg i "$img" --argjson u "$ud" '{rebuild:{imageRef:$i,user_data:$u}}')" >/dev/null
+  wait_until 20 "vm4's rebuild to start" vm4_rebuilding || true
+  WAIT_HINT="see run/hosts/cmp2/log/nova/nova-compute.log; the console: lab/on.sh ctl openstack --os-cloud lab-admin console log show vm4" \
+    wait_until 240 "vm4 rebuilt from $1 and at its login prompt" vm4_ready ||
+    die "vm4 not back after its rebuild from $1; the end of its console: $(vm4_console | tail -n 15)"
+}
+vm4_rebuilding() { as_admin; [ "$(api GET "$NOVA_URL/v2.1/servers/$VM4" | jq -r .server.status)" != ACTIVE ]; }
+vm4_pings() { pings vm1 "$VM4_IP"; }
+vm4_silent() { ! vm4_pings; }
+# vm4_healthy: booted from image small, without user-data, network up.
+vm4_healthy() { guest_network_up "$VM4" "$VM4_IP" && ! console_has "$VM4" '^running user-data' && vm4_pings; }
+guest_heal() {
+  vm4_lookup
+  vm4_healthy && [ "$(vm4_image)" = small ] && return 0
+  vm4_rebuild small
+  wait_until 60 "vm1 to ping vm4" vm4_pings
+}
+vm4_image() { as_admin; api GET "$GLANCE_URL/v2/images/$(api GET "$NOVA_URL/v2.1/servers/$VM4" | jq -r .server.image.id)" | jq -r .name; }
+
+guest_interface_down_active() { vm4_lookup; console_has "$VM4" '^if-info: eth0,down' && vm4_silent; }
+guest_interface_down_inject() {
+  guest_interface_down_active && return 0
+  vm4_rebuild small "$LAB_DIR/guest/faults/small-interface-down.sh"
+}
+guest_interface_down_heal() { guest_heal; }
+
+guest_wrong_gateway_active() { vm4_lookup; console_has "$VM4" "^hbg-network-state: eth0=$VM4_IP/30 "; }
+guest_wrong_gateway_inject() {
+  guest_wrong_gateway_active && return 0
+  vm4_rebuild small "$LAB_DIR/guest/faults/small-wrong-gateway.sh"
+}
+guest_wrong_gateway_heal() { guest_heal; }
+
+HOST_ROUTE='{"destination":"192.168.50.0/24","nexthop":"10.0.0.254"}'
+subnet_host_routes() { as_admin; api GET "$NEUTRON_URL/v2.0/subnets/$SUBNET" | jq -c .subnet.host_routes; }
+set_host_routes() { as_admin; api PUT "$NEUTRON_URL/v2.0/subnets/$SUBNET" "$(jq -nc --argjson r "$1" '{subnet:{host_routes:$r}}')" >/dev/null; }
+guest_no_host_routes_active() {
+  vm4_lookup
+  [ "$(subnet_host_routes)" != '[]' ] && guest_network_up "$VM4" "$VM4_IP" && ! console_has "$VM4" '^ip-route:192\.168\.50\.0/24 '
+}
+guest_no_host_routes_inject() {
+  guest_no_host_routes_active && return 0
+  set_host_routes "[$HOST_ROUTE]"
+  vm4_rebuild small-no-host-routes
+}
+guest_no_host_routes_heal() {
+  set_host_routes '[]'
+  guest_heal
+}
+
+guest_no_metadata_route_active() { vm4_lookup; console_has "$VM4" '^failed 20/20'; }
+guest_no_metadata_route_inject() {
+  guest_no_metadata_route_active && return 0
+  vm4_rebuild small-no-metadata-route
+}
+guest_no_metadata_route_heal() { guest_heal; }
+
+# The guest still answers ARP: vm1 resolves vm4's MAC and gets no echo reply.
+guest_firewall_icmp_active() { vm4_lookup; guest_network_up "$VM4" "$VM4_IP" && [ "$(vm4_image)" = small-firewall-icmp ] && vm4_silent; }
+guest_firewall_icmp_inject() {
+  guest_firewall_icmp_active && return 0
+  vm4_rebuild small-firewall-icmp
+  wait_until 30 "vm1's pings to vm4 to be dropped" vm4_silent
+}
+guest_firewall_icmp_heal() { guest_heal; }
+
+# dnsmasq offers, the guest never sees it: udhcpc gives up.
+guest_firewall_dhcp_active() { vm4_lookup; console_has "$VM4" 'no lease, failing' && [ "$(vm4_image)" = small-firewall-dhcp ]; }
+guest_firewall_dhcp_inject() {
+  guest_firewall_dhcp_active && return 0
+  vm4_rebuild small-firewall-dhcp
+}
+guest_firewall_dhcp_heal() { guest_heal; }
+
+# cmp2's qemu listening for vm4's serial console (Nova's port_range).
+vm4_console_listeners() { onh cmp2 ss -Hltnp 'sport >= :10000 and sport <= :20000' | grep qemu | awk '{print $4}'; }
+guest_serial_stale_listen_active() {
+  [ "$(serial_opt proxyclient_address cmp2)" = "${HOST_IP[cmp2]}" ] && vm4_console_listeners | grep '^127\.0\.0\.1:' >/dev/null
+}
+vm4_hard_reboot() {
+  as_admin
+  api POST "$NOVA_URL/v2.1/servers/$VM4/action" '{"reboot":{"type":"HARD"}}' >/dev/null
+  wait_until 20 "vm4's reboot to start" vm4_rebuilding || true
+  wait_until 180 "vm4 rebooted and at its login prompt" vm4_ready || die "vm4 not back after its hard reboot"
+}
+guest_serial_stale_listen_inject() {
+  guest_serial_stale_listen_active && return 0
+  vm4_lookup
+  set_serial 127.0.0.1 cmp2
+  restart_compute cmp2
+  vm4_hard_reboot
+  set_serial "${HOST_IP[cmp2]}" cmp2
+  restart_compute cmp2
+}
+guest_serial_stale_listen_heal() {
+  vm4_lookup
+  if [ "$(serial_opt proxyclient_address cmp2)" != "${HOST_IP[cmp2]}" ]; then
+    set_serial "${HOST_IP[cmp2]}" cmp2
+    restart_compute cmp2
+  fi
+  guest_serial_stale_listen_active || return 0
+  vm4_hard_reboot
+  wait_until 30 "vm4's console on ${HOST_IP[cmp2]}" eval 'vm4_console_listeners | grep "^${HOST_IP[cmp2]}:" >/dev/null'
+}
+
 # ---- main ----------------------------------------------------------------------
 [ $# -ge 1 ] || usage
 case "$1" in
   list)
-    for f in "${FAULTS[@]}"; do printf '%-24s %s\n' "${f%%|*}" "${f#*|}"; done
+    for f in "${FAULTS[@]}"; do printf '%-26s %s\n' "${f%%|*}" "${f#*|}"; done
     exit 0 ;;
   status)
     need_root; lab_lock; lookup
     for n in $(fault_names); do
-      if ! applies "$n"; then printf '%-24s n/a (LAB_L2=%s)\n' "$n" "$LAB_L2"; continue; fi
-      if "${n//-/_}_active"; then printf '%-24s ACTIVE\n' "$n"; else printf '%-24s -\n' "$n"; fi
+      if ! applies "$n"; then printf '%-26s n/a (LAB_L2=%s, LAB_GUESTS=%s)\n' "$n" "$LAB_L2" "$LAB_GUESTS"; continue; fi
+      if "${n//-/_}_active"; then printf '%-26s ACTIVE\n' "$n"; else printf '%-26s -\n' "$n"; fi
     done
     exit 0 ;;
   heal) [ $# -eq 2 ] || usage; action=heal; name=$2 ;;
@@ -900,6 +1042,7 @@ esac
 known "$name" || die "unknown fault '$name' (lab/fault.sh list)"
 case "$OVN_ONLY" in *" $name "*) [ "$LAB_L2" = ovn ] || die "$name needs LAB_L2=ovn (this lab is $LAB_L2)" ;; esac
 case "$NOT_ON_OVN" in *" $name "*) [ "$LAB_L2" != ovn ] || die "$name is not real with LAB_L2=ovn: ML2/OVN has no ML2 agents, qdhcp-/qrouter- namespaces or their devices" ;; esac
+case "$GUEST_ONLY" in *" $name "*) [ "$LAB_GUESTS" = real ] || die "$name needs a real guest: LAB_GUESTS=real lab/up.sh (this lab's guests are $LAB_GUESTS)" ;; esac
 need_root
 lab_lock
 mkdir -p "$FDIR"

@@ -164,3 +164,42 @@ gwatch() {
   if [ "${1:-}" = --login ]; then login=(--login "root:$LAB_PASSWORD"); shift; fi
   /usr/bin/python3 "$LAB_DIR/guest/console.py" "$GUEST_RUN/console.sock" "$start" "$timeout" "${login[@]}" "$@"
 }
+
+# libvirt_state DIR: libvirt's files for a namespace host, to be bound at
+# /etc/libvirt (DIR/etc), /var/lib/libvirt (lib), /var/log/libvirt (log),
+# /var/cache/libvirt (cache: qemu's capabilities, kept), /run/libvirt (run)
+# and /run/dbus (dbus, empty). Used by lab/up.sh (the hypervisor of
+# LAB_GUESTS=real) and lab/virt-test.sh. DIR/etc, lib, log and run are made
+# fresh; the cache is kept so that libvirtd's next start skips the qemu probe.
+libvirt_state() {
+  local d=$1
+  rm -rf "${d:?}/etc" "$d/lib" "$d/log" "$d/run"
+  mkdir -p "$d/log/qemu" "$d/run" "$d/cache" "$d/lib" "$d/dbus"
+  cp -a /etc/libvirt "$d/etc"
+  # The default network (virbr0, 192.168.122.0/24, NAT rules) must not exist
+  # here at all: Neutron owns the host's networking.
+  rm -f "$d/etc/qemu/networks/default.xml" "$d/etc/qemu/networks/autostart/"*
+  cat >>"$d/etc/libvirtd.conf" <<'EOC'
+
+# hoofbeat lab: unix sockets only (libvirtd runs without --listen), root and
+# group libvirt without polkit (there is no D-Bus here), warnings and errors
+# to /var/log/libvirt/libvirtd.log.
+unix_sock_group = "libvirt"
+unix_sock_rw_perms = "0770"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+EOC
+  cat >>"$d/etc/qemu.conf" <<'EOC'
+
+# hoofbeat lab: the host's fresh sysfs has no cgroup mounts, and the
+# machine's cgroup tree is not the lab's to change.
+cgroup_controllers = [ ]
+EOC
+  cat >>"$d/etc/virtlogd.conf" <<'EOC'
+
+# hoofbeat lab
+log_outputs = "3:file:/var/log/libvirt/virtlogd.log"
+EOC
+  cp -a /var/lib/libvirt/. "$d/lib/"
+}

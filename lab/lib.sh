@@ -46,6 +46,21 @@ case "$LAB_L2" in linuxbridge|ovs|ovn) ;; *) echo "LAB_L2 must be linuxbridge, o
 LAB_HOSTS=(ctl cmp1)
 [ "$LAB_L2" = ovn ] || LAB_HOSTS+=(cmp2)
 COMPUTE_HOSTS=("${LAB_HOSTS[@]:1}")
+# Guests: fake (default; instances exist only in nova-compute's memory, a
+# netns stands in for each) or real: then cmp2 runs Nova's libvirt driver
+# (libvirtd, virtlogd, qemu under TCG) and hosts vm4, a real small guest
+# (lab/guest-image.sh) plugged by os-vif, and is no longer idle. Recorded in
+# run/guest-mode by up.sh, like the flavour. Linux bridge only so far.
+if [ -z "${LAB_GUESTS:-}" ] && [ -f "$RUN/guest-mode" ]; then LAB_GUESTS=$(cat "$RUN/guest-mode"); fi
+LAB_GUESTS=${LAB_GUESTS:-fake}
+case "$LAB_GUESTS" in fake|real) ;; *) echo "LAB_GUESTS must be fake or real" >&2; exit 2 ;; esac
+if [ "$LAB_GUESTS" = real ] && [ "$LAB_L2" != linuxbridge ]; then
+  echo "LAB_GUESTS=real needs LAB_L2=linuxbridge (the Open vSwitch and OVN flavours do not boot real guests yet)" >&2; exit 2
+fi
+HYPERVISOR_HOST=
+[ "$LAB_GUESTS" = real ] && HYPERVISOR_HOST=cmp2
+# libvirt_host HOST: HOST runs Nova's libvirt driver.
+libvirt_host() { [ -n "$HYPERVISOR_HOST" ] && [ "$1" = "$HYPERVISOR_HOST" ]; }
 if [ "$LAB_L2" = ovn ]; then
   L2_AGENT='' L2_AGENT_TYPE='' L2_INI=''
 elif [ "$LAB_L2" = ovs ]; then
@@ -190,6 +205,20 @@ start_nova_compute() { # HOST. ctl's nova-compute reads nova-cpu.conf: nova.conf
   [ "$1" = ctl ] && conf=/etc/nova/nova-cpu.conf
   start_os "$1" nova-compute nova --config-file "$conf" --config-file /etc/nova/nova-compute.conf
 }
+# start_libvirt HOST: virtlogd, then libvirtd, on the hypervisor (LAB_GUESTS=real).
+# virtlogd first: libvirtd would otherwise spawn one itself, untracked.
+start_libvirt() {
+  local h=$1 d=$HOSTS_DIR/$1
+  start_svc "$h" virtlogd root "$d/log/console/virtlogd.out" virtlogd
+  WAIT_HINT="see ${d#"$LAB_DIR"/}/libvirt/log/virtlogd.log" \
+    wait_until 20 "virtlogd's socket on $h" test -S "$d/libvirt/run/virtlogd-sock" || die "virtlogd did not start on $h"
+  start_svc "$h" libvirtd root "$d/log/console/libvirtd.out" libvirtd
+}
+virsh_on() { local h=$1; shift; onh "$h" timeout 60 virsh -q -c qemu:///system "$@"; }
+# libvirt_ready HOST: libvirtd answers with its QEMU capabilities (probed at
+# its first start, then cached in run/hosts/HOST/libvirt/cache).
+libvirt_ready() { virsh_on "$1" domcapabilities --virttype qemu >/dev/null; }
+
 # ---- OVN (LAB_L2=ovn) ---------------------------------------------------------
 # Each host's OVN files are its run/hosts/HOST/ovn/{etc,run,lib,log},
 # bind-mounted at /etc/ovn, /run/ovn, /var/lib/ovn and /var/log/ovn.
@@ -384,3 +413,21 @@ check_isolation() {
     done
   done
 }
+
+# ---- real guests (LAB_GUESTS=real) ----------------------------------------------
+# console_output SERVER_ID: the guest's console log as Nova's API gives it
+# (os-getConsoleOutput reads the file virtlogd writes), CRs dropped.
+console_output() {
+  API_QUIET=1 api POST "$NOVA_URL/v2.1/servers/$1/action" '{"os-getConsoleOutput":{"length":-1}}' | jq -r '.output // empty' | tr -d '\r'
+}
+console_tail() { console_output "$1" | tail -n 15; }
+# guest_network_up SERVER_ID IP: the small guest printed its network state
+# with address IP (lab/guest/small/rc.boot). A domain start truncates the
+# log, so a rebuilt or rebooted guest's old line is gone.
+# (The log is read whole first: grep -q stopping early would fail the
+# pipeline under pipefail.)
+guest_network_up() { local c; c=$(console_output "$1") && grep -q "^hbg-network-state: eth0=$2/" <<<"$c"; }
+# guest_login_prompt SERVER_ID: the getty on ttyS0 prompted.
+guest_login_prompt() { local c; c=$(console_output "$1") && grep -q ' login: ' <<<"$c"; }
+# console_has SERVER_ID REGEX: the console log has a line matching REGEX.
+console_has() { local c; c=$(console_output "$1") && grep -q -- "$2" <<<"$c"; }

@@ -264,6 +264,55 @@ wait_until 60 "vm1 to ping vm3 ($vm3_ip) across the $tunnel tunnel ctl<->cmp1" p
 wait_until 60 "vm3 to ping vm1 across the $tunnel tunnel cmp1<->ctl" ping1 labvm-vm3 "$(awk '$1=="vm1" {print $5}' "$RUN/seed/vms.txt")" || die "vm3 cannot reach vm1"
 wait_until 60 "floating IP $FIP to answer from hb-ctl" ping1 hb-ctl "$FIP" || die "floating IP $FIP does not answer"
 mark "dataplane checked"
+
+# ---- vm4: a real guest (LAB_GUESTS=real) ----------------------------------------
+# The small guest (lab/guest-image.sh) booted by Nova's libvirt driver on
+# cmp2 under TCG, plugged by os-vif onto brq<net>, its lease from the DHCP
+# agent's dnsmasq, metadata through the router's proxy. Its init prints
+# "hbg-network-state: eth0=ADDR/LEN gw=GW ..." once the network is up.
+VM4=
+VM4_PORT=
+if [ "$LAB_GUESTS" = real ]; then
+  TOKEN=$DEMO_TOKEN
+  VM4_PORT=$(api GET "$NEUTRON_URL/v2.0/ports?name=vm4-port&network_id=$NET" | first_id ports)
+  if [ -z "$VM4_PORT" ]; then
+    VM4_PORT=$(api POST "$NEUTRON_URL/v2.0/ports" "$(jq -nc --arg net "$NET" --arg sg "$SG" \
+      '{port:{name:"vm4-port",network_id:$net,mac_address:"fa:16:3e:5e:ed:14",security_groups:[$sg],admin_state_up:true}}')" | jq -r .port.id)
+  fi
+  TOKEN=$ADMIN_TOKEN
+  SMALL=$(api GET "$GLANCE_URL/v2/images?name=small" | jq -r '.images[0].id // empty')
+  TINY=$(api GET "$NOVA_URL/v2.1/flavors" | jq -r '.flavors[] | select(.name=="m1.tiny") | .id')
+  [ -n "$SMALL" ] && [ -n "$TINY" ] || die "image small or flavor m1.tiny missing: run LAB_GUESTS=real lab/up.sh"
+  TOKEN=$ADMIN_DEMO_TOKEN
+  for attempt in 1 2; do
+    s=$(server_get vm4)
+    if [ -n "$s" ] && [ "$(jq -r .status <<<"$s")" = ERROR ]; then
+      log "vm4 is in ERROR ($(api GET "$NOVA_URL/v2.1/servers/$(jq -r .id <<<"$s")" | jq -r '.server.fault.message // "no fault"')): recreating it"
+      api DELETE "$NOVA_URL/v2.1/servers/$(jq -r .id <<<"$s")" >/dev/null
+      wait_until 60 "vm4 to be deleted" gone vm4 || die "could not delete vm4"
+      s=
+    fi
+    if [ -z "$s" ]; then
+      VM4=$(api POST "$NOVA_URL/v2.1/servers" "$(jq -nc --arg i "$SMALL" --arg f "$TINY" --arg p "$VM4_PORT" \
+        '{server:{name:"vm4",imageRef:$i,flavorRef:$f,networks:[{port:$p}],key_name:"lab-key",availability_zone:"nova:cmp2"}}')" | jq -r .server.id)
+      log "created vm4 ($VM4) on cmp2, a real guest"
+    else
+      VM4=$(jq -r .id <<<"$s")
+    fi
+    WAIT_HINT="see run/hosts/cmp2/log/nova/nova-compute.log, run/hosts/cmp2/libvirt/log/" \
+      wait_until 240 "vm4 to be ACTIVE or ERROR" server_settled "$VM4" || die "vm4 is stuck in $(api GET "$NOVA_URL/v2.1/servers/$VM4" | jq -r .server.status)"
+    [ "$(api GET "$NOVA_URL/v2.1/servers/$VM4" | jq -r .server.status)" = ACTIVE ] && break
+    [ "$attempt" = 2 ] && die "vm4 in ERROR: $(api GET "$NOVA_URL/v2.1/servers/$VM4" | jq -c .server.fault)"
+  done
+  vm4_ip=$(TOKEN=$ADMIN_TOKEN api GET "$NEUTRON_URL/v2.0/ports/$VM4_PORT" | jq -r '.port.fixed_ips[0].ip_address')
+  WAIT_HINT="the console: lab/on.sh ctl openstack --os-cloud lab-admin console log show vm4" \
+    wait_until 180 "vm4's console to show its network up with $vm4_ip" guest_network_up "$VM4" "$vm4_ip" ||
+    die "vm4 did not bring its network up; the end of its console: $(console_tail "$VM4")"
+  wait_until 60 "vm1 to ping vm4 ($vm4_ip), a real guest on cmp2, across the VXLAN tunnel" ping1 labvm-vm1 "$vm4_ip" ||
+    die "vm1 cannot reach vm4"
+  echo "vm4 $VM4 $VM4_PORT fa:16:3e:5e:ed:14 $vm4_ip cmp2" >"$RUN/seed/guests.txt"
+  mark "vm4 (real guest) up"
+fi
 check_isolation
 
 cat >"$RUN/seed/ids.env" <<EOF
@@ -278,6 +327,8 @@ VM2=${VM_ID[vm2]}
 VM3=${VM_ID[vm3]}
 VM1_PORT=$VM1_PORT
 FIP=$FIP
+VM4=$VM4
+VM4_PORT=$VM4_PORT
 EOF
 mark "SEEDED"
 cat <<EOF

@@ -7,7 +7,9 @@
 #           DHCP, L3 and metadata agents, nova api/conductor/scheduler/
 #           serialproxy/compute (FakeDriver); br-ex 172.24.4.1/24 = physnet1
 #   hb-cmp1 (compute node): linuxbridge agent + nova-compute (FakeDriver)
-#   hb-cmp2 (compute node, idle: no instance): the same; not with LAB_L2=ovn
+#   hb-cmp2 (compute node, idle: no instance): the same; not with LAB_L2=ovn.
+#           With LAB_GUESTS=real: Nova's libvirt driver, libvirtd, virtlogd
+#           and qemu (TCG), and the small guest's images in Glance
 #
 # LAB_L2=ovs swaps the Linux bridge agent for the Open vSwitch agent; LAB_L2=ovn
 # has no ML2 agents at all: OVN's NB and SB databases and ovn-northd on ctl,
@@ -20,12 +22,15 @@
 # has a route out.
 #
 # Idempotent: running services are left alone. Run as root. Usage: lab/up.sh
+# (LAB_L2=linuxbridge|ovs|ovn, LAB_GUESTS=fake|real in the environment)
 set -euo pipefail
 export SCRIPT_NAME=up.sh
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=conf.sh
 . "$LAB_DIR/conf.sh"
+# shellcheck source=guest-lib.sh
+. "$LAB_DIR/guest-lib.sh"
 need_root
 lab_lock
 mkdir -p "$RUN" "$PIDS" "$STATE"
@@ -34,6 +39,10 @@ if [ -f "$RUN/l2" ] && [ "$(cat "$RUN/l2")" != "$LAB_L2" ] && { [ -f "$STATE/db-
   die "the lab in run/ is a $(cat "$RUN/l2") lab: run lab/down.sh (without --keep-state) before LAB_L2=$LAB_L2 lab/up.sh"
 fi
 echo "$LAB_L2" >"$RUN/l2"
+if [ -f "$RUN/guest-mode" ] && [ "$(cat "$RUN/guest-mode")" != "$LAB_GUESTS" ] && { [ -f "$STATE/db-synced" ] || ls "$PIDS"/*.pid >/dev/null 2>&1; }; then
+  die "the lab in run/ has LAB_GUESTS=$(cat "$RUN/guest-mode"): run lab/down.sh (without --keep-state) before LAB_GUESTS=$LAB_GUESTS lab/up.sh"
+fi
+echo "$LAB_GUESTS" >"$RUN/guest-mode"
 
 PACKAGES=(
   keystone glance-api placement-api
@@ -44,6 +53,8 @@ PACKAGES=(
 )
 [ "$LAB_L2" = ovs ] && PACKAGES+=(openvswitch-switch neutron-openvswitch-agent)
 [ "$LAB_L2" = ovn ] && PACKAGES+=(openvswitch-switch ovn-central ovn-host neutron-ovn-metadata-agent)
+# qemu-utils: qemu-img, for Nova's image cache.
+[ "$LAB_GUESTS" = real ] && PACKAGES+=(libvirt-daemon-system libvirt-clients python3-libvirt qemu-system-x86 qemu-utils)
 
 # ---- 1. packages --------------------------------------------------------------
 install_packages() {
@@ -93,6 +104,15 @@ EOF
   mark "packages installed"
 }
 install_packages
+# Nova's libvirt driver connects to qemu:///system as nova: the socket is
+# group libvirt's (nova-compute-kvm would add nova to it; the lab installs
+# nova-compute-ironic).
+if [ "$LAB_GUESTS" = real ] && ! id -nG nova | tr ' ' '\n' | grep -qx libvirt; then usermod -aG libvirt nova; fi
+# The small guest's images, built (or found cached) while OpenStack starts.
+if [ "$LAB_GUESTS" = real ]; then
+  "$LAB_DIR/guest-image.sh" small >"$RUN/guest-image.log" 2>&1 &
+  GUEST_IMAGE_JOB=$!
+fi
 
 # ---- 2. secrets and client credentials -----------------------------------------
 gen_pass() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
@@ -286,9 +306,19 @@ start_holder() {
     binds+=" /etc/nova=$d/etc/nova /etc/neutron=$d/etc/neutron"
     binds+=" /var/lib/nova=$d/var/lib/nova /var/lib/neutron=$d/var/lib/neutron"
   fi
+  # The hypervisor's libvirt (lab/guest-lib.sh libvirt_state), and no
+  # propagation back to the machine of what libvirt mounts (each qemu's /dev).
+  local propagation=unchanged
+  if libvirt_host "$h"; then
+    libvirt_state "$d/libvirt"
+    binds+=" /etc/libvirt=$d/libvirt/etc /var/lib/libvirt=$d/libvirt/lib /var/log/libvirt=$d/libvirt/log"
+    binds+=" /var/cache/libvirt=$d/libvirt/cache /run/libvirt=$d/libvirt/run /run/dbus=$d/libvirt/dbus"
+    mkdir -p /run/libvirt /run/dbus
+    propagation=slave
+  fi
   # shellcheck disable=SC2016,SC2086  # $binds: space-separated MOUNTPOINT=SOURCE words
   setsid nsenter --net="/run/netns/$(ns_of "$h")" -- \
-    unshare --mount --uts --propagation unchanged -- \
+    unshare --mount --uts --propagation "$propagation" -- \
     /bin/sh -c '
       set -e
       pidf=$1 host=$2; shift 2
@@ -335,6 +365,7 @@ if [ "$LAB_L2" = ovn ]; then
   done
 fi
 for h in "${LAB_HOSTS[@]}"; do start_holder "$h"; done
+[ -z "$HYPERVISOR_HOST" ] || start_libvirt "$HYPERVISOR_HOST"
 if [ "$LAB_L2" != linuxbridge ]; then
   for h in "${LAB_HOSTS[@]}"; do start_ovs "$h"; done
   check_isolation
@@ -502,6 +533,12 @@ for h in "${LAB_HOSTS[@]}"; do start_agents "$h"; done
 
 WAIT_HINT="see $CTL_LOG/nova/nova-api.log and $CTL_LOG/console/nova-api.out" wait_until 120 "nova API" http_ok "$NOVA_URL/" || die "nova-api did not come up"
 mark "nova API up"
+if [ -n "$HYPERVISOR_HOST" ]; then
+  WAIT_HINT="see run/hosts/$HYPERVISOR_HOST/libvirt/log/libvirtd.log and log/console/libvirtd.out" \
+    wait_until 120 "libvirtd on $HYPERVISOR_HOST with its QEMU capabilities" alive_and libvirt_ready "$HYPERVISOR_HOST" ||
+    die "libvirtd on $HYPERVISOR_HOST did not answer"
+  mark "libvirtd up on $HYPERVISOR_HOST"
+fi
 for h in "${LAB_HOSTS[@]}"; do start_nova_compute "$h"; done
 mark "agents and computes started"
 
@@ -531,6 +568,50 @@ if [ -z "$img" ]; then
     --data-binary @"$RUN/cirros-fake.img" "$GLANCE_URL/v2/images/$img/file" || die "image upload failed"
   rm -f "$RUN/cirros-fake.img"
 fi
+
+# LAB_GUESTS=real: the small guest (lab/guest-image.sh) as Glance images
+# Nova's libvirt driver boots with <kernel>/<initrd>: its kernel (aki), its
+# initramfs (ari) and a 1 MiB root disk (the guest never mounts it) naming
+# both. os_command_line replaces Nova's command line, whose last console=
+# (hvc0, never registered) would send the guest's own output to the VGA
+# console (lab/README.md, pitfall 1). os_shutdown_timeout 0: the guest
+# ignores ACPI's power button, so a clean shutdown (rebuild, hard reboot's
+# first step, stop) would wait Nova's 60 s for nothing before the power off.
+# One root image per fault hook
+# (hbg.fault=..., read by the guest's init before DHCP): the guest faults
+# of lab/fault.sh rebuild vm4 with one of them. The build's hash is kept as
+# hbg_build: images of an older build are replaced.
+GUEST_FAULT_HOOKS=(no-host-routes no-metadata-route firewall-icmp firewall-dhcp)
+# upload_image NAME FILE JSON: a public image named NAME from FILE, JSON
+# holding its formats and properties; prints its ID.
+upload_image() {
+  local id
+  id=$(api POST "$GLANCE_URL/v2/images" "$(jq -c --arg n "$1" '. + {name:$n,visibility:"public"}' <<<"$3")" | jq -r .id)
+  nsx ctl curl -sS -f -m 60 -X PUT -H "X-Auth-Token: $TOKEN" -H 'Content-Type: application/octet-stream' \
+    --data-binary @"$2" "$GLANCE_URL/v2/images/$id/file" >/dev/null || die "upload of image $1 failed"
+  echo "$id"
+}
+guest_images() {
+  local build kernel ramdisk old hook cmdline
+  wait "$GUEST_IMAGE_JOB" || die "lab/guest-image.sh small failed: $(tail -n 5 "$RUN/guest-image.log")"
+  build=$(basename "$(readlink "$GUEST_CACHE/small")")
+  old=$(api GET "$GLANCE_URL/v2/images?hbg_build=$build&name=small" | jq -r '.images[0].id // empty')
+  [ -z "$old" ] || return 0
+  for old in $(api GET "$GLANCE_URL/v2/images?limit=100" | jq -r '.images[] | select(.name | startswith("small")) | .id'); do
+    api DELETE "$GLANCE_URL/v2/images/$old" >/dev/null
+  done
+  kernel=$(upload_image small-kernel "$GUEST_CACHE/small/vmlinuz" "$(jq -nc --arg b "$build" '{disk_format:"aki",container_format:"aki",hbg_build:$b}')")
+  ramdisk=$(upload_image small-ramdisk "$GUEST_CACHE/small/initrd.img" "$(jq -nc --arg b "$build" '{disk_format:"ari",container_format:"ari",hbg_build:$b}')")
+  head -c 1048576 /dev/zero >"$RUN/small-root.img"
+  for hook in '' "${GUEST_FAULT_HOOKS[@]}"; do
+    cmdline="console=tty0 console=ttyS0${hook:+ hbg.fault=$hook}"
+    upload_image "small${hook:+-$hook}" "$RUN/small-root.img" "$(jq -nc --arg b "$build" --arg k "$kernel" --arg r "$ramdisk" --arg c "$cmdline" \
+      '{disk_format:"raw",container_format:"bare",hbg_build:$b,kernel_id:$k,ramdisk_id:$r,os_command_line:$c,os_shutdown_timeout:"0"}')" >/dev/null
+  done
+  rm -f "$RUN/small-root.img"
+  log "small guest images in Glance (build $build)"
+}
+[ "$LAB_GUESTS" != real ] || guest_images
 
 pub=$(api GET "$NEUTRON_URL/v2.0/networks?name=public" | jq -r '.networks[0].id // empty')
 if [ -z "$pub" ]; then

@@ -166,37 +166,9 @@ before=$(root_traces)
 # libvirt's state, fresh each run except the capabilities cache (qemu probed
 # once per binary, as on a real host after its first start) unless --cold.
 [ -z "$cold" ] || rm -rf "$VRUN/cache"
-rm -rf "${VRUN:?}/etc" "${VRUN:?}/lib" "$VRUN/log" "$VRUN/run" "$VRUN/instances" "$GUEST_RUN"
-mkdir -p "$VPIDS" "$VRUN/log/qemu" "$VRUN/run" "$VRUN/cache" "$GUEST_RUN"
-cp -a /etc/libvirt "$VRUN/etc"
-# The default network (virbr0, 192.168.122.0/24, NAT rules) must not exist
-# here at all: Neutron owns the host's networking.
-rm -f "$VRUN/etc/qemu/networks/default.xml" "$VRUN/etc/qemu/networks/autostart/"*
-cat >>"$VRUN/etc/libvirtd.conf" <<'EOF'
-
-# hoofbeat lab (virt-test.sh): unix sockets only (libvirtd runs without
-# --listen), root and group libvirt without polkit (there is no D-Bus here),
-# warnings and errors to /var/log/libvirt/libvirtd.log.
-unix_sock_group = "libvirt"
-unix_sock_rw_perms = "0770"
-auth_unix_ro = "none"
-auth_unix_rw = "none"
-log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
-EOF
-cat >>"$VRUN/etc/qemu.conf" <<'EOF'
-
-# hoofbeat lab (virt-test.sh): the host's fresh sysfs has no cgroup mounts,
-# and the machine's cgroup tree is not the lab's to change.
-cgroup_controllers = [ ]
-EOF
-cat >>"$VRUN/etc/virtlogd.conf" <<'EOF'
-
-# hoofbeat lab (virt-test.sh)
-log_outputs = "3:file:/var/log/libvirt/virtlogd.log"
-EOF
-mkdir -p "$VRUN/lib"
-cp -a /var/lib/libvirt/. "$VRUN/lib/"
-mkdir -p "$VRUN/dbus" # an empty /run/dbus: no system bus, no machined, no polkit
+rm -rf "${VRUN:?}/instances" "$GUEST_RUN"
+mkdir -p "$VPIDS" "$GUEST_RUN"
+libvirt_state "$VRUN"
 # The host resolves its own name (libvirtd looks it up), as the lab's hosts do.
 printf '127.0.0.1 localhost\n127.0.1.1 virt\n' >"$VRUN/hosts"
 

@@ -164,8 +164,9 @@ other than DataSourceNone) is not reported. When the API shows the cause (a
 dead metadata agent, egress rules removed, no lease), this is an info that
 names it.`,
 	Fix: "Follow the failure's kind: no route → fix DHCP or the guest's routes; refused → restart the metadata proxy (neutron-l3-agent / neutron-dhcp-agent) and neutron-metadata-agent; timeout → check the router or enable_isolated_metadata, and egress rules; 5xx → the metadata agent's and nova-api-metadata's logs and the shared secret.",
-	// Without a lease the guest cannot ask: the DHCP failure, or its cause.
-	Causes:       append(append([]*Rule{instanceDHCPFailed}, dhcpCauses()...), agentMetadataDown, sgEgressMissing),
+	// Without a lease the guest cannot ask: the DHCP failure, or its cause;
+	// without a route it cannot either: the guest's own configuration.
+	Causes:       append(append([]*Rule{instanceDHCPFailed, instanceGuestNetworkConfig}, dhcpCauses()...), agentMetadataDown, sgEgressMissing),
 	CauseWording: "the guest confirms",
 	Needs:        []string{snapshot.SourceServer, snapshot.SourceConsoleLog},
 	Check: func(in *Input) []Finding {
@@ -330,22 +331,29 @@ cloud-init's Route IPv4 info), as when the guest's DHCP client ignores
 classless static routes. Without a route table on the console, host routes
 are not checked.
 
-The other causes the guest can hide are not in the console: a restrictive
-firewall in the guest (iptables/nftables/firewalld), a wrong netmask, no
-gratuitous ARP after an address change (arping). The fix prints the
+A firewall in the guest (iptables/nftables/firewalld) prints nothing on the
+console; with --probe it shows on the wire: from the network's DHCP
+namespace ARP resolves the server's address to its port's MAC, the ping
+gets no answer, and the port's security groups admit ICMP echo from the
+DHCP port's address (evaluated exactly). The guest is up, with its address,
+and drops what OpenStack lets through: this rule says so and ranks above
+host/instance-unreachable-from-dhcp-namespace.
+
+Not seen from outside: no gratuitous ARP after an address change (arping).
+The fix prints the
 interface file for the port's address (netmask as a dotted quad, gateway),
 to compare with the guest's.`,
 	Fix:          "Inside the guest: configure the NIC by DHCP (or statically with the port's fixed IP, the subnet's netmask and gateway), bring it up, add the default route and the subnet's host routes, and announce it with arping.",
 	CauseWording: "the guest confirms",
 	Needs:        []string{snapshot.SourceServer, snapshot.SourceConsoleLog, snapshot.SourcePorts},
 	Check: func(in *Input) []Finding {
+		out := guestFirewall(in)
 		sc := consoleInput(in)
 		if sc == nil {
-			return nil
+			return out
 		}
 		s := in.Snapshot
 		srv := s.Server
-		var out []Finding
 		fixed := map[string]bool{}
 		for _, p := range s.Ports {
 			for _, ip := range p.FixedIPs {

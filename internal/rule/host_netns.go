@@ -308,8 +308,9 @@ Without --probe the rule is skipped and says so: hoofbeat only reads
 unless asked.`,
 	Fix: "If ARP does not resolve: check the tunnels and bridges between the DHCP host and the compute host (host/tunnel-peer-blocked, host/bridge-missing) and the guest's console. If ARP resolves but ping fails: security groups or the guest's firewall.",
 	// The probe's "unreachable" is the symptom of a broken device on the path.
+	// ... and, when ARP resolves and the groups admit it, the guest's own firewall.
 	Causes: []*Rule{hostDeviceDown, hostVIFDetached, hostMTUTooSmall, hostOVSDeadVLAN, hostOVSTagMismatch, hostOVSFlowMissing,
-		hostL2PopEntryMissing, hostTunnelPeerBlocked, hostBridgeMissing, hostOVSPortError, hostTraceDrop},
+		hostL2PopEntryMissing, hostTunnelPeerBlocked, hostBridgeMissing, hostOVSPortError, hostTraceDrop, instanceGuestNetworkConfig},
 	Needs: []string{snapshot.SourceHosts, snapshot.SourceAgents, snapshot.SourceDHCPAgents},
 	Hop:   HopHosts,
 	// The probe is opt-in: not asked for, it is no check that could not

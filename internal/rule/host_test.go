@@ -507,15 +507,15 @@ func TestOVSAgentHost(t *testing.T) {
 	}
 }
 
-// TestOVSTunnelDeleted: the Open vSwitch lab with cmp1's tunnel port to ctl
-// deleted (lab/fault.sh ovs-tunnel-deleted, collected with --hosts): the
-// missing peer is named, with the tunnel ports that are there as evidence;
-// the healthy OVS hosts give nothing.
 // exampleSnap reads one of examples/snapshots/, recorded in the lab.
 func exampleSnap(t *testing.T, name string) *snapshot.Snapshot {
 	return snapshottest.Example(t, name)
 }
 
+// TestOVSTunnelDeleted: the Open vSwitch lab with cmp1's tunnel port to ctl
+// deleted (lab/fault.sh ovs-tunnel-deleted, collected with --hosts): the
+// missing peer is named, with the tunnel ports that are there as evidence;
+// the healthy OVS hosts give nothing.
 func TestOVSTunnelDeleted(t *testing.T) {
 	s := exampleSnap(t, "ovs-tunnel-deleted")
 	var got []Finding

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,12 +22,28 @@ import (
 // tightens it: BatchMode (it never prompts), StrictHostKeyChecking=yes (an
 // unknown or changed host key is refused, whatever the configuration
 // says), no agent, X11 or port forwarding, known_hosts left as they are.
+//
+// A check runs dozens of commands on a host: one connection each would
+// cost a key exchange each (most of a check's time over SSH). Unless the
+// operator's ssh_config has a ControlPath of its own (then that master is
+// used, as their ssh would), the runner shares one connection: a master of
+// its own (ControlMaster=auto) on a socket in a private directory, ended by
+// Close.
 type OpenSSH struct {
 	name string
 	opt  SSHOptions
 	// program is the ssh client's path.
 	program string
+
+	muxOnce sync.Once
+	// muxDir holds the control socket; "" when the runner does not
+	// multiplex (the operator's own ControlPath, or none could be made).
+	muxDir string
 }
+
+// controlPersist is how long the master outlives its last command if
+// Close is never called (a killed hoofbeat).
+const controlPersist = "30"
 
 // hostRE is what a host name given to ssh may be: a name or an address,
 // never an option ("-oProxyCommand=…") nor a user ("root@…"), as a name
@@ -73,6 +92,15 @@ func (s *OpenSSH) Host() string { return s.name }
 
 // args is the ssh command line that runs line on the host.
 func (s *OpenSSH) args(line string) []string {
+	a := s.base()
+	if s.muxDir != "" {
+		a = append(a, "-o", "ControlMaster=auto", "-o", "ControlPath="+filepath.Join(s.muxDir, "%C"), "-o", "ControlPersist="+controlPersist)
+	}
+	return append(a, "--", s.name, line)
+}
+
+// base is the options every ssh run of the runner gets.
+func (s *OpenSSH) base() []string {
 	timeout := s.opt.ConnectTimeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
@@ -99,7 +127,52 @@ func (s *OpenSSH) args(line string) []string {
 	if len(s.opt.KnownHosts) > 0 {
 		a = append(a, "-o", "UserKnownHostsFile="+strings.Join(s.opt.KnownHosts, " "))
 	}
-	return append(a, "--", s.name, line)
+	return a
+}
+
+// setupMux decides, once, whether the runner keeps a master of its own:
+// not when ssh_config gives the host a ControlPath (ssh -G, which connects
+// nowhere, prints the configuration in effect).
+func (s *OpenSSH) setupMux(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c := exec.CommandContext(ctx, s.program, append(append(s.base(), "-G"), "--", s.name)...)
+	c.Env = s.env()
+	out, err := c.Output()
+	if err != nil {
+		return
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if k, v, _ := strings.Cut(strings.TrimSpace(l), " "); k == "controlpath" && v != "none" {
+			return
+		}
+	}
+	dir, err := os.MkdirTemp("", "hoofbeat-ssh-")
+	if err != nil {
+		return
+	}
+	// A unix socket's path is at most 104-108 bytes; %C is 40.
+	if len(dir) > 60 {
+		os.Remove(dir)
+		return
+	}
+	s.muxDir = dir
+}
+
+// Close ends the runner's own master, if it started one, and removes its
+// socket's directory.
+func (s *OpenSSH) Close() error {
+	s.muxOnce.Do(func() {}) // no master can start after Close
+	if s.muxDir == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a := append(s.base(), "-o", "ControlPath="+filepath.Join(s.muxDir, "%C"), "-O", "exit", "--", s.name)
+	c := exec.CommandContext(ctx, s.program, a...)
+	c.Env = s.env()
+	c.Run() // no master (none was started, or it died): nothing to end
+	return os.RemoveAll(s.muxDir)
 }
 
 // env is what the ssh client needs of the environment: the home (its
@@ -122,6 +195,7 @@ func (s *OpenSSH) Run(ctx context.Context, cmd Command) (Result, error) {
 	if len(cmd.Argv) == 0 {
 		return Result{}, &Error{Host: s.name, Kind: KindOther, Err: errors.New("empty command")}
 	}
+	s.muxOnce.Do(func() { s.setupMux(ctx) })
 	ctx, cancel := context.WithTimeout(ctx, cmd.timeout())
 	defer cancel()
 	line := Quote(append([]string{"env", "LC_ALL=C", "PATH=" + remotePath}, cmd.Argv...))

@@ -201,6 +201,31 @@ Host *
 	if !errors.As(err, &e) || e.Kind != KindNotFound {
 		t.Errorf("missing program: %v", err)
 	}
+	// Three commands, one connection: the runner's own master carried
+	// them (the ProxyCommand ran once). Close ends it and its directory.
+	if hops, _ := os.ReadFile(marker); strings.Count(string(hops), "\n") != 1 {
+		t.Errorf("want one connection for three commands, the ProxyCommand ran for: %q", hops)
+	}
+	if r.muxDir == "" {
+		t.Fatal("no control socket directory")
+	}
+	sock, _ := filepath.Glob(filepath.Join(r.muxDir, "*"))
+	if len(sock) != 1 {
+		t.Errorf("control sockets: %v", sock)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if _, err := os.Stat(r.muxDir); !os.IsNotExist(err) {
+		t.Errorf("%s left behind: %v", r.muxDir, err)
+	}
+	if len(sock) == 1 {
+		check := exec.Command(program, "-F", cfg, "-o", "ControlPath="+sock[0], "-O", "check", "target")
+		if out, err := check.CombinedOutput(); err == nil {
+			t.Errorf("the master outlived Close: %s", out)
+		}
+	}
+	os.Remove(marker)
 
 	// ProxyJump, as ssh does it.
 	pj, err := NewOpenSSH("target-pj", program, opt)
@@ -241,6 +266,7 @@ Host *
 	}
 	hopsBefore, _ := os.ReadFile(marker)
 	mux, err := NewOpenSSH("target-mux", program, opt)
+	defer mux.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,6 +275,9 @@ Host *
 	}
 	if hopsAfter, _ := os.ReadFile(marker); string(hopsAfter) != string(hopsBefore) {
 		t.Errorf("a new connection was made instead of the master's: %q", hopsAfter)
+	}
+	if mux.muxDir != "" {
+		t.Errorf("a master of its own (%s) beside the operator's ControlPath", mux.muxDir)
 	}
 
 	for _, h := range []struct{ host, says string }{
