@@ -505,7 +505,7 @@ func missingHostRoutes(in *Input, sc *consoleScan, iface string, base func(strin
 			case len(sc.defaultRoute) == 0:
 				how = "it has no route to " + dest.String()
 			}
-			ev := sc.quotes(sc.routes, 6)
+			ev := sc.quotes(sc.routeRows, 6)
 			if len(other) > 0 {
 				ev = sc.quotes(other, 4)
 			}

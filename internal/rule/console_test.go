@@ -62,8 +62,8 @@ func TestConsoleFixtures(t *testing.T) {
 		}},
 		// iptables' INPUT and OUTPUT drops cannot stop the first lease.
 		{file: "lab-small-firewall-dhcp-input.txt", mutate: labHostRoute},
-		{file: "lab-debian-12-ok.txt"},
-		{file: "lab-debian-12-runcmd-failed.txt", want: []expect{
+		{file: "lab-debian-12-ok.txt", mutate: labHostRoute},
+		{file: "lab-debian-12-runcmd-failed.txt", mutate: labHostRoute, want: []expect{
 			{rule: "instance/cloud-init-failed", severity: Warning,
 				evidence: []string{"Failed to run module scripts-user", "Running module scripts-user (<module 'cloudinit.config.cc_scripts_user'"}},
 		}},
@@ -219,10 +219,15 @@ func TestConsoleHostRoutes(t *testing.T) {
 		// not in these tables.
 		{"default and IPv6 destinations", "lab-small-no-host-routes.txt", routes(snapshot.HostRoute{Destination: "0.0.0.0/0", NextHop: "10.0.0.1"}, snapshot.HostRoute{Destination: "fd00::/64", NextHop: "fd00::1"}), nil},
 		// cloud-init's Route IPv4 info table (the lab's Debian guest).
-		{"cloud-init table, applied", "lab-debian-12-ok.txt", routes(snapshot.HostRoute{Destination: "169.254.169.254/32", NextHop: "10.0.0.2"}), nil},
-		{"cloud-init table, not applied", "lab-debian-12-ok.txt", routes(lab), &expect{rule: "instance/guest-network-config", severity: Warning,
-			summary:  []string{"host route 192.168.50.0/24 via 10.0.0.254: its traffic to 192.168.50.0/24 takes the default route instead"},
-			evidence: []string{"Route IPv4 info"}}},
+		// ISC dhclient applied option 121.
+		{"cloud-init table, applied", "lab-debian-12-ok.txt", routes(lab, snapshot.HostRoute{Destination: "169.254.169.254/32", NextHop: "10.0.0.2"}), nil},
+		// A route the subnet has and the guest was not served.
+		{"cloud-init table, not applied", "lab-debian-12-ok.txt", routes(snapshot.HostRoute{Destination: "192.168.60.0/24", NextHop: "10.0.0.254"}), &expect{rule: "instance/guest-network-config", severity: Warning,
+			summary:  []string{"host route 192.168.60.0/24 via 10.0.0.254: its traffic to 192.168.60.0/24 takes the default route instead"},
+			evidence: []string{"|   0   |     0.0.0.0     |  10.0.0.1  |     0.0.0.0     |   enp0s1  |   UG  |", "|   3   |   192.168.50.0  | 10.0.0.254 |  255.255.255.0  |   enp0s1  |   UG  |"}}},
+		{"cloud-init table, other next hop", "lab-debian-12-ok.txt", routes(snapshot.HostRoute{Destination: "192.168.50.0/24", NextHop: "10.0.0.253"}), &expect{rule: "instance/guest-network-config", severity: Warning,
+			summary:  []string{"its route to 192.168.50.0/24 goes elsewhere"},
+			evidence: []string{"|   3   |   192.168.50.0  | 10.0.0.254 |  255.255.255.0  |   enp0s1  |   UG  |"}}},
 		// No route table on the console: nothing to compare with.
 		{"no route table", "debian-12-dhclient-ok.txt", routes(lab), nil},
 	}
