@@ -45,9 +45,18 @@ FW_FILES=(usr/sbin/xtables-legacy-multi usr/sbin/nft
 DEBIAN_PACKAGES=systemd-sysv,udev,kmod,linux-image-cloud-amd64,initramfs-tools,cloud-init,ifupdown,isc-dhcp-client,openssh-server,iproute2,netbase,iputils-ping,procps,ca-certificates
 
 usage() { echo "usage: lab/guest-image.sh small|debian|all" >&2; exit 2; }
-# A build that fails or is interrupted leaves no half-built folder behind.
+# A build that fails or is interrupted leaves no half-built folder behind,
+# nor what mmdebstrap mounted in it (/proc, /sys, /dev of the new root,
+# left mounted when it is killed): those are unmounted first, and rm stays
+# on the folder's own file system whatever is left.
 tmp=''
-trap '[ -z "$tmp" ] || rm -rf "$tmp"' EXIT
+cleanup() {
+  [ -n "$tmp" ] || return 0
+  awk -v p="$tmp/" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
+  rm -rf --one-file-system "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 [ $# = 1 ] || usage
 case "$1" in small | debian | all) ;; *) usage ;; esac
 
