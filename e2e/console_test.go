@@ -8,9 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/hoofbeat/hoofbeat/internal/testio"
 )
 
 // console runs "hoofbeat console SERVER" on the controller as an operator's
@@ -73,24 +74,6 @@ func TestSerialConsoleOnLoopback(t *testing.T) {
 	}
 }
 
-// syncBuffer is an output buffer the test reads while the command writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestRealGuestConsole logs in to vm4's real getty (busybox login on the
 // guest's ttyS0) through the real nova-serialproxy on ctl and the TCP serial
 // device libvirt gives qemu on cmp2, then runs a command in the guest.
@@ -104,7 +87,7 @@ func TestRealGuestConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut syncBuffer
+	var out, errOut testio.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
