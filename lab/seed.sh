@@ -16,6 +16,10 @@
 # port's MAC and IP with a default route via 10.0.0.1. Then the port goes
 # ACTIVE, and the dataplane is checked: vm1 pings vm3 across the VXLAN tunnel
 # and the floating IP answers from hb-ctl.
+#
+# With LAB_GUESTS=real, also vm4: a real guest (the small one) booted by
+# Nova's libvirt driver on cmp2, waited on through its console log and a
+# ping from vm1.
 set -euo pipefail
 export SCRIPT_NAME=seed.sh
 # shellcheck source=lib.sh
