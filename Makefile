@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/hoofbeat
 
-.PHONY: build man dist unit lint fuzz e2e e2e-ovs e2e-ovn test bench demo browser
+.PHONY: build man dist unit lint fuzz e2e e2e-ovs e2e-ovn ovn-lab test bench demo browser
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hoofbeat
@@ -67,14 +67,29 @@ e2e-ovs: build
 
 # e2e-ovn: the same against ML2/OVN (OVN NB/SB, ovn-northd, ovn-controller;
 # no ML2 agents), with the OVN faults of lab/fault.sh.
-e2e-ovn: build
-	lab/down.sh
-	LAB_L2=ovn LAB_GUESTS=fake lab/up.sh
-	lab/seed.sh
+e2e-ovn: ovn-lab
 	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
 	lab/down.sh
 
-test: lint unit fuzz e2e-ovn e2e e2e-ovs
+# ovn-lab: a fresh OVN lab, up and seeded.
+ovn-lab: build
+	lab/down.sh
+	LAB_L2=ovn LAB_GUESTS=fake lab/up.sh
+	lab/seed.sh
+
+# test: fuzzing needs no lab and bringing a lab up is mostly waiting on its
+# services, so the fuzzing runs (at low priority: the lab's readiness has
+# deadlines) while the OVN lab comes up and is seeded; the suites follow.
+# A failed bring-up ends the fuzzing (its own process group); a failed
+# fuzz target fails the line once the lab is up.
+test: lint unit
+	setsid nice -n 10 scripts/fuzz.sh & fuzz=$$!; \
+	if ! $(MAKE) ovn-lab; then kill -- -$$fuzz 2>/dev/null; wait $$fuzz; exit 1; fi; \
+	wait $$fuzz
+	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
+	lab/down.sh
+	$(MAKE) e2e
+	$(MAKE) e2e-ovs
 
 bench:
 	bench/run.sh
