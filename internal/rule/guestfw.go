@@ -31,7 +31,7 @@ func guestFirewall(in *Input) []Finding {
 			if p == nil || !strings.EqualFold(pr.ARP, p.MACAddress) {
 				continue
 			}
-			src, ok := dhcpPortAddr(s, p.NetworkID, pr.Target)
+			src, ok := dhcpPortAddr(s, p.NetworkID, h.Name, pr.Target)
 			if !ok {
 				continue
 			}
@@ -75,17 +75,14 @@ func portWithAddr(ports []snapshot.Port, addr string) *snapshot.Port {
 	return nil
 }
 
-// dhcpPortAddr is the address of network's DHCP port in target's family:
-// the probe's source.
-func dhcpPortAddr(s *snapshot.Snapshot, network, target string) (netip.Addr, bool) {
+// dhcpPortAddr is the address, in target's family, of network's DHCP port
+// on host: the probe's source (it pings from that port's namespace).
+func dhcpPortAddr(s *snapshot.Snapshot, network, host, target string) (netip.Addr, bool) {
 	t, err := netip.ParseAddr(target)
 	if err != nil {
 		return netip.Addr{}, false
 	}
-	for _, p := range s.NetworkPorts {
-		if p.NetworkID != network || p.DeviceOwner != "network:dhcp" {
-			continue
-		}
+	for _, p := range dhcpPortsOn(s, network, host) {
 		for _, ip := range p.FixedIPs {
 			if a, err := netip.ParseAddr(ip.IPAddress); err == nil && a.Is4() == t.Is4() {
 				return a, true
