@@ -1031,6 +1031,7 @@ guest_cloud_init_failed_heal() {
 
 # cmp2's qemu listening for vm4's serial console (Nova's port_range).
 vm4_console_listeners() { onh cmp2 ss -Hltnp 'sport >= :10000 and sport <= :20000' | grep qemu | awk '{print $4}'; }
+vm4_console_on_cmp2_address() { vm4_console_listeners | grep "^${HOST_IP[cmp2]}:" >/dev/null; }
 guest_serial_stale_listen_active() {
   [ "$(serial_opt proxyclient_address cmp2)" = "${HOST_IP[cmp2]}" ] && vm4_console_listeners | grep '^127\.0\.0\.1:' >/dev/null
 }
@@ -1057,7 +1058,7 @@ guest_serial_stale_listen_heal() {
   fi
   guest_serial_stale_listen_active || return 0
   vm4_hard_reboot
-  wait_until 30 "vm4's console on ${HOST_IP[cmp2]}" eval 'vm4_console_listeners | grep "^${HOST_IP[cmp2]}:" >/dev/null'
+  wait_until 30 "vm4's console on ${HOST_IP[cmp2]}" vm4_console_on_cmp2_address
 }
 
 # ---- main ----------------------------------------------------------------------
