@@ -39,24 +39,22 @@ PUBLIC_GW=172.24.4.1
 if [ -z "${LAB_L2:-}" ] && [ -f "$RUN/l2" ]; then LAB_L2=$(cat "$RUN/l2"); fi
 LAB_L2=${LAB_L2:-linuxbridge}
 case "$LAB_L2" in linuxbridge|ovs|ovn) ;; *) echo "LAB_L2 must be linuxbridge, ovs or ovn" >&2; exit 2 ;; esac
-# ctl: controller, network node and a compute; cmp1: a compute with vm3.
-# cmp2, with the ML2 agents only: a compute with no instance, so that
-# l2population leaves it without tunnels and forwarding entries, which is
-# healthy and must read so (ML2/OVN tunnels to every chassis: no cmp2 there).
-LAB_HOSTS=(ctl cmp1)
-[ "$LAB_L2" = ovn ] || LAB_HOSTS+=(cmp2)
-COMPUTE_HOSTS=("${LAB_HOSTS[@]:1}")
 # Guests: fake (default; instances exist only in nova-compute's memory, a
 # netns stands in for each) or real: then cmp2 runs Nova's libvirt driver
 # (libvirtd, virtlogd, qemu under TCG) and hosts vm4, a real small guest
 # (lab/guest-image.sh) plugged by os-vif, and is no longer idle. Recorded in
-# run/guest-mode by up.sh, like the flavour. Linux bridge only so far.
+# run/guest-mode by up.sh, like the flavour. Every flavour.
 if [ -z "${LAB_GUESTS:-}" ] && [ -f "$RUN/guest-mode" ]; then LAB_GUESTS=$(cat "$RUN/guest-mode"); fi
 LAB_GUESTS=${LAB_GUESTS:-fake}
 case "$LAB_GUESTS" in fake|real) ;; *) echo "LAB_GUESTS must be fake or real" >&2; exit 2 ;; esac
-if [ "$LAB_GUESTS" = real ] && [ "$LAB_L2" != linuxbridge ]; then
-  echo "LAB_GUESTS=real needs LAB_L2=linuxbridge (the Open vSwitch and OVN flavours do not boot real guests yet)" >&2; exit 2
-fi
+# ctl: controller, network node and a compute; cmp1: a compute with vm3.
+# cmp2, with the ML2 agents: a compute with no instance (fake guests), so
+# that l2population leaves it without tunnels and forwarding entries, which
+# is healthy and must read so; ML2/OVN tunnels to every chassis, so there
+# cmp2 exists only as vm4's hypervisor (real guests).
+LAB_HOSTS=(ctl cmp1)
+{ [ "$LAB_L2" != ovn ] || [ "$LAB_GUESTS" = real ]; } && LAB_HOSTS+=(cmp2)
+COMPUTE_HOSTS=("${LAB_HOSTS[@]:1}")
 HYPERVISOR_HOST=
 [ "$LAB_GUESTS" = real ] && HYPERVISOR_HOST=cmp2
 # libvirt_host HOST: HOST runs Nova's libvirt driver.
@@ -238,9 +236,9 @@ start_ovn_metadata() { # HOST
 # nbctl/sbctl ARGS...: ovn-nbctl/ovn-sbctl on ctl against its databases.
 nbctl() { onh ctl ovn-nbctl --timeout=20 "$@"; }
 sbctl() { onh ctl ovn-sbctl --timeout=20 "$@"; }
-ovn_chassis_ok() { [ "$(sbctl --bare --columns=name list Chassis | sed '/^$/d' | LC_ALL=C sort | paste -sd, -)" = cmp1,ctl ]; }
+ovn_chassis_ok() { [ "$(sbctl --bare --columns=name list Chassis | sed '/^$/d' | LC_ALL=C sort | paste -sd, -)" = "$(hosts_csv)" ]; }
 ovn_controller_connected() { [ "$(onh "$1" ovn-appctl -t ovn-controller connection-status 2>/dev/null)" = connected ]; }
-ovn_controllers_connected() { ovn_controller_connected ctl && ovn_controller_connected cmp1; }
+ovn_controllers_connected() { local h; for h in "${LAB_HOSTS[@]}"; do ovn_controller_connected "$h" || return 1; done; }
 # ovn_synced: northd and every chassis have caught up with the NB (nb_cfg).
 ovn_synced() { onh ctl ovn-nbctl --timeout=10 --wait=hv sync; }
 # ovn_chassis_compat: Zed's ML2/OVN reads a chassis' ovn-cms-options and
@@ -259,6 +257,28 @@ ovn_chassis_compat() {
 }
 nb_cfg() { nbctl get NB_Global . nb_cfg; }
 sb_cfg() { sbctl get SB_Global . nb_cfg; }
+
+# ---- checksums on Open vSwitch's userspace datapath (LAB_L2=ovs, ovn) --------
+# OVS 3.1's userspace datapath takes a veth's or a tap's packets from a
+# packet socket and forwards them as they are. A TCP or UDP packet whose
+# sender left its checksum to offload (CHECKSUM_PARTIAL) leaves with a
+# partial sum, and its receiver drops it; with userspace-tso-enable OVS
+# drops it itself at the tunnel ("Tunneling packets with HW offload flags is
+# not supported"). ICMP and DHCP (summed in software) pass, TCP does not:
+# metadata fails. So every sender on the lab's OVS sums its own packets:
+# the namespace ends of the agents' veths (below), the fake VMs' eth0
+# (seed.sh) and the real guest (virtio_net.csum=0, up.sh).
+ovnmeta_on() { onh "$1" ip netns list | grep -q '^ovnmeta-'; }
+# tx_csum_off HOST: on HOST, every device of the agents' namespaces.
+tx_csum_off() {
+  [ "$LAB_L2" != linuxbridge ] || return 0
+  local h=$1 ns d
+  for ns in $(onh "$h" ip netns list | awk '$1 ~ /^(qrouter|qdhcp|ovnmeta)-/ {print $1}'); do
+    for d in $(onh "$h" ip netns exec "$ns" ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); if ($2 != "lo") print $2}'); do
+      onh "$h" ip netns exec "$ns" ethtool -K "$d" tx off >/dev/null || log "tx checksum offload left on for $h $ns $d"
+    done
+  done
+}
 
 # ovs HOST ARGS...: ovs-vsctl on HOST (its own OVSDB).
 ovs() { local h=$1; shift; onh "$h" ovs-vsctl --timeout=20 "$@"; }
@@ -286,11 +306,12 @@ alive_and() { assert_started_alive; "$@"; }
 
 # ---- health of the running lab (API views) ----------------------------------
 # expected_agents: HOST/TYPE of every agent the lab runs, sorted, comma-separated:
-# ctl: L2, DHCP, L3, metadata; cmp1: L2. With OVN: each chassis' OVN
-# Controller (ctl's a Gateway) and OVN Metadata agent.
+# ctl: L2, DHCP, L3, metadata; each compute host: L2. With OVN: each
+# chassis' OVN Controller (ctl's a Gateway) and OVN Metadata agent.
 expected_agents() {
   if [ "$LAB_L2" = ovn ]; then
-    printf '%s\n' "cmp1/OVN Controller agent" "cmp1/OVN Metadata agent" "ctl/OVN Controller Gateway agent" "ctl/OVN Metadata agent"
+    printf '%s\n' "ctl/OVN Controller Gateway agent" "ctl/OVN Metadata agent"
+    for h in "${COMPUTE_HOSTS[@]}"; do printf '%s\n' "$h/OVN Controller agent" "$h/OVN Metadata agent"; done
   else
     printf '%s\n' "ctl/DHCP agent" "ctl/L3 agent" "ctl/$L2_AGENT_TYPE" "ctl/Metadata agent"
     for h in "${COMPUTE_HOSTS[@]}"; do echo "$h/$L2_AGENT_TYPE"; done

@@ -227,6 +227,8 @@ wire_vm() {
   ip -n "$vns" link set eth0 address "$mac"
   ip -n "$vns" addr replace "$ip/24" dev eth0
   ip -n "$vns" link set eth0 up
+  # Its own checksums on the userspace datapath (tx_csum_off in lib.sh).
+  [ "$LAB_L2" = linuxbridge ] || ip netns exec "$vns" ethtool -K eth0 tx off >/dev/null
   ip -n "$vns" route replace default via 10.0.0.1
   ip -n "$hns" link set "$tap" up
   if [ "$LAB_L2" != linuxbridge ]; then
@@ -271,9 +273,11 @@ mark "dataplane checked"
 
 # ---- vm4: a real guest (LAB_GUESTS=real) ----------------------------------------
 # The small guest (lab/guest-image.sh) booted by Nova's libvirt driver on
-# cmp2 under TCG, plugged by os-vif onto brq<net>, its lease from the DHCP
-# agent's dnsmasq, metadata through the router's proxy. Its init prints
-# "hbg-network-state: eth0=ADDR/LEN gw=GW ..." once the network is up.
+# cmp2 under TCG, plugged by os-vif (onto brq<net> with Linux bridge, br-int
+# with Open vSwitch and OVN), its lease from the DHCP agent's dnsmasq (OVN:
+# ovn-controller), metadata through the router's proxy (OVN: the metadata
+# agent's on cmp2). Its init prints "hbg-network-state: eth0=ADDR/LEN gw=GW
+# iid=ID ..." once the network is up, iid=none without metadata.
 VM4=
 VM4_PORT=
 if [ "$LAB_GUESTS" = real ]; then
@@ -308,11 +312,20 @@ if [ "$LAB_GUESTS" = real ]; then
     [ "$(api GET "$NOVA_URL/v2.1/servers/$VM4" | jq -r .server.status)" = ACTIVE ] && break
     [ "$attempt" = 2 ] && die "vm4 in ERROR: $(api GET "$NOVA_URL/v2.1/servers/$VM4" | jq -c .server.fault)"
   done
+  # OVN's metadata agent makes cmp2's namespace once vm4's port is bound
+  # there; the guest retries metadata for a minute meanwhile.
+  if [ "$LAB_L2" = ovn ]; then
+    WAIT_HINT="see run/hosts/cmp2/log/neutron/neutron-ovn-metadata-agent.log" \
+      wait_until 60 "OVN's metadata namespace on cmp2" ovnmeta_on cmp2 || die "no ovnmeta namespace on cmp2"
+  fi
+  for h in "${LAB_HOSTS[@]}"; do tx_csum_off "$h"; done
   vm4_ip=$(TOKEN=$ADMIN_TOKEN api GET "$NEUTRON_URL/v2.0/ports/$VM4_PORT" | jq -r '.port.fixed_ips[0].ip_address')
   WAIT_HINT="the console: lab/on.sh ctl openstack --os-cloud lab-admin console log show vm4" \
     wait_until 180 "vm4's console to show its network up with $vm4_ip" guest_network_up "$VM4" "$vm4_ip" ||
     die "vm4 did not bring its network up; the end of its console: $(console_tail "$VM4")"
-  wait_until 60 "vm1 to ping vm4 ($vm4_ip), a real guest on cmp2, across the VXLAN tunnel" ping1 labvm-vm1 "$vm4_ip" ||
+  console_has "$VM4" "^hbg-network-state: eth0=$vm4_ip/.* iid=i-" ||
+    die "vm4 reached no metadata; the end of its console: $(console_tail "$VM4")"
+  wait_until 60 "vm1 to ping vm4 ($vm4_ip), a real guest on cmp2, across the $tunnel tunnel" ping1 labvm-vm1 "$vm4_ip" ||
     die "vm1 cannot reach vm4"
   echo "vm4 $VM4 $VM4_PORT fa:16:3e:5e:ed:14 $vm4_ip cmp2" >"$RUN/seed/guests.txt"
   mark "vm4 (real guest) up"

@@ -7,13 +7,14 @@
 #           DHCP, L3 and metadata agents, nova api/conductor/scheduler/
 #           serialproxy/compute (FakeDriver); br-ex 172.24.4.1/24 = physnet1
 #   hb-cmp1 (compute node): linuxbridge agent + nova-compute (FakeDriver)
-#   hb-cmp2 (compute node, idle: no instance): the same; not with LAB_L2=ovn.
-#           With LAB_GUESTS=real: Nova's libvirt driver, libvirtd, virtlogd
-#           and qemu (TCG), and the small guest's images in Glance
+#   hb-cmp2 (compute node, idle: no instance): the same; with LAB_L2=ovn
+#           only with real guests. With LAB_GUESTS=real: Nova's libvirt
+#           driver, libvirtd, virtlogd and qemu (TCG) host vm4, and the small
+#           guest's images are in Glance
 #
 # LAB_L2=ovs swaps the Linux bridge agent for the Open vSwitch agent; LAB_L2=ovn
 # has no ML2 agents at all: OVN's NB and SB databases and ovn-northd on ctl,
-# ovn-controller and neutron-ovn-metadata-agent on both hosts (ctl is the
+# ovn-controller and neutron-ovn-metadata-agent on every host (ctl is the
 # gateway chassis), Open vSwitch on the userspace datapath, geneve tunnels.
 #
 # joined by the underlay 192.0.2.0/24 (ctl .10, cmp1 .11, cmp2 .12), a bridge
@@ -51,8 +52,8 @@ PACKAGES=(
   python3-openstackclient mariadb-server rabbitmq-server uwsgi-core uwsgi-plugin-python3
   haproxy dnsmasq-base iptables ebtables conntrack iproute2 busybox iputils-ping curl jq sudo openssh-client openssh-server
 )
-[ "$LAB_L2" = ovs ] && PACKAGES+=(openvswitch-switch neutron-openvswitch-agent)
-[ "$LAB_L2" = ovn ] && PACKAGES+=(openvswitch-switch ovn-central ovn-host neutron-ovn-metadata-agent)
+[ "$LAB_L2" = ovs ] && PACKAGES+=(openvswitch-switch neutron-openvswitch-agent ethtool)
+[ "$LAB_L2" = ovn ] && PACKAGES+=(openvswitch-switch ovn-central ovn-host neutron-ovn-metadata-agent ethtool)
 # qemu-utils: qemu-img, for Nova's image cache.
 [ "$LAB_GUESTS" = real ] && PACKAGES+=(libvirt-daemon-system libvirt-clients python3-libvirt qemu-system-x86 qemu-utils)
 
@@ -582,6 +583,11 @@ fi
 # of lab/fault.sh rebuild vm4 with one of them. The build's hash is kept as
 # hbg_build: images of an older build are replaced.
 GUEST_FAULT_HOOKS=(no-host-routes no-metadata-route firewall-icmp firewall-dhcp)
+# On Open vSwitch's userspace datapath the guest computes its own checksums
+# (see tx_csum_off in lib.sh): virtio-net's csum=0, passed by the guest's
+# module loading from the command line.
+GUEST_CMDLINE="console=tty0 console=ttyS0"
+[ "$LAB_L2" = linuxbridge ] || GUEST_CMDLINE+=" virtio_net.csum=0"
 # upload_image NAME FILE JSON: a public image named NAME from FILE, JSON
 # holding its formats and properties; prints its ID.
 upload_image() {
@@ -604,7 +610,7 @@ guest_images() {
   ramdisk=$(upload_image small-ramdisk "$GUEST_CACHE/small/initrd.img" "$(jq -nc --arg b "$build" '{disk_format:"ari",container_format:"ari",hbg_build:$b}')")
   head -c 1048576 /dev/zero >"$RUN/small-root.img"
   for hook in '' "${GUEST_FAULT_HOOKS[@]}"; do
-    cmdline="console=tty0 console=ttyS0${hook:+ hbg.fault=$hook}"
+    cmdline="$GUEST_CMDLINE${hook:+ hbg.fault=$hook}"
     upload_image "small${hook:+-$hook}" "$RUN/small-root.img" "$(jq -nc --arg b "$build" --arg k "$kernel" --arg r "$ramdisk" --arg c "$cmdline" \
       '{disk_format:"raw",container_format:"bare",hbg_build:$b,kernel_id:$k,ramdisk_id:$r,os_command_line:$c,os_shutdown_timeout:"0"}')" >/dev/null
   done
@@ -628,8 +634,8 @@ debian_images() {
     kernel=$(upload_image debian-kernel "$GUEST_CACHE/debian/vmlinuz" "$(jq -nc --arg b "$build" '{disk_format:"aki",container_format:"aki",hbg_build:$b}')")
     ramdisk=$(upload_image debian-ramdisk "$GUEST_CACHE/debian/initrd.img" "$(jq -nc --arg b "$build" '{disk_format:"ari",container_format:"ari",hbg_build:$b}')")
     qemu-img convert -O qcow2 "$GUEST_CACHE/debian/disk.raw" "$RUN/debian.qcow2"
-    upload_image debian "$RUN/debian.qcow2" "$(jq -nc --arg b "$build" --arg k "$kernel" --arg r "$ramdisk" \
-      '{disk_format:"qcow2",container_format:"bare",hbg_build:$b,kernel_id:$k,ramdisk_id:$r,os_command_line:"root=/dev/vda rw console=tty0 console=ttyS0"}')" >/dev/null
+    upload_image debian "$RUN/debian.qcow2" "$(jq -nc --arg b "$build" --arg k "$kernel" --arg r "$ramdisk" --arg c "$GUEST_CMDLINE" \
+      '{disk_format:"qcow2",container_format:"bare",hbg_build:$b,kernel_id:$k,ramdisk_id:$r,os_command_line:("root=/dev/vda rw " + $c)}')" >/dev/null
     rm -f "$RUN/debian.qcow2"
     log "Debian guest images in Glance (build $build)"
   fi
@@ -652,14 +658,14 @@ mark "flavors, image, public network"
 # ---- 9. readiness: agents alive, computes up and mapped into cell1 ------------
 if [ "$LAB_L2" = ovn ]; then
   WAIT_HINT="see run/hosts/*/ovn/log/ovn-controller.log; lab/on.sh ctl ovn-sbctl show" \
-    wait_until 90 "chassis ctl and cmp1 registered in OVN's SB" alive_and ovn_chassis_ok ||
+    wait_until 90 "chassis ${LAB_HOSTS[*]} registered in OVN's SB" alive_and ovn_chassis_ok ||
     die "OVN chassis missing: $(onh ctl ovn-sbctl --timeout=10 --columns=name,hostname list Chassis | tr -s '\n' ' ')"
   ovn_chassis_compat
   WAIT_HINT="lab/on.sh HOST ovn-appctl -t ovn-controller connection-status" \
-    wait_until 60 "ovn-controller on ctl and cmp1 connected to the SB" alive_and ovn_controllers_connected ||
+    wait_until 60 "ovn-controller on ${LAB_HOSTS[*]} connected to the SB" alive_and ovn_controllers_connected ||
     die "an ovn-controller is not connected to the SB"
   WAIT_HINT="see run/hosts/ctl/ovn/log/ovn-northd.log" \
-    wait_until 90 "ovn-nbctl --wait=hv sync (northd and both chassis caught up)" alive_and ovn_synced ||
+    wait_until 90 "ovn-nbctl --wait=hv sync (northd and every chassis caught up)" alive_and ovn_synced ||
     die "OVN did not catch up with its NB (nb_cfg)"
   mark "OVN chassis registered and caught up"
 fi

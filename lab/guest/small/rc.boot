@@ -4,8 +4,21 @@
 # lines, cirros-query's metadata lines, cirros-status's "=== network info
 # ===" block), so a console log from this guest reads like a CirrOS one.
 # The cloud kernel builds virtio-net as a module: load it and its
-# dependencies, in the order the image build recorded.
-while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done </etc/modules.order
+# dependencies, in the order the image build recorded, with the options the
+# kernel command line gives it (MODULE.PARAM=VALUE, as kmod's modprobe reads
+# them: the lab's Open vSwitch flavours set virtio_net.csum=0).
+modopts() {
+  n=${1##*/}
+  n=$(echo "${n%%.ko*}" | tr - _)
+  read -r cmdline </proc/cmdline
+  for w in $cmdline; do
+    case $w in "$n".*=*) printf '%s\n' "${w#"$n".}" ;; esac
+  done
+}
+while read -r m; do
+  # shellcheck disable=SC2046 # one option per word
+  insmod "/lib/modules/$m" $(modopts "$m") 2>/dev/null
+done </etc/modules.order
 ip link set lo up
 # The lab's faults from the kernel command line (hbg.fault=, faults.sh).
 # shellcheck source=faults.sh
