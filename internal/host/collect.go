@@ -425,6 +425,14 @@ func (c *collector) procsAndNova(ctx context.Context) {
 	}
 	// All of them to find nova-compute; only the evidence into the host.
 	store(c, EvidenceProcesses(procs), err, func(h *snapshot.Host) (*[]snapshot.Process, *string) { return &h.Processes, &h.ProcessesError })
+	if runsLibvirt(procs) {
+		out, err := c.run(ctx, "sh", "-c", DomainsScript)
+		var doms []snapshot.Domain
+		if err == nil {
+			doms, err = ParseDomains(out)
+		}
+		store(c, doms, err, func(h *snapshot.Host) (*[]snapshot.Domain, *string) { return &h.Domains, &h.DomainsError })
+	}
 	files := c.opt.NovaConf
 	if files == nil {
 		files = []string{"/etc/nova/nova.conf"}

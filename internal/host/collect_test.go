@@ -221,3 +221,40 @@ func TestCheckAll(t *testing.T) {
 	}
 	var _ []snapshot.Host = hosts
 }
+
+// On a hypervisor (libvirtd in ps, as on the lab's cmp2) Collect reads the
+// running domains' XML through libvirt's read-only socket; elsewhere it
+// runs no virsh (TestCollectNotes: cmp1 has none). A virsh that fails
+// leaves its reason, not a silent empty list.
+func TestCollectLibvirtDomains(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fail    bool
+		domains int
+		note    string
+	}{
+		{name: "read", domains: 1},
+		{name: "virsh fails", fail: true, note: "sh -c"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := allCommands(t)
+			r.Add(PSArgs, td(t, "ps/cmp2-libvirt.txt"))
+			r.Add(ExeArgs(12481), "/usr/bin/python3.11\n")
+			if tc.fail {
+				r.Fail([]string{"sh", "-c", DomainsScript}, run.KindExit, "error: failed to connect to the hypervisor")
+			} else {
+				r.Add([]string{"sh", "-c", DomainsScript}, td(t, "libvirt/cmp2-vm4.xml"))
+			}
+			h := Collect(context.Background(), r, "cmp2", Options{Roles: []string{"compute"}, Via: "replay"})
+			if u := r.Unexpected(); len(u) > 0 {
+				t.Errorf("unexpected commands: %q", u)
+			}
+			if len(h.Domains) != tc.domains || !strings.Contains(h.DomainsError, tc.note) {
+				t.Fatalf("domains %+v, note %q; want %d domains, a note with %q", h.Domains, h.DomainsError, tc.domains, tc.note)
+			}
+			if tc.domains > 0 && (h.Domains[0].Name != "instance-00000004" || len(h.Domains[0].Serials) != 1 || h.Domains[0].Serials[0].Host != "192.0.2.12") {
+				t.Errorf("domain %+v", h.Domains[0])
+			}
+		})
+	}
+}

@@ -36,6 +36,7 @@ var parsers = map[string]func([]byte) (any, error){
 		errs, before := ScanLog("agent.log", b)
 		return map[string]any{"errors": errs, "before_start": before}, nil
 	},
+	"libvirt": func(b []byte) (any, error) { return ParseDomains(b) },
 	"nova-conf": func(b []byte) (any, error) {
 		return ParseNovaConf(map[string][]byte{"nova.conf": b}, []string{"nova.conf"})
 	},
@@ -193,6 +194,11 @@ func FuzzLogs(f *testing.F) {
 			}
 		}
 	})
+}
+
+func FuzzDomains(f *testing.F) {
+	fuzzSeeds(f, "libvirt")
+	f.Fuzz(func(t *testing.T, b []byte) { ParseDomains(b) })
 }
 
 func FuzzNovaConf(f *testing.F) {

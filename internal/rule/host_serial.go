@@ -336,9 +336,12 @@ listening on loopback: their consoles stay unreachable from the proxy until
 they are re-deployed (hard reboot, which regenerates the domain, or a
 migration).
 
-hoofbeat reads the listening TCP sockets on the compute host and reports
-qemu processes listening on loopback inside port_range while nova.conf's
-proxyclient_address is a real address.`,
+hoofbeat reads, on the compute host, each running domain's XML through
+libvirt's read-only socket (virsh -r dumpxml: the <serial type='tcp'>
+source the guest was started with) and the listening TCP sockets (qemu's
+own, with its -uuid). It reports guests bound to loopback inside port_range
+while nova.conf's proxyclient_address is a real address: by the domain
+XML, by the socket, or both.`,
 	Fix:   "Hard-reboot or migrate each listed instance so that its domain is regenerated with the new address.",
 	Needs: []string{snapshot.SourceHosts},
 	Hop:   HopHosts,
@@ -352,15 +355,33 @@ proxyclient_address is a real address.`,
 			if isLoopback(listen) {
 				continue
 			}
-			if !partOK(in, h, "listening sockets", h.ListenersError) {
+			// Either source names a stale console; each unread one is noted.
+			sockets := partOK(in, h, "listening sockets", h.ListenersError)
+			domains := partOK(in, h, "libvirt domains", h.DomainsError)
+			if !sockets && !domains {
 				continue
 			}
 			lo, hi, ok := portRange(or(h.NovaConf.PortRange, serialDefaultPortRange))
 			if !ok {
 				continue
 			}
+			// One line per instance: its domain XML, then its socket.
 			var stale []string
 			var uuids []string
+			line := map[string]int{} // instance UUID -> index in stale
+			for _, d := range h.Domains {
+				for _, se := range d.Serials {
+					port, err := strconv.Atoi(se.Service)
+					if se.Mode != "bind" || !isLoopback(se.Host) || err != nil || port < lo || port > hi {
+						continue
+					}
+					line[d.UUID] = len(stale)
+					uuids = append(uuids, d.UUID)
+					stale = append(stale, fmt.Sprintf("domain %s (instance %s) binds its serial console to %s in libvirt's domain XML",
+						d.Name, d.UUID, net.JoinHostPort(se.Host, se.Service)))
+					break
+				}
+			}
 			for _, l := range h.Listeners {
 				if !isLoopback(l.Addr) || l.Port < lo || l.Port > hi {
 					continue
@@ -374,14 +395,24 @@ proxyclient_address is a real address.`,
 				if !qemu {
 					continue
 				}
-				line := fmt.Sprintf("%s listens on %s", strings.Join(l.Processes, ","), net.JoinHostPort(l.Addr, strconv.Itoa(l.Port)))
+				sock := fmt.Sprintf("%s listens on %s", strings.Join(l.Processes, ","), net.JoinHostPort(l.Addr, strconv.Itoa(l.Port)))
+				joined := false
 				for _, pid := range l.PIDs {
-					if u := qemuUUID(h, pid); u != "" {
-						line += " (instance " + u + ")"
-						uuids = append(uuids, u)
+					u := qemuUUID(h, pid)
+					if u == "" {
+						continue
 					}
+					if i, ok := line[u]; ok {
+						stale[i] += "; " + sock
+						joined = true
+						continue
+					}
+					sock += " (instance " + u + ")"
+					uuids = append(uuids, u)
 				}
-				stale = append(stale, line)
+				if !joined {
+					stale = append(stale, sock)
+				}
 			}
 			if len(stale) == 0 {
 				continue

@@ -384,6 +384,39 @@ func hostCases() []ruleCase {
 				fix:      []string{"openstack server reboot --hard "}}},
 		},
 		{
+			// The real domain XML of vm4 under lab fault guest-serial-stale-listen.
+			name: "serial console still on loopback in libvirt's domain XML (lab recording)",
+			mutate: then(withLab("vm3", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				labHost(s, "cmp1").Domains = domainsOf("cmp2-vm4-stale-listen.xml")
+			}),
+			want: []expect{{rule: "host/serial-console-stale-listen", severity: Warning,
+				summary:  []string{"1 instance console(s) on host cmp1 still listen on loopback"},
+				evidence: []string{"domain instance-00000004 (instance ea20e342-f1d3-42e4-93a4-6720de1d0311) binds its serial console to 127.0.0.1:10000 in libvirt's domain XML"},
+				fix:      []string{"openstack server reboot --hard ea20e342-f1d3-42e4-93a4-6720de1d0311"}}},
+		},
+		{
+			// The domain XML and qemu's socket name the same instance: one line.
+			name: "serial console on loopback by the domain XML and by qemu's socket",
+			mutate: then(withLab("vm3", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				h := labHost(s, "cmp1")
+				h.Domains = domainsOf("cmp2-vm4-stale-listen.xml")
+				h.Processes = append(h.Processes, snapshot.Process{PID: 10031, User: "libvirt-qemu",
+					Args: "/usr/bin/qemu-system-x86_64 -name guest=instance-00000004 -uuid ea20e342-f1d3-42e4-93a4-6720de1d0311"})
+				h.Listeners = append(h.Listeners, snapshot.Listener{Addr: "127.0.0.1", Port: 10000, Processes: []string{"qemu-system-x86"}, PIDs: []int{10031}})
+			}),
+			want: []expect{{rule: "host/serial-console-stale-listen", severity: Warning,
+				summary:  []string{"1 instance console(s)"},
+				evidence: []string{"127.0.0.1:10000 in libvirt's domain XML; qemu-system-x86 listens on 127.0.0.1:10000"}}},
+		},
+		{
+			// vm4's real domain XML once healed: bound to cmp2's address.
+			name: "serial console bound to the host's address in the domain XML",
+			mutate: then(withLab("vm3", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				labHost(s, "cmp1").Domains = domainsOf("cmp2-vm4.xml")
+			}),
+			absent: []string{"host/serial-console-stale-listen"},
+		},
+		{
 			name:   "lab fault selinux-evidence",
 			mutate: then(withLab("vm2", ctlFor("selinux-evidence"), cmp1For("healthy")), bridgeRouterTap),
 			want: []expect{{rule: "host/selinux-denial", severity: Error,
@@ -734,4 +767,16 @@ func TestTunnelFixNeverOpensTheHost(t *testing.T) {
 	if len(got) < 2 || !strings.HasPrefix(got[0], "iptables -I INPUT") || !strings.HasPrefix(got[1], "iptables -t filter -D INPUT -s 192.0.2.10/32 -p udp -m udp --dport 4789 -j DROP") {
 		t.Errorf("aimed rule: %q", got)
 	}
+}
+
+// domainsOf reads a real libvirt domain XML recording (host package testdata).
+func domainsOf(name string) []snapshot.Domain {
+	b, err := os.ReadFile(filepath.Join("../host/testdata/libvirt", name))
+	if err == nil {
+		var d []snapshot.Domain
+		if d, err = host.ParseDomains(b); err == nil {
+			return d
+		}
+	}
+	panic(fmt.Sprintf("%s: %v", name, err))
 }

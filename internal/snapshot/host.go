@@ -46,6 +46,11 @@ type Host struct {
 	// OVN was not looked at.
 	OVN *OVN `json:"ovn,omitempty"`
 
+	// Domains are the running libvirt domains as their XML defines them
+	// (virsh -r dumpxml), read where libvirtd runs.
+	Domains      []Domain `json:"domains,omitempty"`
+	DomainsError string   `json:"domains_error,omitempty"`
+
 	// NovaConf is nova.conf's [serial_console] (and the files it was read
 	// from); nil when no nova.conf was found.
 	NovaConf      *NovaConf `json:"nova_conf,omitempty"`
@@ -300,4 +305,20 @@ type Probe struct {
 	ARP    string `json:"arp,omitempty"`
 	Output string `json:"output,omitempty"`
 	Error  string `json:"error,omitempty"`
+}
+
+// Domain is what the rules read of a libvirt domain's XML.
+type Domain struct {
+	Name string `json:"name"`
+	UUID string `json:"uuid"`
+	// Serials are its TCP serial devices: where the hypervisor listens
+	// (mode bind) for nova-serialproxy.
+	Serials []DomainSerial `json:"serials,omitempty"`
+}
+
+// DomainSerial is a <serial type='tcp'> device's <source>.
+type DomainSerial struct {
+	Mode    string `json:"mode"`
+	Host    string `json:"host"`
+	Service string `json:"service"`
 }
