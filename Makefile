@@ -41,12 +41,18 @@ unit: browser
 fuzz:
 	scripts/fuzz.sh
 
-# e2e brings a fresh Linux bridge lab up (lab/down.sh first; OpenStack is
-# installed on first use), with a real guest (LAB_GUESTS=real: vm4, the small
-# guest, booted by Nova's libvirt driver on cmp2 under qemu), seeds it and
-# runs the end-to-end suite against it, the guest faults included.
-# LAB_GUESTS=fake make e2e keeps to the fake instances.
+# Which instances each flavour's lab runs: real (vm4, the small guest,
+# booted by Nova's libvirt driver on cmp2 under qemu, plugged by os-vif) or
+# fake (Nova's fake driver, a namespace standing in for each). The Linux
+# bridge and OVN labs boot a real guest; the Open vSwitch lab keeps fake
+# ones, so that its cmp2 stays idle for TestIdleHostStaysHealthy.
+# OVS_GUESTS=real make e2e-ovs, LAB_GUESTS=fake make e2e and so on.
 LAB_GUESTS ?= real
+OVS_GUESTS ?= fake
+OVN_GUESTS ?= real
+# e2e brings a fresh Linux bridge lab up (lab/down.sh first; OpenStack is
+# installed on first use), seeds it and runs the end-to-end suite against
+# it, the guest faults included.
 e2e: build
 	scripts/prometheus-tools.sh
 	lab/down.sh
@@ -60,7 +66,7 @@ e2e: build
 e2e-ovs: build
 	scripts/prometheus-tools.sh
 	lab/down.sh
-	LAB_L2=ovs LAB_GUESTS=fake lab/up.sh
+	LAB_L2=ovs LAB_GUESTS=$(OVS_GUESTS) lab/up.sh
 	lab/seed.sh
 	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
 	lab/down.sh
@@ -74,19 +80,22 @@ e2e-ovn: ovn-lab
 # ovn-lab: a fresh OVN lab, up and seeded.
 ovn-lab: build
 	lab/down.sh
-	LAB_L2=ovn LAB_GUESTS=fake lab/up.sh
+	LAB_L2=ovn LAB_GUESTS=$(OVN_GUESTS) lab/up.sh
 	lab/seed.sh
 
 # test: fuzzing needs no lab and bringing a lab up is mostly waiting on its
 # services, so the fuzzing runs (at low priority: the lab's readiness has
 # deadlines) while the OVN lab comes up and is seeded; the suites follow.
 # A failed bring-up ends the fuzzing (its own process group); a failed
-# fuzz target fails the line once the lab is up.
+# fuzz target fails the line once the lab is up. The guest faults, about
+# eight minutes a flavour, run in the Linux bridge suite only: the OVN
+# suite skips them here (make e2e-ovn runs them), to keep CI within its
+# 45 minutes.
 test: lint unit
 	setsid nice -n 10 scripts/fuzz.sh & fuzz=$$!; \
 	if ! $(MAKE) ovn-lab; then kill -- -$$fuzz 2>/dev/null; wait $$fuzz; exit 1; fi; \
 	wait $$fuzz
-	$(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/...
+	$(GO) test -tags e2e -count=1 -timeout 40m -v -skip 'TestFaults/guest-' ./e2e/...
 	lab/down.sh
 	$(MAKE) e2e
 	$(MAKE) e2e-ovs

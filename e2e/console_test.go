@@ -78,6 +78,7 @@ func TestSerialConsoleOnLoopback(t *testing.T) {
 // guest's ttyS0) through the real nova-serialproxy on ctl and the TCP serial
 // device libvirt gives qemu on cmp2, then runs a command in the guest.
 func TestRealGuestConsole(t *testing.T) {
+	onceL2(t)
 	if guests != "real" {
 		t.Skipf("needs a real guest: LAB_GUESTS=real lab/up.sh (this lab's guests are %s)", guests)
 	}
