@@ -59,6 +59,9 @@ func ParseDomains(b []byte) ([]snapshot.Domain, error) {
 		}
 		start, ok := tok.(xml.StartElement)
 		if !ok {
+			if text, isText := tok.(xml.CharData); isText && len(bytes.TrimSpace(text)) > 0 {
+				return nil, fmt.Errorf("read libvirt domains: text %q where a <domain> was expected", trimBytes(bytes.TrimSpace(text), 40))
+			}
 			continue
 		}
 		if start.Name.Local != "domain" {
