@@ -49,7 +49,9 @@ var exampleFirst = map[string]string{
 	"ovs-vni-flow-deleted":    "host/ovs-flow-missing",
 	"l2pop-fdb-deleted":       "host/l2pop-entry-missing",
 	// The OVN lab (make examples on LAB_L2=ovn).
-	"ovn-healthy":                "",
+	"ovn-healthy": "",
+	// vm4 on the OVN lab's chassis cmp2, probed from its ovnmeta- namespace.
+	"ovn-guest-firewall-icmp":    "instance/guest-network-config",
 	"ovn-ovn-controller-stopped": "ovn/chassis-down",
 	"ovn-northd-stopped":         "ovn/nb-cfg-lag",
 	"ovn-lsp-deleted":            "ovn/lsp-missing",

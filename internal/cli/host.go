@@ -47,7 +47,7 @@ func (f *hostFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.SSHPort, "ssh-port", 0, "SSH port (default: ssh_config's, then 22)")
 	fl.StringArrayVar(&f.Identities, "ssh-identity", nil, "private key file, tried after ssh-agent's keys (repeatable)")
 	fl.StringArrayVar(&f.KnownHosts, "known-hosts", nil, "known_hosts file (repeatable; default ssh_config's, then ~/.ssh/known_hosts)")
-	fl.BoolVar(&f.Probe, "probe", false, "also run the active probe: ping and ARP the server from inside its network's qdhcp namespace (off by default: hoofbeat only reads)")
+	fl.BoolVar(&f.Probe, "probe", false, "also run the active probe: ping and ARP the server from inside its network's qdhcp namespace (ML2/OVN: the ovnmeta namespace on its host; off by default: hoofbeat only reads)")
 	fl.IntVar(&f.Parallel, "parallel", 16, "hosts checked at once")
 	fl.DurationVar(&f.HostTimeout, "host-timeout", 60*time.Second, "deadline for checking one host")
 	fl.StringVar(&f.Record, "record", "", "write every host command's output under `DIR`/<host>/ (secrets masked, readable by you only), for tests and bug reports")

@@ -45,20 +45,37 @@ func ServerHosts(s *snapshot.Snapshot) ([]string, map[string][]string) {
 }
 
 // ProbeTargets are the server's fixed IPv4 addresses, pinged from the
-// qdhcp namespace of their network on each DHCP agent's host.
+// qdhcp namespace of their network on each DHCP agent's host. On ML2/OVN
+// there is no DHCP agent: the network's metadata port (network:distributed)
+// has a namespace, ovnmeta-<network>, on every chassis with a port of the
+// network, and the server's own host is pinged from there.
 func ProbeTargets(s *snapshot.Snapshot) map[string][]host.ProbeTarget {
 	out := map[string][]host.ProbeTarget{}
 	for _, p := range s.Ports {
-		for _, h := range topology.DHCPHosts(s, p.NetworkID) {
+		hosts, ns := topology.DHCPHosts(s, p.NetworkID), "qdhcp-"+p.NetworkID
+		if len(hosts) == 0 && s.Server != nil && s.Server.Host != "" && hasMetadataPort(s, p.NetworkID) {
+			hosts, ns = []string{s.Server.Host}, "ovnmeta-"+p.NetworkID
+		}
+		for _, h := range hosts {
 			for _, f := range p.FixedIPs {
 				if a, err := netip.ParseAddr(f.IPAddress); err != nil || !a.Is4() {
 					continue
 				}
-				out[h] = append(out[h], host.ProbeTarget{Namespace: "qdhcp-" + p.NetworkID, IP: f.IPAddress})
+				out[h] = append(out[h], host.ProbeTarget{Namespace: ns, IP: f.IPAddress})
 			}
 		}
 	}
 	return out
+}
+
+// hasMetadataPort: the network has OVN's metadata port.
+func hasMetadataPort(s *snapshot.Snapshot, network string) bool {
+	for _, p := range s.NetworkPorts {
+		if p.NetworkID == network && p.DeviceOwner == "network:distributed" {
+			return true
+		}
+	}
+	return false
 }
 
 // attach checks the server's hosts into the snapshot. A server with no

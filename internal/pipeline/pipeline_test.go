@@ -374,4 +374,20 @@ func TestProbeTargets(t *testing.T) {
 	if !slices.Equal(names, []string{"net1", "net2"}) || !slices.Equal(roles["net2"], []string{"dhcp"}) {
 		t.Errorf("hosts %v, roles %v", names, roles)
 	}
+
+	// ML2/OVN: no DHCP agent, the network's metadata port: the server's own
+	// host pings it from the metadata agent's namespace there.
+	ovn := &snapshot.Snapshot{
+		Server:       &snapshot.Server{ID: "s", Host: "cmp2"},
+		Ports:        s.Ports,
+		NetworkPorts: []snapshot.Port{{ID: "m", NetworkID: "n", DeviceOwner: "network:distributed"}},
+	}
+	want = map[string][]host.ProbeTarget{"cmp2": {{Namespace: "ovnmeta-n", IP: "10.0.0.5"}}}
+	if got := ProbeTargets(ovn); !reflect.DeepEqual(got, want) {
+		t.Errorf("OVN: got %v, want %v", got, want)
+	}
+	ovn.NetworkPorts = nil
+	if got := ProbeTargets(ovn); len(got) != 0 {
+		t.Errorf("neither DHCP agent nor metadata port: got %v", got)
+	}
 }

@@ -9,10 +9,11 @@ import (
 )
 
 // guestFirewall names a firewall inside the guest from the active probe
-// (--probe): from the server's own network's DHCP namespace, ARP resolves
+// (--probe): from the server's own network's DHCP namespace (on ML2/OVN,
+// the metadata namespace on the server's host), ARP resolves
 // the server's address to its port's MAC (the guest is up, on the wire,
 // with the right address), the ping gets no answer, and the port's
-// security groups admit ICMP echo from the DHCP port's address. Nothing on
+// security groups admit ICMP echo from that port's address. Nothing on
 // OpenStack's side is left to drop it: the guest does. The console log
 // rarely says so (a firewall prints nothing), so this is read off the
 // wire, not the console.
@@ -31,7 +32,7 @@ func guestFirewall(in *Input) []Finding {
 			if p == nil || !strings.EqualFold(pr.ARP, p.MACAddress) {
 				continue
 			}
-			src, ok := dhcpPortAddr(s, p.NetworkID, h.Name, pr.Target)
+			src, ok := probeSource(s, p.NetworkID, h.Name, pr)
 			if !ok {
 				continue
 			}
@@ -75,14 +76,24 @@ func portWithAddr(ports []snapshot.Port, addr string) *snapshot.Port {
 	return nil
 }
 
-// dhcpPortAddr is the address, in target's family, of network's DHCP port
-// on host: the probe's source (it pings from that port's namespace).
-func dhcpPortAddr(s *snapshot.Snapshot, network, host, target string) (netip.Addr, bool) {
-	t, err := netip.ParseAddr(target)
+// probeSource is the probe's source address, in its target's family: the
+// address of the port whose namespace it pinged from, network's DHCP port
+// on host (qdhcp-) or, on ML2/OVN, network's metadata port (ovnmeta-).
+func probeSource(s *snapshot.Snapshot, network, host string, pr snapshot.Probe) (netip.Addr, bool) {
+	t, err := netip.ParseAddr(pr.Target)
 	if err != nil {
 		return netip.Addr{}, false
 	}
-	for _, p := range dhcpPortsOn(s, network, host) {
+	ports := dhcpPortsOn(s, network, host)
+	if strings.HasPrefix(pr.Namespace, "ovnmeta-") {
+		ports = nil
+		for _, p := range s.NetworkPorts {
+			if p.NetworkID == network && p.DeviceOwner == "network:distributed" {
+				ports = append(ports, p)
+			}
+		}
+	}
+	for _, p := range ports {
 		for _, ip := range p.FixedIPs {
 			if a, err := netip.ParseAddr(ip.IPAddress); err == nil && a.Is4() == t.Is4() {
 				return a, true

@@ -77,3 +77,32 @@ func TestGuestFirewall(t *testing.T) {
 		t.Errorf("healthy: %s", got[0].Summary)
 	}
 }
+
+// On ML2/OVN (the OVN lab's vm4 on chassis cmp2, recorded) the probe runs
+// from the metadata agent's ovnmeta- namespace on the server's host, and
+// its source is the network's metadata port, evaluated against the groups
+// as the DHCP port's address is elsewhere.
+func TestGuestFirewallOVN(t *testing.T) {
+	s := exampleSnap(t, "ovn-guest-firewall-icmp")
+	got := guestFirewallFindings(s)
+	if len(got) != 1 {
+		t.Fatalf("want one finding, got %d", len(got))
+	}
+	ev := strings.Join(got[0].Evidence, "\n")
+	for _, want := range []string{"from ovnmeta-", "on cmp2: no reply", "is at fa:16:3e:5e:ed:14", "admit icmp/8 from 10.0.0.2/32"} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("evidence lacks %q:\n%s", want, ev)
+		}
+	}
+	// Without the metadata port, nothing says where the ping came from.
+	var kept []snapshot.Port
+	for _, p := range s.NetworkPorts {
+		if p.DeviceOwner != "network:distributed" {
+			kept = append(kept, p)
+		}
+	}
+	s.NetworkPorts = kept
+	if got := guestFirewallFindings(s); len(got) != 0 {
+		t.Errorf("no metadata port: still blames the guest's firewall: %s", got[0].Summary)
+	}
+}
