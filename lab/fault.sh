@@ -265,7 +265,7 @@ router_gateway_inject() {
 }
 router_gateway_heal() {
   local try
-  for try in 1 2 3; do
+  for try in 1 2 3 4; do
     if router_gateway_active; then
       as_demo
       api PUT "$NEUTRON_URL/v2.0/routers/$ROUTER" "$(jq -nc --arg n "$PUBLIC_NET" '{router:{external_gateway_info:{network_id:$n}}}')" >/dev/null
@@ -280,12 +280,13 @@ router_gateway_heal() {
     # event beats the gateway port's binding to its chassis, Neutron gives
     # up after ten provisioning attempts and nothing retries: the port stays
     # DOWN while the data plane works (seen here about once in ten). A new
-    # gateway port is the only way back, so re-create the gateway.
-    wait_until 45 "router1's ports ACTIVE" router_ports_active && return 0
-    log "router1's gateway port stuck DOWN (Neutron's provisioning race on OVN): re-creating the gateway ($try/3)"
+    # gateway port is the only way back, so re-create the gateway. One that
+    # makes it is ACTIVE within about 10 s: 25 s a try.
+    wait_until 25 "router1's ports ACTIVE" router_ports_active && return 0
+    log "router1's gateway port stuck DOWN (Neutron's provisioning race on OVN): re-creating the gateway ($try/4)"
     router_gateway_inject
   done
-  log "router1's gateway port still DOWN after 3 gateways"
+  log "router1's gateway port still DOWN after 4 gateways"
   return 1
 }
 

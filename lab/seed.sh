@@ -77,11 +77,13 @@ if [ "$(api GET "$NEUTRON_URL/v2.0/routers/$ROUTER" | jq -r '.router.external_ga
   # On OVN, Neutron (Zed) can leave a new gateway port DOWN for good when
   # OVN's "up" event beats the port's binding (lab/fault.sh router-gateway
   # says more): only a new gateway port gets out of it.
+  # A port that makes it is ACTIVE within about 10 s, even under load: 25 s
+  # a try (45 s cost two tries 90 s in a CI rehearsal).
   if [ "$LAB_L2" = ovn ]; then
-    for try in 1 2 3; do
-      wait_until 45 "router1's gateway port ACTIVE" gateway_port_active && break
-      [ "$try" = 3 ] && die "router1's gateway port still DOWN after 3 gateways"
-      log "router1's gateway port stuck DOWN: re-creating the gateway ($try/3)"
+    for try in 1 2 3 4; do
+      wait_until 25 "router1's gateway port ACTIVE" gateway_port_active && break
+      [ "$try" = 4 ] && die "router1's gateway port still DOWN after 4 gateways"
+      log "router1's gateway port stuck DOWN: re-creating the gateway ($try/4)"
       api PUT "$NEUTRON_URL/v2.0/routers/$ROUTER" '{"router":{"external_gateway_info":{}}}' >/dev/null
       set_gateway
     done
