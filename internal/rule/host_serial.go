@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -419,7 +420,11 @@ XML, by the socket, or both.`,
 			}
 			var fixes []shell.Cmd
 			for _, u := range uuids {
-				fixes = append(fixes, cmd("openstack", "server", "reboot", "--hard", u))
+				// The host says which instance: only a UUID becomes an
+				// argument (an "ID" of "--os-auth-url=…" would be an option).
+				if instanceUUID.MatchString(u) {
+					fixes = append(fixes, cmd("openstack", "server", "reboot", "--hard", u))
+				}
 			}
 			if len(fixes) == 0 {
 				fixes = cmds(cmd("openstack", "server", "reboot", "--hard", "SERVER").Comment("for each instance listed"))
@@ -434,6 +439,10 @@ XML, by the socket, or both.`,
 		return out
 	},
 }
+
+// instanceUUID is the form of a Nova instance's UUID (libvirt's domain
+// UUID, qemu's -uuid).
+var instanceUUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // qemuUUID returns the -uuid argument of a qemu process.
 func qemuUUID(h *snapshot.Host, pid int) string {

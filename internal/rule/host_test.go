@@ -409,6 +409,18 @@ func hostCases() []ruleCase {
 				evidence: []string{"127.0.0.1:10000 in libvirt's domain XML; qemu-system-x86 listens on 127.0.0.1:10000"}}},
 		},
 		{
+			// A host's word is not an argument unless it is a UUID.
+			name: "stale serial console whose domain UUID reads as an option",
+			mutate: then(withLab("vm3", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
+				d := domainsOf("cmp2-vm4-stale-listen.xml")
+				d[0].UUID = "--os-auth-url=http://evil.example"
+				labHost(s, "cmp1").Domains = d
+			}),
+			want: []expect{{rule: "host/serial-console-stale-listen", severity: Warning,
+				evidence: []string{"(instance --os-auth-url=http://evil.example)"},
+				fix:      []string{"openstack server reboot --hard SERVER"}}},
+		},
+		{
 			// vm4's real domain XML once healed: bound to cmp2's address.
 			name: "serial console bound to the host's address in the domain XML",
 			mutate: then(withLab("vm3", ctlFor("healthy"), cmp1For("healthy")), func(s *snapshot.Snapshot) {
