@@ -341,18 +341,14 @@ group_alive() { ps -e -o pgid=,stat= | awk -v g="$1" '$1==g && $2 !~ /^Z/ {f=1} 
 group_dead() { ! group_alive "$1"; }
 
 # stop_svc HOST NAME: TERM the service's process group, KILL after 20 s.
-# nova-compute and the Open vSwitch agent never exit on TERM here (down.sh
-# KILLed them after 20 s every time): they get 3 s, or each restart of
-# nova-compute by a fault lost 17 s.
 stop_svc() {
-  local host=$1 name=$2 pid grace=20
-  case "$name" in nova-compute | neutron-openvswitch-agent) grace=3 ;; esac
+  local host=$1 name=$2 pid
   pid=$(svc_pid "$host" "$name")
   if [ -z "$pid" ] || ! svc_alive "$host" "$name"; then
     rm -f "$(svc_pidfile "$host" "$name")"; return 0
   fi
   kill -TERM -- "-$pid" 2>/dev/null || true
-  if ! wait_until "$grace" "$host/$name to exit" group_dead "$pid"; then
+  if ! wait_until 20 "$host/$name to exit" group_dead "$pid"; then
     kill -KILL -- "-$pid" 2>/dev/null || true
     wait_until 5 "$host/$name to die" group_dead "$pid" || true
   fi
