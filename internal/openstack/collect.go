@@ -433,7 +433,7 @@ func getOne[T any](ctx context.Context, sc *gophercloud.ServiceClient, u, key st
 // networkPortOwners are the device owners of the network ports fetched:
 // DHCP, the router interfaces, and OVN's "network:distributed" port (which
 // serves DHCP and metadata where there is no DHCP agent).
-var networkPortOwners = append([]string{snapshot.OwnerDHCP, "network:distributed"}, snapshot.RouterInterfaceOwners...)
+var networkPortOwners = append([]string{snapshot.OwnerDHCP, snapshot.OwnerOVNMetadata}, snapshot.RouterInterfaceOwners...)
 
 // uniq appends s to list unless present or empty.
 func uniq(list []string, s ...string) []string {

@@ -53,7 +53,7 @@ func ProbeTargets(s *snapshot.Snapshot) map[string][]host.ProbeTarget {
 	out := map[string][]host.ProbeTarget{}
 	for _, p := range s.Ports {
 		hosts, ns := topology.DHCPHosts(s, p.NetworkID), "qdhcp-"+p.NetworkID
-		if len(hosts) == 0 && s.Server != nil && s.Server.Host != "" && hasMetadataPort(s, p.NetworkID) {
+		if len(hosts) == 0 && s.Server != nil && s.Server.Host != "" && len(s.NetworkPortsByOwner(p.NetworkID, snapshot.OwnerOVNMetadata)) > 0 {
 			hosts, ns = []string{s.Server.Host}, "ovnmeta-"+p.NetworkID
 		}
 		for _, h := range hosts {
@@ -66,16 +66,6 @@ func ProbeTargets(s *snapshot.Snapshot) map[string][]host.ProbeTarget {
 		}
 	}
 	return out
-}
-
-// hasMetadataPort: the network has OVN's metadata port.
-func hasMetadataPort(s *snapshot.Snapshot, network string) bool {
-	for _, p := range s.NetworkPorts {
-		if p.NetworkID == network && p.DeviceOwner == "network:distributed" {
-			return true
-		}
-	}
-	return false
 }
 
 // attach checks the server's hosts into the snapshot. A server with no
@@ -256,7 +246,7 @@ func traceSpecs(s *snapshot.Snapshot, flows []rule.Flow) []host.OVNTraceSpec {
 
 // traceSource is the network's port a trace enters by.
 func traceSource(s *snapshot.Snapshot, networkID string) *snapshot.Port {
-	for _, owners := range [][]string{snapshot.RouterInterfaceOwners, {"network:distributed"}} {
+	for _, owners := range [][]string{snapshot.RouterInterfaceOwners, {snapshot.OwnerOVNMetadata}} {
 		for _, p := range s.NetworkPortsByOwner(networkID, owners...) {
 			if p.MACAddress != "" {
 				return &p

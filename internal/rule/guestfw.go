@@ -86,12 +86,7 @@ func probeSource(s *snapshot.Snapshot, network, host string, pr snapshot.Probe) 
 	}
 	ports := dhcpPortsOn(s, network, host)
 	if strings.HasPrefix(pr.Namespace, "ovnmeta-") {
-		ports = nil
-		for _, p := range s.NetworkPorts {
-			if p.NetworkID == network && p.DeviceOwner == "network:distributed" {
-				ports = append(ports, p)
-			}
-		}
+		ports = s.NetworkPortsByOwner(network, snapshot.OwnerOVNMetadata)
 	}
 	for _, p := range ports {
 		for _, ip := range p.FixedIPs {

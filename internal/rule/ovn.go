@@ -1128,7 +1128,7 @@ and for an haproxy whose command line names the network.`,
 		}
 		var out []Finding
 		for _, netID := range serverNetworkIDs(s) {
-			if len(s.NetworkPortsByOwner(netID, "network:distributed")) == 0 {
+			if len(s.NetworkPortsByOwner(netID, snapshot.OwnerOVNMetadata)) == 0 {
 				continue // no metadata port: Neutron serves no metadata on this network
 			}
 			ns := "ovnmeta-" + netID

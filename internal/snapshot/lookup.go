@@ -89,6 +89,8 @@ const (
 	OwnerRouterInterfaceHA  = "network:ha_router_replicated_interface"
 	OwnerRouterGateway      = "network:router_gateway"
 	OwnerFloatingIP         = "network:floatingip"
+	// OwnerOVNMetadata is ML2/OVN's metadata port (a localport on each chassis).
+	OwnerOVNMetadata = "network:distributed"
 )
 
 // RouterInterfaceOwners are the device owners that mark a router's leg on a subnet.
