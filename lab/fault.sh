@@ -919,7 +919,7 @@ vm4_rebuild() {
   [ -z "${2:-}" ] || ud=$(base64 -w0 "$2" | jq -R .)
   # Devices the faults before re-created (a router interface, a DHCP port)
   # sum their own checksums again on the userspace datapath (lib.sh).
-  for h in "${LAB_HOSTS[@]}"; do tx_csum_off "$h"; done
+  tx_csum_off
   # user_data on rebuild needs compute API 2.57.
   API_MICROVERSION=2.57 api POST "$NOVA_URL/v2.1/servers/$VM4/action" \
     "$(jq -nc --arg i "$img" --argjson u "$ud" '{rebuild:{imageRef:$i,user_data:$u}}')" >/dev/null

@@ -269,13 +269,15 @@ sb_cfg() { sbctl get SB_Global . nb_cfg; }
 # the namespace ends of the agents' veths (below), the fake VMs' eth0
 # (seed.sh) and the real guest (virtio_net.csum=0, up.sh).
 ovnmeta_on() { onh "$1" ip netns list | grep -q '^ovnmeta-'; }
-# tx_csum_off HOST: on HOST, every device of the agents' namespaces.
+# tx_csum_off: on every host, every device of the agents' namespaces.
 tx_csum_off() {
   [ "$LAB_L2" != linuxbridge ] || return 0
-  local h=$1 ns d
-  for ns in $(onh "$h" ip netns list | awk '$1 ~ /^(qrouter|qdhcp|ovnmeta)-/ {print $1}'); do
-    for d in $(onh "$h" ip netns exec "$ns" ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); if ($2 != "lo") print $2}'); do
-      onh "$h" ip netns exec "$ns" ethtool -K "$d" tx off >/dev/null || log "tx checksum offload left on for $h $ns $d"
+  local h ns d
+  for h in "${LAB_HOSTS[@]}"; do
+    for ns in $(onh "$h" ip netns list | awk '$1 ~ /^(qrouter|qdhcp|ovnmeta)-/ {print $1}'); do
+      for d in $(onh "$h" ip netns exec "$ns" ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); if ($2 != "lo") print $2}'); do
+        onh "$h" ip netns exec "$ns" ethtool -K "$d" tx off >/dev/null || log "tx checksum offload left on for $h $ns $d"
+      done
     done
   done
 }

@@ -320,7 +320,7 @@ if [ "$LAB_GUESTS" = real ]; then
     WAIT_HINT="see run/hosts/cmp2/log/neutron/neutron-ovn-metadata-agent.log" \
       wait_until 60 "OVN's metadata namespace on cmp2" ovnmeta_on cmp2 || die "no ovnmeta namespace on cmp2"
   fi
-  for h in "${LAB_HOSTS[@]}"; do tx_csum_off "$h"; done
+  tx_csum_off
   vm4_ip=$(TOKEN=$ADMIN_TOKEN api GET "$NEUTRON_URL/v2.0/ports/$VM4_PORT" | jq -r '.port.fixed_ips[0].ip_address')
   WAIT_HINT="the console: lab/on.sh ctl openstack --os-cloud lab-admin console log show vm4" \
     wait_until 180 "vm4's console to show its network up with $vm4_ip" guest_network_up "$VM4" "$vm4_ip" ||
